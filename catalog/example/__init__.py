@@ -1,0 +1,16 @@
+"""The example organisation: five teams and fifteen services across every tier, with their dependencies."""
+
+from __future__ import annotations
+
+from catalog.example import data, payments, platform, security, storefront
+from model.catalog import Organisation, SecretRef, SlackApp
+
+
+def organisation() -> Organisation:
+    return Organisation(
+        name="example",
+        platform_team="platform",
+        security_team="security",
+        slack=SlackApp(bot_token=SecretRef(secret="slack-bot-token")),
+        teams=[platform.team(), payments.team(), storefront.team(), data.team(), security.team()],
+    )

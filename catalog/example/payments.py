@@ -1,0 +1,95 @@
+"""Payments team: checkout, card payments and the ledger; the money path, so it pages first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from catalog.example.common import dashboard, runbook
+from model.base import Duration
+from model.catalog import (
+    BusinessHours,
+    Email,
+    EscalationPolicy,
+    EscalationStep,
+    EscalationTarget,
+    Impact,
+    MaintenanceWindow,
+    OneOffWindow,
+    OnCall,
+    PagerDuty,
+    SecretRef,
+    Service,
+    Slack,
+    SlackChannel,
+    Team,
+    Tier,
+    Webhook,
+)
+
+
+def team() -> Team:
+    return Team(
+        name="payments",
+        display_name="Payments",
+        slack=Slack(
+            alerts=SlackChannel(channel="#payments-alerts"),
+            incidents=SlackChannel(channel="#payments-war-room", webhook=SecretRef(secret="payments-war-room-webhook")),
+        ),
+        pagerduty=PagerDuty(routing_key=SecretRef(secret="payments-pagerduty")),
+        email=Email(to=["payments-oncall@example.com", "payments-leads@example.com"]),
+        oncall=OnCall(rotation=["dara@example.com", "eli@example.com", "fatima@example.com", "gus@example.com"]),
+        webhooks=[
+            Webhook(name="jira", kind="jira", url=SecretRef(secret="payments-jira-webhook")),
+            Webhook(name="sms", kind="sms", url=SecretRef(secret="payments-sms-gateway")),
+        ],
+        business_hours=BusinessHours(timezone="America/New_York", start="09:00", end="17:00"),
+        escalation=EscalationPolicy(
+            steps=[
+                EscalationStep(notify=EscalationTarget.primary_oncall),
+                EscalationStep(after=Duration.of(minutes=5), notify=EscalationTarget.secondary_oncall),
+                EscalationStep(after=Duration.of(minutes=10), notify=EscalationTarget.incident_channel),
+                EscalationStep(after=Duration.of(minutes=15), notify=EscalationTarget.manager),
+            ],
+            repeat=2,
+        ),
+        maintenance=[
+            MaintenanceWindow(
+                name="ledger-migration",
+                timezone="America/New_York",
+                services=["ledger"],
+                once=OneOffWindow(start=datetime(2026, 12, 12, 22, 0), end=datetime(2026, 12, 13, 2, 0)),
+            )
+        ],
+        services=[
+            Service(
+                name="checkout",
+                description="Turns a basket into an order and takes the payment.",
+                tier=Tier.critical,
+                impact=Impact(revenue_affecting=True, user_facing=True, affected_users=120_000, revenue_per_hour=35_000),
+                depends_on=["api-gateway", "payments-api", "postgres"],
+                runbook_url=runbook("checkout"),
+                dashboard_url=dashboard("checkout"),
+                namespace="payments",
+            ),
+            Service(
+                name="payments-api",
+                description="Card authorisation and capture through the payment service providers.",
+                tier=Tier.critical,
+                impact=Impact(revenue_affecting=True, affected_users=120_000, revenue_per_hour=35_000),
+                depends_on=["postgres", "kafka"],
+                runbook_url=runbook("payments-api"),
+                dashboard_url=dashboard("payments-api"),
+                namespace="payments",
+            ),
+            Service(
+                name="ledger",
+                description="Double-entry book of every payment; feeds finance reporting.",
+                tier=Tier.high,
+                impact=Impact(revenue_affecting=False, affected_users=0),
+                depends_on=["postgres", "kafka"],
+                runbook_url=runbook("ledger"),
+                dashboard_url=dashboard("ledger"),
+                namespace="payments",
+            ),
+        ],
+    )

@@ -1,0 +1,86 @@
+"""Storefront team: what shoppers see, from the web frontend to search and recommendations."""
+
+from __future__ import annotations
+
+from catalog.example.common import dashboard, runbook
+from model.base import Duration
+from model.catalog import (
+    BusinessHours,
+    Email,
+    EscalationPolicy,
+    EscalationStep,
+    EscalationTarget,
+    Impact,
+    OnCall,
+    PagerDuty,
+    SecretRef,
+    Service,
+    Slack,
+    SlackChannel,
+    Team,
+    Tier,
+    Webhook,
+)
+
+
+def team() -> Team:
+    return Team(
+        name="storefront",
+        display_name="Storefront",
+        slack=Slack(
+            alerts=SlackChannel(channel="#storefront-alerts"),
+            incidents=SlackChannel(channel="#storefront-incidents"),
+        ),
+        pagerduty=PagerDuty(routing_key=SecretRef(secret="storefront-pagerduty")),
+        email=Email(to=["storefront@example.com"]),
+        oncall=OnCall(rotation=["hana@example.com", "ivan@example.com"]),
+        webhooks=[Webhook(name="tickets", kind="jira", url=SecretRef(secret="storefront-jira-webhook"))],
+        business_hours=BusinessHours(timezone="Europe/London", start="09:00", end="17:30"),
+        escalation=EscalationPolicy(
+            steps=[
+                EscalationStep(notify=EscalationTarget.primary_oncall),
+                EscalationStep(after=Duration.of(minutes=15), notify=EscalationTarget.team),
+            ]
+        ),
+        services=[
+            Service(
+                name="frontend",
+                description="Server-rendered web shop and its static assets.",
+                tier=Tier.high,
+                impact=Impact(user_facing=True, affected_users=250_000, revenue_per_hour=10_000),
+                depends_on=["api-gateway", "search", "recommendations"],
+                runbook_url=runbook("frontend"),
+                dashboard_url=dashboard("frontend"),
+                namespace="storefront",
+            ),
+            Service(
+                name="search",
+                description="Product search and its relevance ranking.",
+                tier=Tier.medium,
+                impact=Impact(user_facing=True, affected_users=80_000),
+                depends_on=["search-indexer"],
+                runbook_url=runbook("search"),
+                dashboard_url=dashboard("search"),
+                namespace="storefront",
+            ),
+            Service(
+                name="search-indexer",
+                description="Keeps the search index in step with the product catalogue.",
+                tier=Tier.medium,
+                depends_on=["kafka"],
+                runbook_url=runbook("search-indexer"),
+                dashboard_url=dashboard("search-indexer"),
+                namespace="storefront",
+            ),
+            Service(
+                name="recommendations",
+                description="'You may also like' panels; the page renders without them.",
+                tier=Tier.low,
+                impact=Impact(user_facing=True, affected_users=2_000),
+                depends_on=["data-pipeline"],
+                runbook_url=runbook("recommendations"),
+                dashboard_url=dashboard("recommendations"),
+                namespace="storefront",
+            ),
+        ],
+    )

@@ -1,0 +1,139 @@
+"""Building blocks shared by every user-facing model: strict base classes and the small value types."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError, core_schema
+
+
+class StrictModel(BaseModel):
+    """A frozen model that rejects unknown fields: a typo in a catalog is an error, never a silent default."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+
+class CamelModel(StrictModel):
+    """A strict model whose fields are written in camelCase, the convention of Pulumi stack config."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+_DURATION_RE = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
+_UNITS_MS = (("y", 365 * 86_400_000), ("w", 7 * 86_400_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1))
+
+
+class Duration:
+    """A Prometheus duration (30s, 5m, 1h30m, 7d) that knows its length and prints itself the way Prometheus does."""
+
+    __slots__ = ("milliseconds",)
+
+    def __init__(self, milliseconds: int) -> None:
+        if milliseconds < 0:
+            raise ValueError("a duration cannot be negative")
+        object.__setattr__(self, "milliseconds", int(milliseconds))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Duration is immutable")
+
+    @classmethod
+    def parse(cls, text: str) -> Duration:
+        match = _DURATION_RE.match(text.strip()) if isinstance(text, str) else None
+        if not match or not text.strip():
+            raise ValueError(f"{text!r} is not a duration; use a Prometheus duration such as 30s, 5m, 1h30m or 7d")
+        return cls(sum(int(v) * mult for v, (_, mult) in zip(match.groups(), _UNITS_MS) if v))
+
+    @classmethod
+    def of(cls, *, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0) -> Duration:
+        return cls(round((((days * 24 + hours) * 60 + minutes) * 60 + seconds) * 1000))
+
+    @property
+    def seconds(self) -> float:
+        return self.milliseconds / 1000
+
+    def __str__(self) -> str:
+        # Mirrors prometheus/common model.Duration.String: years and weeks only when exact, so 30d stays 30d
+        # while 28d prints as 4w, the form Sloth and Pyrra emit.
+        ms = self.milliseconds
+        if ms == 0:
+            return "0s"
+        out = []
+        for unit, mult in _UNITS_MS:
+            if unit in ("y", "w") and ms % mult:
+                continue
+            if ms >= mult:
+                out.append(f"{ms // mult}{unit}")
+                ms %= mult
+        return "".join(out)
+
+    def __repr__(self) -> str:
+        return f"Duration({str(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Duration) and other.milliseconds == self.milliseconds
+
+    def __lt__(self, other: Duration) -> bool:
+        return self.milliseconds < other.milliseconds
+
+    def __le__(self, other: Duration) -> bool:
+        return self.milliseconds <= other.milliseconds
+
+    def __hash__(self) -> int:
+        return hash(self.milliseconds)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        def validate(value: Any) -> Duration:
+            if isinstance(value, Duration):
+                return value
+            if not isinstance(value, str):
+                raise PydanticCustomError("duration", "must be a duration string such as 30s, 5m, 1h30m or 7d")
+            try:
+                return cls.parse(value)
+            except ValueError as exc:
+                raise PydanticCustomError("duration", str(exc)) from None
+
+        return core_schema.no_info_plain_validator_function(
+            validate, serialization=core_schema.plain_serializer_function_ser_schema(str)
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> dict:
+        return {"type": "string", "pattern": _DURATION_RE.pattern, "examples": ["30s", "5m", "1h30m", "7d"]}
+
+
+def _positive(d: Duration) -> Duration:
+    if d.milliseconds == 0:
+        raise PydanticCustomError("duration", "must be longer than 0s")
+    return d
+
+
+PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PydanticCustomError(
+            "timezone", f"{name!r} is not an IANA time zone such as Europe/Berlin or America/New_York"
+        ) from None
+    return name
+
+
+TimeZone = Annotated[str, AfterValidator(_check_timezone), Field(examples=["Europe/Berlin", "UTC"])]
+"""An IANA time zone name, checked against the tz database Alertmanager also uses."""
+
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,61}[a-z0-9]$")]
+"""A lower-case DNS-label name: usable as a label value, a Kubernetes name and a receiver name."""
+
+SecretName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,61}[a-z0-9]$")]
+"""The name of a secret in the stack's `alerting-platform:secrets` config object."""
+
+Url = Annotated[str, Field(pattern=r"^https?://[^\s]+$")]
+
+TimeOfDay = Annotated[str, Field(pattern=r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$", examples=["09:00", "17:30"])]

@@ -1,0 +1,384 @@
+"""The catalog: the organisation, its teams and their services, as every team writes them.
+
+Everything here is plain data. Secrets appear only as references (`SecretRef`) to entries of the stack's
+`alerting-platform:secrets` config object; the values never pass through the catalog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from model.base import Duration, Name, SecretName, StrictModel, TimeOfDay, TimeZone, Url
+from model.errors import CrossReferenceError, Loc, format_path
+
+
+class Severity(StrEnum):
+    """How bad the symptom is, as the alert rule states it."""
+
+    critical = "critical"
+    warning = "warning"
+    info = "info"
+
+
+class Priority(StrEnum):
+    """How fast a human must act: derived from severity, service tier and business impact (see model.priority)."""
+
+    P0 = "P0"
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+
+
+class Tier(StrEnum):
+    """How much the business depends on a service."""
+
+    critical = "critical"
+    high = "high"
+    medium = "medium"
+    low = "low"
+
+
+class SecretRef(StrictModel):
+    """A reference to a secret by name; the value lives in Pulumi config (`pulumi config set --secret`)."""
+
+    secret: SecretName
+
+
+ChannelName = Annotated[str, Field(pattern=r"^#[a-z0-9][a-z0-9._-]{0,79}$", examples=["#payments-alerts"])]
+EmailAddress = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WeekdayRange = Annotated[
+    str,
+    Field(
+        pattern=r"^(monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+        r"(:(monday|tuesday|wednesday|thursday|friday|saturday|sunday))?$",
+        examples=["monday:friday", "saturday"],
+    ),
+]
+
+
+class SlackApp(StrictModel):
+    """The organisation's Slack app: one bot token posts to any channel that has no webhook of its own."""
+
+    bot_token: SecretRef
+
+
+class SlackChannel(StrictModel):
+    """A Slack channel; with a `webhook` it is reached through that incoming webhook, else through the Slack app."""
+
+    channel: ChannelName
+    webhook: SecretRef | None = None
+
+
+class Slack(StrictModel):
+    """Where a team talks: a channel for alerts and one for incidents (the war room)."""
+
+    alerts: SlackChannel
+    incidents: SlackChannel
+
+
+class PagerDuty(StrictModel):
+    """A PagerDuty service reached through its Events API v2 integration key."""
+
+    routing_key: SecretRef
+
+
+class Email(StrictModel):
+    """Addresses that get alert mail; the SMTP relay is part of the stack settings."""
+
+    to: list[EmailAddress] = Field(min_length=1)
+
+
+class Webhook(StrictModel):
+    """A generic webhook receiver; the URL often carries a token, so it is a secret."""
+
+    name: Name
+    kind: Literal["jira", "sms", "generic"]
+    url: SecretRef
+
+
+class Jira(StrictModel):
+    """Jira Cloud or Server, reached by Alertmanager's native Jira integration for tickets."""
+
+    api_url: Url
+    project: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,9}$")]
+    issue_type: str = "Task"
+    username: str
+    password: SecretRef
+
+
+class OnCall(StrictModel):
+    """The team's Grafana OnCall rotation; the platform creates its integration unless `integration_url` is given."""
+
+    rotation: list[str] = Field(min_length=1, description="OnCall users (e-mail) in rotation order")
+    shift_length: Duration = Duration.of(days=7)
+    integration_url: SecretRef | None = None
+
+
+class BusinessHours(StrictModel):
+    """When the team is at work, in its own time zone; P2 alerts wait for these hours."""
+
+    timezone: TimeZone
+    weekdays: list[WeekdayRange] = Field(default_factory=lambda: ["monday:friday"], min_length=1)
+    start: TimeOfDay = "09:00"
+    end: TimeOfDay = "17:00"
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> BusinessHours:
+        if self.start >= self.end:
+            raise ValueError(f"start {self.start} must be before end {self.end}")
+        return self
+
+
+class EscalationTarget(StrEnum):
+    """Who an escalation step notifies."""
+
+    primary_oncall = "primary-oncall"
+    secondary_oncall = "secondary-oncall"
+    team = "team"
+    manager = "manager"
+    incident_channel = "incident-channel"
+
+
+class EscalationStep(StrictModel):
+    """Notify someone after a delay counted from the previous step (the first from when the alert arrives)."""
+
+    after: Duration = Duration(0)
+    notify: EscalationTarget
+    important: bool = True
+
+
+class EscalationPolicy(StrictModel):
+    """Ordered steps; the chain restarts `repeat` times if nobody acknowledges."""
+
+    steps: list[EscalationStep] = Field(min_length=1)
+    repeat: int = Field(default=0, ge=0, le=5)
+
+    @model_validator(mode="after")
+    def _later_steps_wait(self) -> EscalationPolicy:
+        for i, step in enumerate(self.steps[1:], start=1):
+            if step.after.milliseconds == 0:
+                raise ValueError(f"steps[{i}].after must be longer than 0s: a later step that waits for nothing is not a step")
+        return self
+
+
+class WeeklyWindow(StrictModel):
+    """A recurring window on some weekdays between two times of day."""
+
+    weekdays: list[WeekdayRange] = Field(min_length=1)
+    start: TimeOfDay
+    end: TimeOfDay
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> WeeklyWindow:
+        if self.start >= self.end:
+            raise ValueError(f"start {self.start} must be before end {self.end}")
+        return self
+
+
+class OneOffWindow(StrictModel):
+    """A single window between two moments (local time of the window's time zone)."""
+
+    start: datetime
+    end: datetime
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> OneOffWindow:
+        if self.start.tzinfo is not None or self.end.tzinfo is not None:
+            raise ValueError("write start and end without an offset; the window's `timezone` gives their zone")
+        if self.start >= self.end:
+            raise ValueError("start must be before end")
+        return self
+
+
+class MaintenanceWindow(StrictModel):
+    """A time when alerts of a team (or only of some of its services) are muted, never dropped from history."""
+
+    name: Name
+    timezone: TimeZone = "UTC"
+    services: list[Name] = Field(default_factory=list, description="empty: the whole team")
+    weekly: WeeklyWindow | None = None
+    once: OneOffWindow | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_kind(self) -> MaintenanceWindow:
+        if (self.weekly is None) == (self.once is None):
+            raise ValueError("give exactly one of `weekly` or `once`")
+        return self
+
+
+class Impact(StrictModel):
+    """What a full outage of the service costs the business."""
+
+    revenue_affecting: bool = False
+    user_facing: bool = False
+    affected_users: int = Field(default=0, ge=0)
+    revenue_per_hour: float = Field(default=0, ge=0, description="revenue lost per hour of outage")
+
+
+class Service(StrictModel):
+    """Something a team runs and is paged for."""
+
+    name: Name
+    description: str = ""
+    tier: Tier
+    impact: Impact = Impact()
+    depends_on: list[Name] = Field(default_factory=list)
+    runbook_url: Url
+    dashboard_url: Url
+    namespace: Name
+    selector: dict[str, str] = Field(default_factory=dict, description="pod labels; default app.kubernetes.io/name=<name>")
+
+    @property
+    def pod_selector(self) -> dict[str, str]:
+        return dict(sorted((self.selector or {"app.kubernetes.io/name": self.name}).items()))
+
+
+class Team(StrictModel):
+    """A team: how to reach it, when it works, how it escalates, and the services it owns."""
+
+    name: Name
+    display_name: str
+    slack: Slack
+    pagerduty: PagerDuty | None = None
+    email: Email | None = None
+    jira: Jira | None = None
+    oncall: OnCall | None = None
+    webhooks: list[Webhook] = Field(default_factory=list)
+    business_hours: BusinessHours
+    escalation: EscalationPolicy
+    maintenance: list[MaintenanceWindow] = Field(default_factory=list)
+    services: list[Service] = Field(default_factory=list)
+
+
+class Organisation(StrictModel):
+    """The whole catalog. Constructing one checks every reference between its parts."""
+
+    name: Name
+    platform_team: Name = Field(description="owns the catch-all receiver: alerts without a known team go here")
+    security_team: Name
+    slack: SlackApp | None = None
+    major_impact_users: int = Field(
+        default=10_000, ge=1, description="an outage affecting at least this many users counts as high impact"
+    )
+    teams: list[Team] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Organisation:
+        problems = list(_reference_problems(self))
+        if problems:
+            raise CrossReferenceError(problems)
+        return self
+
+    # Lookups used by the renderers; the model is frozen, so these are cheap views.
+    def services(self) -> Iterator[tuple[Team, Service]]:
+        for team in self.teams:
+            for service in team.services:
+                yield team, service
+
+    def team(self, name: str) -> Team:
+        return next(t for t in self.teams if t.name == name)
+
+    def service(self, name: str) -> Service:
+        return next(s for _, s in self.services() if s.name == name)
+
+    def owner(self, service_name: str) -> Team:
+        return next(t for t, s in self.services() if s.name == service_name)
+
+    def secret_refs(self) -> list[tuple[str, str]]:
+        """Every secret the catalog refers to, with the field path of its first use, sorted by name."""
+        seen: dict[str, str] = {}
+        for loc, ref in _walk_refs(self, ()):
+            seen.setdefault(ref.secret, format_path(loc))
+        return sorted(seen.items())
+
+
+def _walk_refs(obj: object, loc: tuple) -> Iterator[tuple[tuple, SecretRef]]:
+    if isinstance(obj, SecretRef):
+        yield loc, obj
+    elif isinstance(obj, StrictModel):
+        for field in type(obj).model_fields:
+            yield from _walk_refs(getattr(obj, field), loc + (field,))
+    elif isinstance(obj, list | tuple):
+        for i, item in enumerate(obj):
+            yield from _walk_refs(item, loc + (i,))
+
+
+def _duplicates(names: list[str]) -> set[str]:
+    seen: set[str] = set()
+    return {n for n in names if n in seen or seen.add(n)}
+
+
+def _reference_problems(org: Organisation) -> Iterator[tuple[Loc, str]]:
+    team_names = [t.name for t in org.teams]
+    for name in sorted(_duplicates(team_names)):
+        yield ("teams", team_names.index(name, team_names.index(name) + 1), "name"), f"duplicate team name {name!r}"
+    for field in ("platform_team", "security_team"):
+        if getattr(org, field) not in team_names:
+            yield (field,), f"unknown team {getattr(org, field)!r}; teams are: {', '.join(sorted(team_names))}"
+
+    where: dict[str, tuple[int, int]] = {}
+    for ti, team in enumerate(org.teams):
+        for si, service in enumerate(team.services):
+            if service.name in where:
+                yield ("teams", ti, "services", si, "name"), f"duplicate service name {service.name!r}: service names are unique across the organisation"
+            else:
+                where[service.name] = (ti, si)
+
+    for ti, team in enumerate(org.teams):
+        own = {s.name for s in team.services}
+        for si, service in enumerate(team.services):
+            for di, dep in enumerate(service.depends_on):
+                if dep == service.name:
+                    yield ("teams", ti, "services", si, "depends_on", di), "a service cannot depend on itself"
+                elif dep not in where:
+                    yield ("teams", ti, "services", si, "depends_on", di), f"unknown service {dep!r}"
+        for mi, window in enumerate(team.maintenance):
+            for wi, name in enumerate(window.services):
+                if name not in own:
+                    yield ("teams", ti, "maintenance", mi, "services", wi), f"{name!r} is not a service of team {team.name!r}"
+        for loc, channel in (("incidents", team.slack.incidents), ("alerts", team.slack.alerts)):
+            if channel.webhook is None and org.slack is None:
+                yield ("teams", ti, "slack", loc, "webhook"), "required: the organisation has no Slack app (`slack.bot_token`) to post with"
+        webhook_names = [w.name for w in team.webhooks]
+        for name in sorted(_duplicates(webhook_names)):
+            yield ("teams", ti, "webhooks", webhook_names.index(name, webhook_names.index(name) + 1), "name"), f"duplicate webhook name {name!r}"
+        paging = [s.name for s in team.services if s.tier == Tier.critical and s.impact.revenue_affecting]
+        if paging and team.pagerduty is None and team.oncall is None:
+            yield ("teams", ti, "pagerduty"), (
+                f"required: {', '.join(paging)} can raise P0 alerts, which must page (give `pagerduty` or `oncall`)"
+            )
+
+    cycle = _find_cycle({s.name: [d for d in s.depends_on if d in where] for _, s in org.services()})
+    if cycle:
+        ti, si = where[cycle[0]]
+        yield ("teams", ti, "services", si, "depends_on"), "dependency cycle: " + " -> ".join(cycle + [cycle[0]])
+
+
+def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
+    """The first cycle found by a depth-first walk in name order, or None (iterative: chains can be long)."""
+    done: set[str] = set()
+    for root in sorted(graph):
+        if root in done:
+            continue
+        path: list[str] = [root]
+        on_path = {root}
+        stack = [iter(sorted(graph.get(root, [])))]
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                stack.pop()
+                done.add(finished := path.pop())
+                on_path.discard(finished)
+            elif nxt in on_path:
+                return path[path.index(nxt):]
+            elif nxt not in done:
+                path.append(nxt)
+                on_path.add(nxt)
+                stack.append(iter(sorted(graph.get(nxt, []))))
+    return None
