@@ -1,0 +1,44 @@
+"""Pure rendering: catalog + settings -> every artifact the platform ships. Nothing here imports Pulumi.
+
+`render()` is deterministic: the same input yields byte-identical files, so `pulumi preview` shows no false diffs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from model.catalog import Organisation
+from model.settings import Settings
+from render import alertmanager, karma, rules
+from render.yamlio import dump
+
+
+@dataclass(frozen=True)
+class Artifacts:
+    """What one environment ships, structured for the components and printable as files for the real tools."""
+
+    alertmanager: dict
+    alertmanager_templates: dict[str, str]
+    rule_files: dict[str, dict]
+    karma: dict
+    secrets: tuple[str, ...] = field(default=())
+
+    def files(self) -> dict[str, str]:
+        """Relative path -> file content, in a stable order."""
+        out = {"alertmanager/alertmanager.yaml": dump(self.alertmanager)}
+        out.update({f"alertmanager/{name}": text for name, text in sorted(self.alertmanager_templates.items())})
+        out.update({f"rules/{name}": dump(content) for name, content in sorted(self.rule_files.items())})
+        out["karma/karma.yaml"] = dump(self.karma)
+        return out
+
+
+def render(org: Organisation, settings: Settings) -> Artifacts:
+    """Every artifact of one environment."""
+    am_config = alertmanager.render(org, settings)
+    return Artifacts(
+        alertmanager=am_config,
+        alertmanager_templates={},
+        rule_files=rules.service_health_rules(org),
+        karma=karma.render(settings),
+        secrets=tuple(alertmanager.secrets_used(am_config)),
+    )

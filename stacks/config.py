@@ -1,0 +1,63 @@
+"""Stack config -> Settings, without Pulumi: the same parsing serves `pulumi up` and the offline commands."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from pydantic import ValidationError
+
+from model.catalog import Organisation
+from model.errors import InputError, Problem, problems_from
+from model.settings import Settings
+
+PROJECT = "alerting-platform"
+
+
+def decode(raw: str) -> object:
+    """A config value as the CLI hands it over: structured values and scalars as JSON text, plain strings as-is."""
+    try:
+        return json.loads(raw)
+    except (TypeError, ValueError):
+        return raw
+
+
+def parse_settings(values: Mapping[str, object], source: str) -> Settings:
+    """`values` maps full config keys (`alerting-platform:alertmanager`) to decoded values.
+
+    Keys of other namespaces (`kubernetes:context`, ...) are ignored; unknown keys of ours are errors.
+    """
+    prefix = f"{PROJECT}:"
+    ours = {key.removeprefix(prefix): value for key, value in values.items() if key.startswith(prefix)}
+    try:
+        return Settings.model_validate(ours)
+    except ValidationError as exc:
+        problems = problems_from(exc, source)
+        raise InputError(Problem(p.source, prefix + p.path, p.message) for p in problems) from None
+
+
+def settings_secrets(settings: Settings) -> dict[str, str]:
+    """Secrets the platform itself needs (not the catalog's receivers), with the config key that names each."""
+    refs = {}
+    if settings.thanos.enabled:
+        refs[settings.thanos.object_storage.secret] = f"{PROJECT}:thanos.objectStorage"
+    if settings.smtp.password is not None:
+        refs[settings.smtp.password.secret] = f"{PROJECT}:smtp.password"
+    return refs
+
+
+def check_secrets(settings: Settings, org: Organisation, rendered: tuple[str, ...], source: str) -> None:
+    """Every secret the rendered configs read must be set; the error says where it is referenced and how to set it."""
+    platform = settings_secrets(settings)
+    referenced = {**dict(org.secret_refs()), **platform}
+    missing = sorted((set(rendered) | set(platform)) - set(settings.secrets))
+    if missing:
+        raise InputError(
+            Problem(
+                source,
+                f"{PROJECT}:secrets.{name}",
+                f"missing; referenced by {referenced.get(name, 'the rendered configuration')}. "
+                f"Set it with: pulumi config set --secret --path 'secrets.{name}' <value>",
+            )
+            for name in missing
+        )
