@@ -1,0 +1,1 @@
+"""Pulumi ComponentResources: one module per system, and the Platform that composes them."""
