@@ -1,0 +1,46 @@
+# Offline commands: nothing here needs the Pulumi CLI, a Pulumi backend or a Kubernetes cluster.
+STACK ?= dev
+CATALOG ?=
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CLI := $(PY) -m cli
+CATALOG_OPT := $(if $(CATALOG),--catalog $(CATALOG),)
+PYTEST_ARGS ?=
+
+.PHONY: setup venv tools render check plan test schema clean help
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+setup: venv tools ## Virtualenv with the pinned dependencies, and the real tools in .tools/ (idempotent)
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+tools: .tools/VERSIONS
+
+.tools/VERSIONS: scripts/setup-tools.sh
+	scripts/setup-tools.sh
+
+render: venv ## Write build/$(STACK)/ (STACK=dev|prod, optional CATALOG=path.yaml)
+	$(CLI) render --stack $(STACK) $(CATALOG_OPT)
+
+check: setup ## Validate build/$(STACK)/ with amtool, promtool, vmalert and the schemas
+	$(CLI) check --stack $(STACK)
+
+plan: setup ## The main job offline: run the program under mocks, print its resources, render and check
+	$(CLI) plan --stack $(STACK) $(CATALOG_OPT)
+
+test: setup ## The whole test suite
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+schema: venv ## Write schema/catalog.schema.json for editor completion
+	$(CLI) schema
+
+clean: ## Remove build output (keeps .venv and .tools)
+	rm -rf build

@@ -1,0 +1,140 @@
+"""Offline commands behind `make render`, `make check`, `make plan` and `make schema`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.tree import Tree
+
+from stacks import PROJECT_DIR
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False)
+# Wide when piped (CI logs), so resource names and tool messages are not wrapped mid-word.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else 200)
+
+StackOpt = Annotated[str, typer.Option("--stack", "-s", help="dev, prod or any Pulumi.<stack>.yaml")]
+CatalogOpt = Annotated[
+    Optional[Path], typer.Option("--catalog", "-c", help="a catalog YAML file or directory replacing the stack's")
+]
+BuildOpt = Annotated[Path, typer.Option("--build-dir", help="where build/<stack>/ goes")]
+
+
+@contextmanager
+def user_errors():
+    """Bad input ends the command with its message and exit code 2, never with a traceback."""
+    import pulumi
+
+    from model.errors import InputError
+
+    try:
+        yield
+    except InputError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+    except pulumi.RunError as exc:
+        err.print(f"[red]error:[/red] {escape(str(exc))}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def render(stack: StackOpt, catalog: CatalogOpt = None, build_dir: BuildOpt = PROJECT_DIR / "build") -> None:
+    """Write build/<stack>/: Alertmanager config, rule files, manifests and releases."""
+    from cli import build
+
+    with user_errors():
+        _, target, files = build.render_stack(stack, build_dir, catalog)
+    out.print(f"wrote {len(files)} files to {target}")
+
+
+def _print_findings(findings) -> bool:
+    failed = [f for f in findings if not f.ok]
+    for f in findings:
+        mark = "[green]ok[/green]  " if f.ok else "[red]FAIL[/red]"
+        out.print(f"{mark} {escape(f.check)}: {escape(f.subject)}")
+        if not f.ok and f.detail:
+            out.print("      " + escape(f.detail).replace("\n", "\n      "))
+    out.print(f"{len(findings) - len(failed)} passed, {len(failed)} failed")
+    return not failed
+
+
+@app.command()
+def check(stack: StackOpt, build_dir: BuildOpt = PROJECT_DIR / "build") -> None:
+    """Validate build/<stack>/ with the real tools and schemas."""
+    from cli import checks
+
+    if not _print_findings(checks.run_all(build_dir / stack)):
+        raise typer.Exit(1)
+
+
+def resource_tree(inventory) -> Tree:
+    """The resources grouped under the component that created them, each component with its count."""
+    by_parent: dict[str, list] = {}
+    for res in inventory.resources:
+        by_parent.setdefault(res.parent, []).append(res)
+
+    def count(urn: str) -> int:
+        return sum(1 + count(child.urn) for child in by_parent.get(urn, []))
+
+    def add(node: Tree, urn: str) -> None:
+        for res in by_parent.get(urn, []):
+            if res.custom:
+                node.add(f"{escape(res.type)}  [dim]{escape(res.name)}[/dim]")
+            else:
+                add(node.add(f"[bold]{escape(res.name)}[/bold] ({escape(res.type)}): {count(res.urn)} resources"), res.urn)
+
+    roots = [res.parent for res in inventory.resources if res.parent not in {r.urn for r in inventory.resources}]
+    tree = Tree(f"[bold]stack {inventory.stack}[/bold]: {len(inventory.resources)} resources")
+    for root in dict.fromkeys(roots):
+        add(tree, root)
+    return tree
+
+
+@app.command()
+def plan(stack: StackOpt, catalog: CatalogOpt = None, build_dir: BuildOpt = PROJECT_DIR / "build") -> None:
+    """Run the real program under the Pulumi SDK's mocks, print its resource tree, then render and check."""
+    from cli import build, checks
+
+    with user_errors():
+        inventory, target, files = build.render_stack(stack, build_dir, catalog)
+    out.print(resource_tree(inventory))
+    out.print("\n[bold]by type[/bold]")
+    for type_, n in sorted(inventory.counts().items()):
+        out.print(f"  {n:4d}  {escape(type_)}")
+    out.print("\n[bold]stack outputs[/bold]")
+    for key, value in inventory.outputs.items():
+        shown = "[secret]" if key in inventory.secret_outputs else json.dumps(value, sort_keys=True)
+        out.print(f"  {key}: {escape(shown)}")
+    out.print(
+        f"\nNo cluster and no Pulumi engine were involved: __main__.py ran under the Pulumi SDK's mocks "
+        f"(pulumi.runtime.set_mocks) with the config of Pulumi.{stack}.yaml"
+        + (f", and {len(inventory.placeholders)} secrets set per user were placeholders" if inventory.placeholders else "")
+        + "."
+    )
+    out.print(f"Rendered {len(files)} files to {target}; checking them with the real tools:\n")
+    if not _print_findings(checks.run_all(target)):
+        raise typer.Exit(1)
+
+
+@app.command()
+def schema(output: Annotated[Path, typer.Option("--output", "-o")] = PROJECT_DIR / "schema" / "catalog.schema.json") -> None:
+    """Write the catalog's JSON Schema, for completion and validation in editors."""
+    from model.catalog import Organisation
+
+    document = Organisation.model_json_schema(mode="validation")
+    document["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    document["$id"] = "https://alerting-platform.example.com/schema/catalog.schema.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+    out.print(f"wrote {output}")
+
+
+if __name__ == "__main__":
+    sys.exit(app())

@@ -1,0 +1,215 @@
+"""`make check`: every artifact in `build/<stack>/` meets the real tool (or the real schema) that will read it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+import kubernetes_validate
+import yaml
+
+from cli import tools
+
+KUBERNETES_VERSION = "1.33"
+"""The Kubernetes API version built-in objects are validated against."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """The verdict of one check on one thing; `detail` is the tool's own message on failure."""
+
+    check: str
+    subject: str
+    ok: bool
+    detail: str = ""
+
+
+Check = Callable[[Path], Iterator[Finding]]
+CHECKS: list[Check] = []
+
+
+def check(fn: Check) -> Check:
+    CHECKS.append(fn)
+    return fn
+
+
+def run_all(build_dir: Path) -> list[Finding]:
+    if not build_dir.is_dir():
+        return [Finding("build", str(build_dir), False, "no such directory: run `make render` first")]
+    findings: list[Finding] = []
+    for fn in CHECKS:
+        try:
+            findings.extend(fn(build_dir))
+        except tools.ToolMissing as exc:
+            findings.append(Finding(fn.__name__, "tools", False, str(exc)))
+    return findings
+
+
+def _rel(path: Path, build_dir: Path) -> str:
+    return str(path.relative_to(build_dir))
+
+
+# --- Alertmanager ---------------------------------------------------------------------------------------------
+
+
+@check
+def amtool_check_config(build_dir: Path) -> Iterator[Finding]:
+    config = build_dir / "alertmanager" / "alertmanager.yaml"
+    result = tools.run("amtool", "check-config", str(config))
+    yield Finding("amtool check-config", _rel(config, build_dir), result.ok, "" if result.ok else result.output)
+
+
+# --- Rules ----------------------------------------------------------------------------------------------------
+
+
+def _rule_files(build_dir: Path) -> list[Path]:
+    return sorted((build_dir / "rules").glob("*.yaml"))
+
+
+@check
+def promtool_check_rules(build_dir: Path) -> Iterator[Finding]:
+    files = _rule_files(build_dir)
+    if not files:
+        return
+    result = tools.run("promtool", "check", "rules", *map(str, files))
+    yield Finding("promtool check rules", f"rules/ ({len(files)} files)", result.ok, "" if result.ok else result.output)
+
+
+@check
+def vmalert_dry_run(build_dir: Path) -> Iterator[Finding]:
+    files = _rule_files(build_dir)
+    if not files:
+        return
+    result = tools.run("vmalert", "-dryRun", "-loggerLevel=ERROR", *(f"-rule={f}" for f in files))
+    yield Finding("vmalert -dryRun", f"rules/ ({len(files)} files)", result.ok, "" if result.ok else result.output)
+
+
+# --- Kubernetes objects ---------------------------------------------------------------------------------------
+
+
+class _CrdLoader(yaml.SafeLoader):
+    """The prometheus-operator CRDs carry a bare `=` enum value that PyYAML reads as the `value` tag."""
+
+
+_CrdLoader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+
+
+def _strict(schema: object) -> object:
+    """Treat fields a CRD does not declare as errors: the API server would silently prune them."""
+    if isinstance(schema, dict):
+        out = {k: _strict(v) for k, v in schema.items()}
+        if (
+            out.get("type") == "object"
+            and "properties" in out
+            and "additionalProperties" not in out
+            and not out.get("x-kubernetes-preserve-unknown-fields")
+        ):
+            out["additionalProperties"] = False
+        return out
+    if isinstance(schema, list):
+        return [_strict(v) for v in schema]
+    return schema
+
+
+@cache
+def crd_schemas() -> dict[tuple[str, str, str], dict]:
+    """(group, version, kind) -> openAPIV3Schema of every vendored CRD."""
+    schemas = {}
+    for file in sorted((tools.SHARED_DIR / "schemas" / "crds").glob("*.yaml")):
+        for doc in yaml.load_all(file.read_text(), Loader=_CrdLoader):
+            if not doc or doc.get("kind") != "CustomResourceDefinition":
+                continue
+            spec = doc["spec"]
+            for version in spec["versions"]:
+                schema = version.get("schema", {}).get("openAPIV3Schema")
+                if schema:
+                    schemas[(spec["group"], version["name"], spec["names"]["kind"])] = _strict(schema)
+    return schemas
+
+
+def validate_object(obj: dict) -> list[str]:
+    """Problems of one Kubernetes object: built-in kinds by the Kubernetes OpenAPI schema, CRs by their CRD."""
+    api_version, kind = obj.get("apiVersion", ""), obj.get("kind", "")
+    group, _, version = api_version.rpartition("/")
+    meta = obj.get("metadata") or {}
+    problems = [] if meta.get("name") else ["metadata.name is missing"]
+    if "." in group:
+        schema = crd_schemas().get((group, version, kind))
+        if schema is None:
+            return problems + [f"no CRD schema for {api_version} {kind} in {tools.SHARED_DIR / 'schemas' / 'crds'}"]
+        validator = jsonschema.Draft7Validator(schema)
+        body = {k: v for k, v in obj.items() if k != "metadata"}
+        for err in sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path)):
+            where = ".".join(str(p) for p in err.absolute_path) or "(object)"
+            problems.append(f"{where}: {err.message}")
+        return problems
+    try:
+        kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+    except kubernetes_validate.ValidationError as exc:
+        where = ".".join(str(p) for p in exc.caused_by.absolute_path) if getattr(exc, "caused_by", None) else ""
+        problems.append(f"{where or '(object)'}: {str(exc).splitlines()[0]}")
+    except kubernetes_validate.SchemaNotFoundError:
+        problems.append(f"no Kubernetes {KUBERNETES_VERSION} schema for {api_version} {kind}")
+    return problems
+
+
+@check
+def kubernetes_schemas(build_dir: Path) -> Iterator[Finding]:
+    for file in sorted((build_dir / "manifests").glob("*.yaml")):
+        for obj in yaml.safe_load_all(file.read_text()):
+            problems = validate_object(obj)
+            yield Finding("kubernetes schema", _rel(file, build_dir), not problems, "\n".join(problems))
+
+
+# --- Helm values ----------------------------------------------------------------------------------------------
+
+
+def _merged_with_defaults(schema: object, merged: bool = True) -> object:
+    """The schema as it applies to our values alone, before Helm merges them over the chart's defaults.
+
+    Helm validates the merged values. Maps merge, so a key the schema requires inside a map may come from the
+    chart's values.yaml, which is not available offline: there `required` is dropped. Lists replace the defaults
+    wholesale, so inside list items every `required` still holds. Types, enums and unknown keys are checked as-is.
+    """
+    if isinstance(schema, list):
+        return [_merged_with_defaults(v, merged) for v in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {}
+    for key, value in schema.items():
+        if key == "required" and merged:
+            continue
+        if key in ("items", "prefixItems"):
+            out[key] = _merged_with_defaults(value, merged=False)
+        elif key in ("properties", "definitions", "$defs", "patternProperties"):
+            out[key] = {k: _merged_with_defaults(v, merged) for k, v in value.items()}
+        else:
+            out[key] = _merged_with_defaults(value, merged)
+    return out
+
+
+def chart_values_schema(chart: str) -> dict | None:
+    path = tools.SHARED_DIR / "schemas" / "helm-values" / f"{chart}.schema.json"
+    return _merged_with_defaults(json.loads(path.read_text())) if path.exists() else None
+
+
+@check
+def helm_values_schemas(build_dir: Path) -> Iterator[Finding]:
+    releases = yaml.safe_load((build_dir / "releases.yaml").read_text())["releases"]
+    for rel in releases:
+        subject = f"release {rel['namespace']}/{rel['name']} ({rel['chart']} {rel['version']})"
+        missing = [key for key in ("chart", "repository", "version") if not rel.get(key)]
+        if missing:
+            yield Finding("helm release pinned", subject, False, f"missing {', '.join(missing)}")
+            continue
+        schema = chart_values_schema(rel["chart"])
+        if schema is None:
+            continue  # the chart ships no values.schema.json
+        validator = jsonschema.validators.validator_for(schema)(schema)
+        errors = sorted(validator.iter_errors(rel["values"]), key=lambda e: list(e.absolute_path))
+        detail = "\n".join(f"{'.'.join(map(str, e.absolute_path)) or '(values)'}: {e.message}" for e in errors)
+        yield Finding("helm values.schema.json", subject, not errors, detail)

@@ -1,0 +1,241 @@
+"""Run the real `__main__.py` under the Pulumi SDK's mock engine and record every resource it registers.
+
+No Pulumi CLI, engine or cluster is involved: `pulumi.runtime.set_mocks` stands in for the engine, the stack's
+config comes from `Pulumi.<stack>.yaml` the way the CLI would hand it over, and secrets that live only in the
+user's encrypted config are replaced by placeholders. What is recorded is exactly what `pulumi up` would send
+to the engine: types, names, parents, dependencies and inputs.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from stacks import PROJECT_DIR
+from stacks.config import PROJECT
+
+SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+REDACTED = "[secret]"
+
+
+def placeholder(name: str) -> str:
+    """The stand-in value of a secret during an offline run; tests look for it in every rendered file."""
+    return f"offline-placeholder-for-{name}"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One resource as the program registered it."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    remote: bool
+    dependencies: tuple[str, ...]
+    inputs: dict[str, Any]
+    """Inputs with secret values still wrapped the way the engine receives them (see `is_secret`)."""
+
+
+@dataclass
+class Inventory:
+    """Everything one offline run of the program registered, in registration order."""
+
+    stack: str
+    resources: list[Registration] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    secret_outputs: set[str] = field(default_factory=set)
+    placeholders: dict[str, str] = field(default_factory=dict)
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.resources if r.type == type_]
+
+    def by_name(self, name: str) -> Registration:
+        return next(r for r in self.resources if r.name == name)
+
+    def children(self, urn: str) -> list[Registration]:
+        return [r for r in self.resources if r.parent == urn]
+
+    def counts(self) -> Counter:
+        return Counter(r.type for r in self.resources)
+
+
+def is_secret(value: Any) -> bool:
+    return isinstance(value, dict) and value.get(SECRET_SIG_KEY) == SECRET_SIG
+
+
+def reveal(value: Any) -> Any:
+    """The value with every secret unwrapped: what the engine would store (encrypted) in state."""
+    if is_secret(value):
+        return reveal(value["value"])
+    if isinstance(value, dict):
+        return {k: reveal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [reveal(v) for v in value]
+    return value
+
+
+def redact(value: Any) -> Any:
+    """The value with every secret replaced by a marker: safe to print or write to a file."""
+    if is_secret(value):
+        return REDACTED
+    if isinstance(value, dict):
+        return {k: redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
+
+
+def normalise_numbers(value: Any) -> Any:
+    """Inputs cross the engine boundary as protobuf Structs, where every number is a float; 2.0 -> 2."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: normalise_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalise_numbers(v) for v in value]
+    return value
+
+
+def _replace_secure(value: Any, path: str, found: list[str]) -> Any:
+    if isinstance(value, dict) and set(value) == {"secure"}:
+        found.append(path)
+        return placeholder(path.rsplit(".", 1)[-1])
+    if isinstance(value, dict):
+        return {k: _replace_secure(v, f"{path}.{k}", found) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_replace_secure(v, f"{path}[{i}]", found) for i, v in enumerate(value)]
+    return value
+
+
+def stack_config(stack: str, overrides: dict[str, Any] | None = None) -> tuple[dict[str, str], list[str], dict[str, str]]:
+    """Config of `Pulumi.<stack>.yaml` as the CLI hands it to a program: JSON text for structured values.
+
+    Encrypted (`secure:`) leaves cannot be decrypted without the CLI and become placeholders. Secrets the stack
+    needs but does not hold (they are set per user with `pulumi config set --secret`) get placeholders too, so an
+    offline run exercises the same program path as a real one. Returns (config, secret keys, placeholders).
+    """
+    from model.errors import InputError, Problem
+
+    path = PROJECT_DIR / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        known = ", ".join(sorted(p.name.split(".")[1] for p in PROJECT_DIR.glob("Pulumi.*.yaml")))
+        raise InputError([Problem(path.name, "(file)", f"no such stack; known stacks: {known}")])
+    raw = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+    raw = {**raw, **{f"{PROJECT}:{k}" if ":" not in k else k: v for k, v in (overrides or {}).items()}}
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in raw.items():
+        found: list[str] = []
+        value = _replace_secure(value, key, found)
+        if found:
+            secret_keys.append(key)
+        config[key] = value if isinstance(value, str) else json.dumps(value)
+
+    placeholders = {}
+    secrets_key = f"{PROJECT}:secrets"
+    if secrets_key not in config:
+        names = required_secrets(stack, config)
+        placeholders = {name: placeholder(name) for name in names}
+        config[secrets_key] = json.dumps(placeholders)
+        secret_keys.append(secrets_key)
+    return config, secret_keys, placeholders
+
+
+def required_secrets(stack: str, config: dict[str, str]) -> list[str]:
+    """Names of the secrets a stack's rendered configuration reads."""
+    import catalog
+    import render
+    from stacks.config import decode, parse_settings, settings_secrets
+
+    settings = parse_settings({k: decode(v) for k, v in config.items()}, f"Pulumi.{stack}.yaml")
+    org = catalog.load(settings.catalog, base_dir=PROJECT_DIR)
+    artifacts = render.render(org, settings)
+    return sorted(set(artifacts.secrets) | set(settings_secrets(settings)))
+
+
+def _mock_outputs(type_: str, name: str, inputs: dict) -> dict:
+    """Outputs the real providers compute, so the program's `apply`s see plausible values."""
+    state = dict(inputs)
+    if type_ == "random:index/randomPassword:RandomPassword":
+        state["result"] = f"offline-random-{name}"
+    elif type_ == "kubernetes:helm.sh/v3:Release":
+        state["status"] = {"name": inputs.get("name", name), "namespace": inputs.get("namespace", ""), "status": "deployed"}
+    return state
+
+
+def run(stack: str, overrides: dict[str, Any] | None = None) -> Inventory:
+    """Run `__main__.py` for `stack` under mocks; raises InputError for bad config, as the program would."""
+    import pulumi
+    from pulumi.runtime import mocks, settings as runtime_settings
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    config, secret_keys, placeholders = stack_config(stack, overrides)
+    inventory = Inventory(stack=stack, placeholders=placeholders)
+
+    class Mocks(mocks.Mocks):
+        def new_resource(self, args: mocks.MockResourceArgs):
+            return f"{args.name}-id", _mock_outputs(args.typ, args.name, args.inputs)
+
+        def call(self, args: mocks.MockCallArgs):
+            return {}
+
+    class RecordingMonitor(mocks.MockMonitor):
+        def RegisterResource(self, request):
+            response = super().RegisterResource(request)
+            if request.type != "pulumi:pulumi:Stack":
+                from pulumi.runtime import rpc
+
+                inventory.resources.append(
+                    Registration(
+                        urn=response.urn,
+                        type=request.type,
+                        name=request.name,
+                        parent=request.parent,
+                        custom=bool(request.custom),
+                        remote=bool(request.remote),
+                        dependencies=tuple(request.dependencies),
+                        inputs=normalise_numbers(rpc.deserialize_properties(request.object)),
+                    )
+                )
+            return response
+
+    # Every run starts from a clean runtime: no root stack, no config, no pending RPCs from an earlier run.
+    runtime_settings.ROOT.set(None)
+    pulumi.runtime.set_all_config(config, secret_keys)
+    mocks_ = Mocks()
+    mocks.set_mocks(mocks_, project=PROJECT, stack=stack, preview=False, monitor=RecordingMonitor(mocks_))
+    runtime_settings.SETTINGS.rpc_manager.clear()
+    runtime_settings.SETTINGS.outputs.clear()
+
+    exports: dict[str, Any] = {}
+
+    async def program():
+        runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
+        root = runtime_settings.get_root_resource()
+        for key, value in sorted(root.outputs.items()):
+            output = pulumi.Output.from_input(value)
+            exports[key] = (await output.future(), await output.is_secret())
+
+    _sync_await(run_pulumi_func(lambda: _sync_await(program())))
+    for key, (value, secret) in exports.items():
+        inventory.outputs[key] = value
+        if secret:
+            inventory.secret_outputs.add(key)
+    return inventory
+
+
+def project_relative(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(PROJECT_DIR))
+    except ValueError:
+        return str(path)

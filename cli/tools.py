@@ -1,0 +1,44 @@
+"""The real tools that read our artifacts, as extracted by `make setup` into `.tools/`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from stacks import PROJECT_DIR
+
+TOOLS_DIR = Path(os.environ.get("ALERTING_TOOLS_DIR", PROJECT_DIR / ".tools"))
+SHARED_DIR = Path(os.environ.get("ALERTING_SHARED_DIR", PROJECT_DIR.parent / "shared"))
+NAMES = ("amtool", "prometheus-alertmanager", "promtool", "prometheus", "victoria-metrics", "vmalert", "vmalert-tool", "vmagent")
+
+
+class ToolMissing(Exception):
+    pass
+
+
+def path(name: str) -> Path:
+    """Where a tool lives; a clear error when `make setup` has not run."""
+    exe = TOOLS_DIR / "bin" / name
+    if not exe.exists():
+        raise ToolMissing(f"{exe} is missing: run `make setup` first")
+    return exe
+
+
+@dataclass(frozen=True)
+class Result:
+    code: int
+    output: str
+
+    @property
+    def ok(self) -> bool:
+        return self.code == 0
+
+
+def run(name: str, *args: str, cwd: Path | None = None, timeout: float = 300) -> Result:
+    """Run a tool and keep its combined output: on failure we show the tool's own message."""
+    proc = subprocess.run(
+        [str(path(name)), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    return Result(proc.returncode, (proc.stdout + proc.stderr).strip())
