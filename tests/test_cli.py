@@ -1,0 +1,78 @@
+"""The offline commands as a user runs them: clear messages and exit codes, never a Python traceback."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import PROJECT_DIR, write_yaml
+
+
+def cli(*args: str, cwd=PROJECT_DIR) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+BAD = {
+    "An unknown field in a catalog names the file and field.": (
+        lambda d: d["teams"][0]["services"][0].update(tierr="x"),
+        "teams[0].services[0].tierr: Extra inputs are not permitted",
+    ),
+    "A dangling dependency names the file and field.": (
+        lambda d: d["teams"][0]["services"][0]["depends_on"].append("nope"),
+        "teams[0].services[0].depends_on[1]: unknown service 'nope'",
+    ),
+    "A bad duration names the file and field.": (
+        lambda d: d["teams"][0]["escalation"]["steps"][1].update(after="soon"),
+        "teams[0].escalation.steps[1].after: 'soon' is not a duration",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD, ids=list(BAD))
+def test_bad_catalog_input_exits_non_zero_with_file_and_field(case, tmp_path, small_catalog_doc):
+    mutate, expected = BAD[case]
+    mutate(small_catalog_doc)
+    path = write_yaml(tmp_path / "bad.yaml", small_catalog_doc)
+    result = cli("render", "--stack", "dev", "--catalog", str(path), "--build-dir", str(tmp_path / "build"))
+    assert result.returncode == 2
+    assert f"error: {path}: {expected}" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_an_unknown_stack_is_named(tmp_path):
+    result = cli("render", "--stack", "staging", "--build-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert "Pulumi.staging.yaml: (file): no such stack; known stacks: dev, prod" in result.stderr
+
+
+def test_plan_prints_the_resource_tree_and_says_no_engine_was_involved(tmp_path):
+    result = cli("plan", "--stack", "prod", "--build-dir", str(tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "alerting (alerting:index:Platform):" in result.stdout
+    assert "alerting-alertmanager (alerting:index:Alertmanager): 2 resources" in result.stdout
+    assert "No cluster and no Pulumi engine were involved" in result.stdout
+    assert " 0 failed" in result.stdout
+
+
+def test_check_fails_when_nothing_was_rendered(tmp_path):
+    result = cli("check", "--stack", "dev", "--build-dir", str(tmp_path))
+    assert result.returncode == 1
+    assert "no such directory: run `make render` first" in result.stdout
+
+
+def test_schema_writes_the_catalogs_json_schema(tmp_path):
+    target = tmp_path / "catalog.schema.json"
+    result = cli("schema", "--output", str(target))
+    assert result.returncode == 0
+    schema = json.loads(target.read_text())
+    assert schema["title"] == "Organisation"
+    assert "Service" in schema["$defs"] and schema["$defs"]["Service"]["additionalProperties"] is False
+
+
+def test_the_committed_catalog_schema_is_current(tmp_path):
+    target = tmp_path / "catalog.schema.json"
+    cli("schema", "--output", str(target))
+    assert target.read_text() == (PROJECT_DIR / "schema" / "catalog.schema.json").read_text(), "run `make schema`"
