@@ -18,16 +18,28 @@ class Artifacts:
     """What one environment ships, structured for the components and printable as files for the real tools."""
 
     alertmanager: dict
+    """alertmanager.yml; receiver credentials only as `*_file` paths (see render.topology)."""
     alertmanager_templates: dict[str, str]
+    """Notification templates by file name, placed beside alertmanager.yml."""
     rule_files: dict[str, dict]
+    """Prometheus rule files by file name; each becomes one VMRule."""
     karma: dict
-    secrets: tuple[str, ...] = field(default=())
+    """Karma's configuration."""
+    rule_tests: dict[str, dict] = field(default_factory=dict)
+    """`promtool test rules` files by file name; they name the rule files as `../rules/<file>`."""
+    sloth_slos: tuple[dict, ...] = ()
+    """PrometheusServiceLevel objects (sloth.slok.dev/v1), created by the Sloth component."""
+    pyrra_slos: tuple[dict, ...] = ()
+    """ServiceLevelObjective objects (pyrra.dev/v1alpha1), created by the Pyrra component."""
+    secrets: tuple[str, ...] = ()
+    """Names of the secrets the rendered configs read from files."""
 
     def files(self) -> dict[str, str]:
         """Relative path -> file content, in a stable order."""
         out = {"alertmanager/alertmanager.yaml": dump(self.alertmanager)}
         out.update({f"alertmanager/{name}": text for name, text in sorted(self.alertmanager_templates.items())})
         out.update({f"rules/{name}": dump(content) for name, content in sorted(self.rule_files.items())})
+        out.update({f"rule-tests/{name}": dump(content) for name, content in sorted(self.rule_tests.items())})
         out["karma/karma.yaml"] = dump(self.karma)
         return out
 
