@@ -131,13 +131,18 @@ def crd_schemas() -> dict[tuple[str, str, str], dict]:
     return schemas
 
 
+def is_custom_group(group: str) -> bool:
+    """Custom resources live in dotted groups; the dotted built-in ones (networking.k8s.io, ...) end in .k8s.io."""
+    return "." in group and not group.endswith(".k8s.io")
+
+
 def validate_object(obj: dict) -> list[str]:
     """Problems of one Kubernetes object: built-in kinds by the Kubernetes OpenAPI schema, CRs by their CRD."""
     api_version, kind = obj.get("apiVersion", ""), obj.get("kind", "")
     group, _, version = api_version.rpartition("/")
     meta = obj.get("metadata") or {}
     problems = [] if meta.get("name") else ["metadata.name is missing"]
-    if "." in group:
+    if is_custom_group(group):
         schema = crd_schemas().get((group, version, kind))
         if schema is None:
             return problems + [f"no CRD schema for {api_version} {kind} in {tools.SHARED_DIR / 'schemas' / 'crds'}"]

@@ -159,7 +159,7 @@ def required_secrets(stack: str, config: dict[str, str]) -> list[str]:
     settings = parse_settings({k: decode(v) for k, v in config.items()}, f"Pulumi.{stack}.yaml")
     org = catalog.load(settings.catalog, base_dir=PROJECT_DIR)
     artifacts = render.render(org, settings)
-    return sorted(set(artifacts.secrets) | set(settings_secrets(settings)))
+    return sorted(set(artifacts.secrets) | set(settings_secrets(settings, org)))
 
 
 def _mock_outputs(type_: str, name: str, inputs: dict) -> dict:

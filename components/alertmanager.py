@@ -9,8 +9,19 @@ import pulumi
 from pulumi_kubernetes.core.v1 import Secret
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
-from components.common import PACKAGE, RESTRICTED_CONTAINER, Chart, release, resources, restricted_pod
+from components.common import (
+    PACKAGE,
+    RESTRICTED_CONTAINER,
+    Chart,
+    Exposure,
+    child,
+    ingress,
+    release,
+    resources,
+    restricted_pod,
+)
 from render.topology import (
+    ALERTMANAGER_PORT,
     ALERTMANAGER_RELEASE,
     ALERTMANAGER_SECRET_NAME,
     ALERTMANAGER_SECRETS_DIR,
@@ -34,6 +45,7 @@ class AlertmanagerArgs:
     retention: str = "120h"
     storage_size: str = "1Gi"
     storage_class: str | None = None
+    exposure: Exposure | None = None
     extra_values: dict[str, Any] = field(default_factory=dict)
     """Escape hatch: raw chart values merged over ours."""
 
@@ -46,14 +58,14 @@ class Alertmanager(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AlertmanagerArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{PACKAGE}:index:Alertmanager", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        parented = pulumi.ResourceOptions(parent=self)
 
         self.receivers_secret = Secret(
             f"{name}-receivers",
             metadata=ObjectMetaArgs(name=ALERTMANAGER_SECRET_NAME, namespace=args.namespace),
             string_data={key: pulumi.Output.secret(value) for key, value in sorted(args.secrets.items())},
             type="Opaque",
-            opts=child,
+            opts=parented,
         )
         ha = args.replicas > 1
         persistence: dict[str, Any] = {"enabled": True, "size": args.storage_size}
@@ -90,4 +102,9 @@ class Alertmanager(pulumi.ComponentResource):
             args.extra_values,
             pulumi.ResourceOptions(parent=self, depends_on=[self.receivers_secret]),
         )
+        if args.exposure:
+            ingress(
+                f"{name}-ingress", args.exposure, ALERTMANAGER_RELEASE, ALERTMANAGER_PORT, args.namespace,
+                child(self, self.release),
+            )
         self.register_outputs({"status": self.release.status})

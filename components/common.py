@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -84,3 +84,116 @@ def resources(cpu: str, memory: str, cpu_limit: str | None = None, memory_limit:
         "requests": {"cpu": cpu, "memory": memory},
         "limits": {"cpu": cpu_limit or cpu, "memory": memory_limit or memory},
     }
+
+
+def replicas(high_availability: bool, count: int = 2) -> int:
+    """Replicas of a stateless service: `count` (at least two) when the environment is highly available, else one."""
+    return max(2, count) if high_availability else 1
+
+
+def max_unavailable_one(high_availability: bool) -> dict:
+    """A PodDisruptionBudget that lets a drain take one pod at a time; none in single-replica environments."""
+    return {"maxUnavailable": 1} if high_availability else {}
+
+
+def child(parent: pulumi.Resource, *depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
+    """Options of a component's child: parented (so it shows in the tree and inherits providers), in order."""
+    return pulumi.ResourceOptions(parent=parent, depends_on=[d for d in depends_on if d is not None] or None)
+
+
+def secret_object(
+    resource_name: str,
+    name: str,
+    namespace: pulumi.Input[str],
+    data: dict[str, pulumi.Input[str]],
+    opts: pulumi.ResourceOptions,
+):
+    """A Kubernetes Secret whose every value stays a Pulumi secret (encrypted in state, redacted in previews)."""
+    from pulumi_kubernetes.core.v1 import Secret
+    from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
+
+    return Secret(
+        resource_name,
+        metadata=ObjectMetaArgs(name=name, namespace=namespace, labels={"app.kubernetes.io/part-of": PART_OF}),
+        string_data={key: pulumi.Output.secret(value) for key, value in sorted(data.items())},
+        type="Opaque",
+        opts=opts,
+    )
+
+
+def generated_password(resource_name: str, opts: pulumi.ResourceOptions, length: int = 32) -> pulumi.Output[str]:
+    """A random password kept in Pulumi state: generated once, stable across updates, always a secret."""
+    from pulumi_random import RandomPassword
+
+    password = RandomPassword(resource_name, length=length, special=False, opts=opts)
+    return pulumi.Output.secret(password.result)
+
+
+PART_OF = "alerting-platform"
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """How a component publishes its UI: the host name and the Ingress settings of the environment."""
+
+    host: str
+    class_name: str = "nginx"
+    annotations: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.host}"
+
+
+def ingress(
+    resource_name: str,
+    exposure: Exposure,
+    service: str,
+    port: int,
+    namespace: pulumi.Input[str],
+    opts: pulumi.ResourceOptions,
+):
+    """An Ingress publishing one UI at `exposure.url`, its certificate in the Secret `<service>-tls`."""
+    from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
+    from pulumi_kubernetes.networking.v1 import (
+        HTTPIngressPathArgs,
+        HTTPIngressRuleValueArgs,
+        IngressBackendArgs,
+        IngressRuleArgs,
+        IngressServiceBackendArgs,
+        IngressSpecArgs,
+        IngressTLSArgs,
+        Ingress,
+        ServiceBackendPortArgs,
+    )
+
+    return Ingress(
+        resource_name,
+        metadata=ObjectMetaArgs(
+            name=service,
+            namespace=namespace,
+            labels={"app.kubernetes.io/part-of": PART_OF},
+            annotations=dict(sorted(exposure.annotations.items())) or None,
+        ),
+        spec=IngressSpecArgs(
+            ingress_class_name=exposure.class_name,
+            tls=[IngressTLSArgs(hosts=[exposure.host], secret_name=f"{service}-tls")],
+            rules=[
+                IngressRuleArgs(
+                    host=exposure.host,
+                    http=HTTPIngressRuleValueArgs(
+                        paths=[
+                            HTTPIngressPathArgs(
+                                path="/",
+                                path_type="Prefix",
+                                backend=IngressBackendArgs(
+                                    service=IngressServiceBackendArgs(name=service, port=ServiceBackendPortArgs(number=port))
+                                ),
+                            )
+                        ]
+                    ),
+                )
+            ],
+        ),
+        opts=opts,
+    )

@@ -1,4 +1,8 @@
-"""The Platform: every system of the stack, composed from the stack settings and the rendered artifacts."""
+"""The Platform: every system of the stack, composed from the stack settings and the rendered artifacts.
+
+It decides only wiring: which namespace each system lives in, who talks to whom (through render.topology) and
+which secrets reach which component. Policy (routing, rules, SLOs) arrives rendered in `stack.artifacts`.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,55 @@ from pulumi_kubernetes.core.v1 import Namespace
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components.alertmanager import Alertmanager, AlertmanagerArgs
-from components.common import PACKAGE
+from components.botkube import Botkube, BotkubeArgs
+from components.common import PACKAGE, PART_OF, Exposure
+from components.databases import DatabaseArgs, InClusterPostgres, InClusterValkey
+from components.falco import Falco, FalcoArgs
+from components.grafana import Grafana, GrafanaArgs
+from components.karma import Karma, KarmaArgs
+from components.litmus import Litmus, LitmusArgs
+from components.oncall import OnCall, OnCallArgs, PostgresConnection, RedisConnection
+from components.otel import OtelCollector, OtelCollectorArgs
+from components.pyrra import Pyrra, PyrraArgs
+from components.sloth import Sloth, SlothArgs
+from components.thanos import Thanos, ThanosArgs
 from components.victoriametrics import VictoriaMetrics, VictoriaMetricsArgs
-from render.topology import MONITORING_NAMESPACE
+from render import falco as falco_config
+from render import otel as otel_config
+from render.topology import (
+    FALCO_NAMESPACE,
+    LITMUS_NAMESPACE,
+    MONITORING_NAMESPACE,
+    alertmanager_replica_urls,
+    grafana_internal_url,
+    metrics_query_url,
+    metrics_remote_write_url,
+    metrics_write_base_url,
+    oncall_engine_url,
+    thanos_query_url,
+    thanos_receive_url,
+)
 from stacks import Stack
+from stacks.config import botkube_runs
+
+# Pod Security Standard per namespace: `restricted` wherever the charts allow it.
+NAMESPACES = {
+    MONITORING_NAMESPACE: "restricted",
+    # Falco reads kernel events: its pods need capabilities no other level admits.
+    FALCO_NAMESPACE: "privileged",
+    # The litmus-core chart offers no security-context values; `restricted` is still audited and warned about.
+    LITMUS_NAMESPACE: "baseline",
+}
+URL_APPS = ("alertmanager", "karma", "grafana", "oncall", "pyrra", "thanos")
+
+
+def namespace_labels(level: str) -> dict[str, str]:
+    return {
+        "pod-security.kubernetes.io/enforce": level,
+        "pod-security.kubernetes.io/warn": "restricted",
+        "pod-security.kubernetes.io/audit": "restricted",
+        "app.kubernetes.io/part-of": PART_OF,
+    }
 
 
 class Platform(pulumi.ComponentResource):
@@ -18,39 +67,217 @@ class Platform(pulumi.ComponentResource):
 
     def __init__(self, name: str, stack: Stack, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{PACKAGE}:index:Platform", name, None, opts)
-        settings, artifacts = stack.settings, stack.artifacts
+        settings, artifacts, org = stack.settings, stack.artifacts, stack.catalog
+        ha = settings.high_availability
 
-        self.monitoring_namespace = Namespace(
-            f"{name}-ns-{MONITORING_NAMESPACE}",
-            metadata=ObjectMetaArgs(
-                name=MONITORING_NAMESPACE,
-                labels={"pod-security.kubernetes.io/enforce": "restricted", "app.kubernetes.io/part-of": "alerting-platform"},
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        namespace = self.monitoring_namespace.metadata.name
-        after_ns = pulumi.ResourceOptions(parent=self, depends_on=[self.monitoring_namespace])
+        def secret(name_: str) -> pulumi.Output[str]:
+            return pulumi.Output.secret(settings.secrets[name_].get_secret_value())
 
-        self.victoriametrics = VictoriaMetrics(
-            f"{name}-victoriametrics",
-            VictoriaMetricsArgs(namespace=namespace, rule_files=artifacts.rule_files),
-            opts=after_ns,
-        )
+        def expose(app: str) -> Exposure:
+            return Exposure(
+                host=f"{app}.{settings.domain}",
+                class_name=settings.ingress.class_name,
+                annotations=dict(settings.ingress.annotations),
+            )
+
+        # Namespaces first: everything else is created inside one.
+        self.namespaces = {
+            ns: Namespace(
+                f"{name}-ns-{ns}",
+                metadata=ObjectMetaArgs(name=ns, labels=namespace_labels(level)),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for ns, level in NAMESPACES.items()
+        }
+        self.monitoring_namespace = self.namespaces[MONITORING_NAMESPACE]
+
+        def inside(ns: str) -> tuple[pulumi.Output[str], pulumi.ResourceOptions]:
+            namespace = self.namespaces[ns]
+            return namespace.metadata.name, pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+
+        monitoring, after_ns = inside(MONITORING_NAMESPACE)
+
         self.alertmanager = Alertmanager(
             f"{name}-alertmanager",
             AlertmanagerArgs(
-                namespace=namespace,
+                namespace=monitoring,
                 config=artifacts.alertmanager,
                 templates=artifacts.alertmanager_templates,
-                secrets={
-                    secret: settings.secrets[secret].get_secret_value() for secret in artifacts.secrets
-                },
+                secrets={secret_name: secret(secret_name) for secret_name in artifacts.secrets},
                 replicas=settings.alertmanager.replicas,
                 retention=str(settings.alertmanager.retention),
                 storage_size=settings.alertmanager.storage_size,
                 storage_class=settings.storage_class,
+                exposure=expose("alertmanager"),
             ),
             opts=after_ns,
         )
-        self.urls = {"alertmanager": settings.url("alertmanager")}
+        self.thanos = None
+        if settings.thanos.enabled:
+            self.thanos = Thanos(
+                f"{name}-thanos",
+                ThanosArgs(
+                    namespace=monitoring,
+                    objstore_config=secret(settings.thanos.object_storage.secret),
+                    retention_raw=settings.thanos.retention_raw,
+                    retention_5m=settings.thanos.retention_5m,
+                    retention_1h=settings.thanos.retention_1h,
+                    high_availability=ha,
+                    storage_class=settings.storage_class,
+                    exposure=expose("thanos"),
+                ),
+                opts=after_ns,
+            )
+        self.victoriametrics = VictoriaMetrics(
+            f"{name}-victoriametrics",
+            VictoriaMetricsArgs(
+                namespace=monitoring,
+                query_url=metrics_query_url(settings),
+                write_base_url=metrics_write_base_url(settings),
+                remote_write_url=metrics_remote_write_url(settings),
+                notifier_urls=alertmanager_replica_urls(settings),
+                long_term_write_url=thanos_receive_url() if settings.thanos.enabled else None,
+                mode=settings.metrics.mode,
+                retention=settings.metrics.retention,
+                storage_size=settings.metrics.storage_size,
+                storage_class=settings.storage_class,
+                replication_factor=settings.metrics.replication_factor,
+                high_availability=ha,
+                external_labels={"cluster": settings.cluster_name},
+                rule_files=artifacts.rule_files,
+            ),
+            opts=after_ns,
+        )
+        self.karma = Karma(
+            f"{name}-karma",
+            KarmaArgs(namespace=monitoring, config=artifacts.karma, high_availability=ha, exposure=expose("karma")),
+            opts=after_ns,
+        )
+
+        postgres, redis = self._oncall_backends(name, settings, secret, monitoring, after_ns)
+        self.grafana = Grafana(
+            f"{name}-grafana",
+            GrafanaArgs(
+                namespace=monitoring,
+                url=settings.url("grafana"),
+                metrics_url=metrics_query_url(settings),
+                long_term_url=thanos_query_url(),
+                oncall_engine_url=oncall_engine_url(),
+                database=settings.grafana.database,
+                database_password=secret(settings.grafana.database.password.secret) if settings.grafana.database else None,
+                high_availability=ha,
+                storage_size=settings.grafana.storage_size,
+                storage_class=settings.storage_class,
+                exposure=expose("grafana"),
+            ),
+            opts=after_ns,
+        )
+        self.oncall = OnCall(
+            f"{name}-oncall",
+            OnCallArgs(
+                namespace=monitoring,
+                host=f"oncall.{settings.domain}",
+                grafana_url=settings.oncall.grafana_url or grafana_internal_url(),
+                postgres=postgres,
+                redis=redis,
+                high_availability=ha,
+                exposure=expose("oncall"),
+            ),
+            opts=after_ns,
+        )
+        # Sloth and Pyrra write PrometheusRules and their charts ServiceMonitors/PodMonitors: CRDs first.
+        prometheus_crds = (self.victoriametrics.prometheus_crds,)
+        self.pyrra = Pyrra(
+            f"{name}-pyrra",
+            PyrraArgs(
+                namespace=monitoring,
+                metrics_url=metrics_query_url(settings),
+                slos=artifacts.pyrra_slos,
+                depends_on=prometheus_crds,
+                exposure=expose("pyrra"),
+            ),
+            opts=after_ns,
+        )
+        self.sloth = Sloth(
+            f"{name}-sloth",
+            SlothArgs(
+                namespace=monitoring,
+                slos=artifacts.sloth_slos,
+                extra_labels={"cluster": settings.cluster_name},
+                depends_on=prometheus_crds,
+            ),
+            opts=after_ns,
+        )
+        litmus_ns, after_litmus_ns = inside(LITMUS_NAMESPACE)
+        self.litmus = Litmus(f"{name}-litmus", LitmusArgs(namespace=litmus_ns, high_availability=ha), opts=after_litmus_ns)
+        falco_ns, after_falco_ns = inside(FALCO_NAMESPACE)
+        self.falco = Falco(
+            f"{name}-falco",
+            FalcoArgs(
+                namespace=falco_ns,
+                alertmanager_output=falco_config.sidekick_alertmanager(org, settings),
+                driver=settings.falco.driver,
+                high_availability=ha,
+            ),
+            opts=after_falco_ns,
+        )
+        self.botkube = None
+        if botkube_runs(settings, org):
+            assert org.slack is not None
+            self.botkube = Botkube(
+                f"{name}-botkube",
+                BotkubeArgs(
+                    namespace=monitoring,
+                    org=org,
+                    cluster_name=settings.cluster_name,
+                    bot_token=secret(org.slack.bot_token.secret),
+                    app_token=secret(settings.botkube.app_token.secret),
+                ),
+                opts=after_ns,
+            )
+        elif settings.botkube.enabled:
+            pulumi.log.warn("Botkube is not deployed: the catalog has no Slack app (`slack.bot_token`) for it to post with")
+        self.otel_collector = OtelCollector(
+            f"{name}-otel-collector",
+            OtelCollectorArgs(namespace=monitoring, config=otel_config.collector_config(settings), high_availability=ha),
+            opts=after_ns,
+        )
+
+        self.urls = {app: settings.url(app) for app in URL_APPS}
         self.register_outputs({"urls": self.urls})
+
+    def _oncall_backends(self, name, settings, secret, namespace, opts) -> tuple[PostgresConnection, RedisConnection]:
+        """OnCall's database and broker: the managed ones from stack config, else small in-cluster ones."""
+        pg = settings.oncall.postgres
+        if pg is not None:
+            postgres = PostgresConnection(
+                host=pg.host, port=pg.port, database=pg.database, user=pg.user,
+                password=secret(pg.password.secret), ssl_mode=pg.ssl_mode,
+            )
+        else:
+            self.oncall_postgres = InClusterPostgres(
+                f"{name}-oncall-postgres",
+                DatabaseArgs(namespace=namespace, name="oncall-postgres", storage_class=settings.storage_class),
+                opts=opts,
+            )
+            # Pod-to-pod inside the namespace; the in-cluster server has no certificate.
+            postgres = PostgresConnection(
+                host=self.oncall_postgres.host, port=self.oncall_postgres.port, database="oncall", user="oncall",
+                password=self.oncall_postgres.password, ssl_mode="disable",
+            )
+        rd = settings.oncall.redis
+        if rd is not None:
+            redis = RedisConnection(
+                host=rd.host, port=rd.port, database=rd.database, tls=rd.tls,
+                password=secret(rd.password.secret) if rd.password else None,
+            )
+        else:
+            self.oncall_redis = InClusterValkey(
+                f"{name}-oncall-redis",
+                DatabaseArgs(namespace=namespace, name="oncall-redis", storage_class=settings.storage_class),
+                opts=opts,
+            )
+            redis = RedisConnection(
+                host=self.oncall_redis.host, port=self.oncall_redis.port, password=self.oncall_redis.password, tls=False,
+            )
+        return postgres, redis

@@ -16,6 +16,9 @@ from model.catalog import EmailAddress, SecretRef
 
 Quantity = Annotated[str, Field(pattern=r"^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$", examples=["10Gi"])]
 HostPort = Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+:\d{1,5}$", examples=["smtp.example.com:587"])]
+Hostname = Annotated[str, Field(pattern=r"^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$", examples=["db.internal.example.com"])]
+Port = Annotated[int, Field(ge=1, le=65535)]
+FalcoPriority = Literal["emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"]
 
 
 class AlertmanagerSettings(CamelModel):
@@ -69,6 +72,73 @@ class SmtpSettings(CamelModel):
     require_tls: bool = True
 
 
+class PostgresEndpoint(CamelModel):
+    """A PostgreSQL database the platform uses but does not run; the password is a secret reference."""
+
+    host: Hostname
+    port: Port = 5432
+    database: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")]
+    user: Annotated[str, Field(min_length=1, max_length=63)]
+    password: SecretRef
+    ssl_mode: Literal["disable", "require", "verify-ca", "verify-full"] = "require"
+
+
+class RedisEndpoint(CamelModel):
+    """A Redis (or Valkey) server the platform uses but does not run."""
+
+    host: Hostname
+    port: Port = 6379
+    database: int = Field(default=0, ge=0, le=15)
+    password: SecretRef | None = None
+    tls: bool = True
+
+
+class OnCallSettings(CamelModel):
+    """Grafana OnCall's engine and the services it needs.
+
+    Without `postgres`/`redis` the platform runs small in-cluster ones (fine for development only); without
+    `grafanaUrl` OnCall uses the platform's own Grafana.
+    """
+
+    postgres: PostgresEndpoint | None = None
+    redis: RedisEndpoint | None = None
+    grafana_url: Url | None = None
+
+
+class GrafanaSettings(CamelModel):
+    """Grafana: dashboards over VictoriaMetrics and Thanos, and the OnCall UI."""
+
+    database: PostgresEndpoint | None = Field(
+        default=None, description="shared database; required for more than one replica (SQLite is one pod's file)"
+    )
+    storage_size: Quantity = "2Gi"
+
+
+class FalcoSettings(CamelModel):
+    """Falco on every node, its events forwarded to Alertmanager by falcosidekick."""
+
+    driver: Literal["modern_ebpf", "ebpf", "kmod"] = "modern_ebpf"
+    minimum_priority: FalcoPriority = "warning"
+
+
+class BotkubeSettings(CamelModel):
+    """Botkube posts Kubernetes events to each team's alert channel through the organisation's Slack app."""
+
+    enabled: bool = True
+    app_token: SecretRef = Field(
+        default=SecretRef(secret="botkube-slack-app-token"), description="the Slack app-level token (xapp-...) for Socket Mode"
+    )
+
+
+class IngressSettings(CamelModel):
+    """How the UIs are published at https://<app>.<domain>."""
+
+    class_name: Annotated[str, Field(min_length=1)] = "nginx"
+    annotations: dict[str, str] = Field(
+        default_factory=dict, description="added to every Ingress, e.g. a cert-manager issuer or an auth proxy"
+    )
+
+
 class Settings(CamelModel):
     """One environment's settings; see docs/configuration.md for every key."""
 
@@ -82,7 +152,33 @@ class Settings(CamelModel):
     metrics: MetricsSettings = MetricsSettings()
     thanos: ThanosSettings = ThanosSettings()
     smtp: SmtpSettings
+    high_availability: bool = Field(
+        default=True, description="at least two replicas of every stateless service that supports it; false for small environments"
+    )
+    oncall: OnCallSettings = OnCallSettings()
+    grafana: GrafanaSettings = GrafanaSettings()
+    falco: FalcoSettings = FalcoSettings()
+    botkube: BotkubeSettings = BotkubeSettings()
+    ingress: IngressSettings = IngressSettings()
     secrets: dict[SecretName, SecretStr] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _production_shape(self) -> Settings:
+        if not self.high_availability:
+            return self
+        needs = {
+            "alertmanager.replicas": "must be at least 2" if self.alertmanager.replicas < 2 else None,
+            "metrics.mode": "must be cluster" if self.metrics.mode != "cluster" else None,
+            "oncall.postgres": "is required" if self.oncall.postgres is None else None,
+            "oncall.redis": "is required" if self.oncall.redis is None else None,
+            "grafana.database": "is required" if self.grafana.database is None else None,
+        }
+        wrong = [f"{key} {need}" for key, need in needs.items() if need]
+        if wrong:
+            raise ValueError(
+                "highAvailability needs " + "; ".join(wrong) + " (in-cluster single-pod services are for development)"
+            )
+        return self
 
     def url(self, app: str) -> Url:
         """The external URL people use for an app of this environment."""

@@ -31,3 +31,83 @@ def alertmanager_replica_urls(settings: Settings) -> list[str]:
     return [
         f"http://{ALERTMANAGER_RELEASE}-{i}.{host}:{ALERTMANAGER_PORT}" for i in range(settings.alertmanager.replicas)
     ]
+
+
+# --- Namespaces besides `monitoring` --------------------------------------------------------------------------
+
+FALCO_NAMESPACE = "falco"
+"""Falco needs privileged pods; they get a namespace of their own so `monitoring` can enforce `restricted`."""
+LITMUS_NAMESPACE = "litmus"
+
+
+def service_host(service: str, namespace: str = MONITORING_NAMESPACE) -> str:
+    return f"{service}.{namespace}.svc"
+
+
+# --- VictoriaMetrics (objects named by the operator: <kind prefix>-<name>) --------------------------------------
+
+VM_NAME = "platform"
+"""The name of the VMSingle/VMCluster, VMAgent and VMAlert objects."""
+VMAGENT_PORT = 8429
+
+
+def metrics_query_url(settings: Settings) -> str:
+    """The Prometheus-compatible query API of the environment's VictoriaMetrics (Grafana, Pyrra, VMAlert read here)."""
+    if settings.metrics.mode == "single":
+        return f"http://{service_host(f'vmsingle-{VM_NAME}')}:8428"
+    return f"http://{service_host(f'vmselect-{VM_NAME}')}:8481/select/0/prometheus"
+
+
+def metrics_write_base_url(settings: Settings) -> str:
+    """Where VMAlert writes its recording rules and alert state (it appends /api/v1/write itself)."""
+    if settings.metrics.mode == "single":
+        return f"http://{service_host(f'vmsingle-{VM_NAME}')}:8428"
+    return f"http://{service_host(f'vminsert-{VM_NAME}')}:8480/insert/0/prometheus"
+
+
+def metrics_remote_write_url(settings: Settings) -> str:
+    """The full remote-write URL of the environment's VictoriaMetrics storage."""
+    return f"{metrics_write_base_url(settings)}/api/v1/write"
+
+
+def vmagent_remote_write_url() -> str:
+    """VMAgent's remote-write endpoint: pushed metrics (OTel Collector) join the scraped ones on their way out."""
+    return f"http://{service_host(f'vmagent-{VM_NAME}')}:{VMAGENT_PORT}/api/v1/write"
+
+
+# --- Thanos (stevehipwell chart: <release>-<component>) ----------------------------------------------------
+
+THANOS_RELEASE = "thanos"
+THANOS_REPLICA_LABEL = "vmagent_replica"
+"""Set per VMAgent pod on what it sends to Thanos, so Thanos deduplicates the HA pair instead of mixing it."""
+
+
+def thanos_receive_url() -> str:
+    return f"http://{service_host(f'{THANOS_RELEASE}-receive-router')}:19291/api/v1/receive"
+
+
+def thanos_query_url() -> str:
+    """Thanos Query Frontend: the long-term (and federated) query API."""
+    return f"http://{service_host(f'{THANOS_RELEASE}-query-frontend')}:10902"
+
+
+# --- The rest of the alert path ------------------------------------------------------------------------------
+
+GRAFANA_RELEASE = "grafana"
+ONCALL_RELEASE = "oncall"
+KARMA_RELEASE = "karma"
+PYRRA_RELEASE = "pyrra"
+FALCOSIDEKICK_RELEASE = "falcosidekick"
+FALCOSIDEKICK_PORT = 2801
+
+
+def grafana_internal_url() -> str:
+    return f"http://{service_host(GRAFANA_RELEASE)}:80"
+
+
+def oncall_engine_url() -> str:
+    return f"http://{service_host(f'{ONCALL_RELEASE}-engine')}:8080"
+
+
+def falcosidekick_url() -> str:
+    return f"http://{service_host(FALCOSIDEKICK_RELEASE, FALCO_NAMESPACE)}:{FALCOSIDEKICK_PORT}"

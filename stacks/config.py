@@ -36,19 +36,34 @@ def parse_settings(values: Mapping[str, object], source: str) -> Settings:
         raise InputError(Problem(p.source, prefix + p.path, p.message) for p in problems) from None
 
 
-def settings_secrets(settings: Settings) -> dict[str, str]:
+def botkube_runs(settings: Settings, org: Organisation) -> bool:
+    """Botkube talks through the organisation's Slack app; without one there is nothing for it to do."""
+    return settings.botkube.enabled and org.slack is not None
+
+
+def settings_secrets(settings: Settings, org: Organisation) -> dict[str, str]:
     """Secrets the platform itself needs (not the catalog's receivers), with the config key that names each."""
     refs = {}
     if settings.thanos.enabled:
         refs[settings.thanos.object_storage.secret] = f"{PROJECT}:thanos.objectStorage"
     if settings.smtp.password is not None:
         refs[settings.smtp.password.secret] = f"{PROJECT}:smtp.password"
+    endpoints = {
+        "oncall.postgres": settings.oncall.postgres,
+        "oncall.redis": settings.oncall.redis,
+        "grafana.database": settings.grafana.database,
+    }
+    for key, endpoint in endpoints.items():
+        if endpoint is not None and endpoint.password is not None:
+            refs.setdefault(endpoint.password.secret, f"{PROJECT}:{key}.password")
+    if botkube_runs(settings, org):
+        refs[settings.botkube.app_token.secret] = f"{PROJECT}:botkube.appToken"
     return refs
 
 
 def check_secrets(settings: Settings, org: Organisation, rendered: tuple[str, ...], source: str) -> None:
     """Every secret the rendered configs read must be set; the error says where it is referenced and how to set it."""
-    platform = settings_secrets(settings)
+    platform = settings_secrets(settings, org)
     referenced = {**dict(org.secret_refs()), **platform}
     missing = sorted((set(rendered) | set(platform)) - set(settings.secrets))
     if missing:

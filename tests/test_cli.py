@@ -52,7 +52,7 @@ def test_plan_prints_the_resource_tree_and_says_no_engine_was_involved(tmp_path)
     result = cli("plan", "--stack", "prod", "--build-dir", str(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "alerting (alerting:index:Platform):" in result.stdout
-    assert "alerting-alertmanager (alerting:index:Alertmanager): 2 resources" in result.stdout
+    assert "alerting-alertmanager (alerting:index:Alertmanager): 3 resources" in result.stdout
     assert "No cluster and no Pulumi engine were involved" in result.stdout
     assert " 0 failed" in result.stdout
 

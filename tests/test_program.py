@@ -44,7 +44,7 @@ def test_the_alertmanager_release_runs_the_rendered_config(inventory):
 
 
 def test_receiver_credentials_reach_the_cluster_only_as_a_pulumi_secret(inventory):
-    (secret,) = inventory.of_type("kubernetes:core/v1:Secret")
+    secret = inventory.by_name("alerting-alertmanager-receivers")
     assert engine.is_secret(secret.inputs["stringData"])
     revealed = engine.reveal(secret.inputs["stringData"])
     assert revealed["slack-bot-token"] == engine.placeholder("slack-bot-token")

@@ -1,0 +1,187 @@
+"""Grafana: dashboards over VictoriaMetrics (recent) and Thanos (long-term), and the OnCall app's UI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi_kubernetes.core.v1 import ConfigMap
+from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
+
+from components.common import (
+    PACKAGE,
+    PART_OF,
+    RESTRICTED_CONTAINER,
+    Chart,
+    Exposure,
+    child,
+    generated_password,
+    ingress,
+    max_unavailable_one,
+    release,
+    replicas,
+    resources,
+    restricted_pod,
+    secret_object,
+)
+from model.settings import PostgresEndpoint
+from render.oncall import ONCALL_PLUGIN_FILE, ONCALL_PLUGIN_ID, grafana_plugin_provisioning
+from render.yamlio import dump
+from render.topology import GRAFANA_RELEASE
+
+# The grafana/grafana chart moved to the grafana-community repository in 2026-01.
+CHART = Chart("grafana", "https://grafana-community.github.io/helm-charts", "12.11.1")
+SERVICE_PORT = 80
+GRAFANA_UID = 472
+ADMIN_SECRET = "grafana-admin"
+DATABASE_SECRET = "grafana-database"
+PLUGIN_CONFIGMAP = "grafana-oncall-plugin"
+
+
+@dataclass(frozen=True)
+class GrafanaArgs:
+    namespace: pulumi.Input[str]
+    url: str
+    """The external URL (root_url): links in notifications and OnCall point here."""
+    metrics_url: str
+    """VictoriaMetrics' query API: the default datasource."""
+    long_term_url: str
+    """Thanos Query: the long-term datasource."""
+    oncall_engine_url: str
+    database: PostgresEndpoint | None = None
+    """A shared database; without one Grafana keeps SQLite on a volume and runs a single replica."""
+    database_password: pulumi.Input[str] | None = None
+    high_availability: bool = True
+    storage_size: str = "2Gi"
+    storage_class: str | None = None
+    exposure: Exposure | None = None
+    extra_values: dict[str, Any] = field(default_factory=dict)
+    """Escape hatch: raw chart values merged over ours."""
+
+
+def datasources(args: GrafanaArgs) -> dict:
+    """Provisioned datasources: fixed uids, so dashboards can refer to them across environments."""
+    return {
+        "datasources.yaml": {
+            "apiVersion": 1,
+            "datasources": [
+                {
+                    "name": "VictoriaMetrics",
+                    "uid": "victoriametrics",
+                    "type": "prometheus",
+                    "access": "proxy",
+                    "url": args.metrics_url,
+                    "isDefault": True,
+                    "editable": False,
+                },
+                {
+                    "name": "Thanos",
+                    "uid": "thanos",
+                    "type": "prometheus",
+                    "access": "proxy",
+                    "url": args.long_term_url,
+                    "isDefault": False,
+                    "editable": False,
+                    "jsonData": {"timeInterval": "5m"},
+                },
+            ],
+        }
+    }
+
+
+def grafana_ini(args: GrafanaArgs) -> dict:
+    ini: dict[str, Any] = {
+        "server": {"root_url": args.url},
+        "analytics": {"check_for_updates": False, "reporting_enabled": False},
+        # The OnCall app authenticates to Grafana with a service account Grafana manages for it.
+        "feature_toggles": {"enable": "externalServiceAccounts"},
+        "auth": {"managed_service_accounts_enabled": True},
+        "users": {"allow_sign_up": False},
+    }
+    if args.database:
+        db = args.database
+        ini["database"] = {
+            "type": "postgres",
+            "host": f"{db.host}:{db.port}",
+            "name": db.database,
+            "user": db.user,
+            "ssl_mode": db.ssl_mode,
+            # Read from the mounted Secret at start-up: the password never enters the chart values.
+            "password": f"$__file{{/etc/secrets/{DATABASE_SECRET}/password}}",
+        }
+    return ini
+
+
+class Grafana(pulumi.ComponentResource):
+    """Grafana, its admin password generated and kept as a Pulumi secret."""
+
+    admin_secret: Any
+    release: Any
+
+    def __init__(self, name: str, args: GrafanaArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{PACKAGE}:index:Grafana", name, None, opts)
+        admin_password = generated_password(f"{name}-admin-password", child(self))
+        self.admin_secret = secret_object(
+            f"{name}-admin", ADMIN_SECRET, args.namespace, {"admin-user": "admin", "admin-password": admin_password},
+            child(self),
+        )
+        depends = [self.admin_secret]
+        secret_mounts = []
+        if args.database:
+            if args.database_password is None:
+                raise ValueError("a Grafana database needs its password")
+            depends.append(
+                secret_object(
+                    f"{name}-database", DATABASE_SECRET, args.namespace, {"password": args.database_password},
+                    child(self),
+                )
+            )
+            secret_mounts.append(
+                {"name": "database", "secretName": DATABASE_SECRET, "mountPath": f"/etc/secrets/{DATABASE_SECRET}", "readOnly": True}
+            )
+        plugin_config = ConfigMap(
+            f"{name}-oncall-plugin",
+            metadata=ObjectMetaArgs(name=PLUGIN_CONFIGMAP, namespace=args.namespace, labels={"app.kubernetes.io/part-of": PART_OF}),
+            data={ONCALL_PLUGIN_FILE: dump(grafana_plugin_provisioning(args.oncall_engine_url))},
+            opts=child(self),
+        )
+        depends.append(plugin_config)
+
+        # SQLite is one pod's file: more than one replica needs the shared database.
+        ha = args.high_availability and args.database is not None
+        persistence: dict[str, Any] = {"enabled": args.database is None, "type": "pvc", "size": args.storage_size}
+        if args.storage_class:
+            persistence["storageClassName"] = args.storage_class
+        values: dict[str, Any] = {
+            "replicas": replicas(ha),
+            "podDisruptionBudget": max_unavailable_one(ha),
+            "admin": {"existingSecret": ADMIN_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"},
+            "grafana.ini": grafana_ini(args),
+            "datasources": datasources(args),
+            "plugins": [ONCALL_PLUGIN_ID],
+            "extraConfigmapMounts": [
+                {
+                    "name": "oncall-plugin",
+                    "configMap": PLUGIN_CONFIGMAP,
+                    "mountPath": "/etc/grafana/provisioning/plugins",
+                    "readOnly": True,
+                }
+            ],
+            "extraSecretMounts": secret_mounts,
+            "extraEmptyDirMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+            "persistence": persistence,
+            # The chart's chown init container runs as root; fsGroup already gives the volume to Grafana's user.
+            "initChownData": {"enabled": False},
+            "testFramework": {"enabled": False},
+            "securityContext": restricted_pod(GRAFANA_UID),
+            "containerSecurityContext": RESTRICTED_CONTAINER,
+            "resources": resources("100m", "256Mi", cpu_limit="1", memory_limit="1Gi"),
+        }
+        self.release = release(
+            f"{name}-release", GRAFANA_RELEASE, CHART, args.namespace, values, args.extra_values,
+            child(self, *depends),
+        )
+        if args.exposure:
+            ingress(f"{name}-ingress", args.exposure, GRAFANA_RELEASE, SERVICE_PORT, args.namespace, child(self, self.release))
+        self.register_outputs({"status": self.release.status})

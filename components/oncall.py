@@ -1,0 +1,175 @@
+"""Grafana OnCall: escalation, schedules and integrations, with external PostgreSQL, Redis and Grafana.
+
+OnCall OSS is archived (1.16.9 is final) and its chart's bundled Bitnami databases no longer pull, so every
+dependency is external: in development small in-cluster ones (components.databases), in production the managed
+services named in stack config. The chart's own MariaDB, PostgreSQL, RabbitMQ, Redis, Grafana, ingress-nginx and
+cert-manager are all switched off.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pulumi
+
+from components.common import (
+    PACKAGE,
+    RESTRICTED_CONTAINER,
+    Chart,
+    Exposure,
+    child,
+    generated_password,
+    ingress,
+    release,
+    replicas,
+    resources,
+    restricted_pod,
+    secret_object,
+)
+from render.topology import ONCALL_RELEASE
+
+CHART = Chart("oncall", "https://grafana.github.io/helm-charts", "1.16.9")
+IMAGE_TAG = "v1.16.9"
+ENGINE_PORT = 8080
+ONCALL_UID = 1000
+SECRETS = "oncall-secrets"
+POSTGRES_SECRET = "oncall-postgres"
+REDIS_SECRET = "oncall-redis"
+
+# Celery beat keeps its schedule file in the working directory of the image, so OnCall's containers need a
+# writable root filesystem; everything else about them is restricted.
+ONCALL_CONTAINER = {**RESTRICTED_CONTAINER, "readOnlyRootFilesystem": False}
+
+
+@dataclass(frozen=True)
+class PostgresConnection:
+    host: pulumi.Input[str]
+    database: str
+    user: str
+    password: pulumi.Input[str]
+    port: int = 5432
+    ssl_mode: str = "require"
+
+
+@dataclass(frozen=True)
+class RedisConnection:
+    host: pulumi.Input[str]
+    password: pulumi.Input[str] | None
+    port: int = 6379
+    database: int = 0
+    tls: bool = True
+
+
+@dataclass(frozen=True)
+class OnCallArgs:
+    namespace: pulumi.Input[str]
+    host: str
+    """The external host name integrations and the Grafana app reach the engine at."""
+    grafana_url: str
+    postgres: PostgresConnection
+    redis: RedisConnection
+    high_availability: bool = True
+    exposure: Exposure | None = None
+    extra_values: dict[str, Any] = field(default_factory=dict)
+    """Escape hatch: raw chart values merged over ours."""
+
+
+def _tmp() -> dict[str, list]:
+    return {"extraVolumes": [{"name": "tmp", "emptyDir": {}}], "extraVolumeMounts": [{"name": "tmp", "mountPath": "/tmp"}]}
+
+
+def chart_values(args: OnCallArgs) -> dict[str, Any]:
+    ha = args.high_availability
+    redis_protocol: Literal["redis", "rediss"] = "rediss" if args.redis.tls else "redis"
+    external_redis: dict[str, Any] = {
+        "protocol": redis_protocol,
+        "host": args.redis.host,
+        "port": args.redis.port,
+        "database": args.redis.database,
+        "ssl_options": {"enabled": args.redis.tls},
+    }
+    if args.redis.password is not None:
+        external_redis.update({"existingSecret": REDIS_SECRET, "passwordKey": "password"})
+    return {
+        "base_url": args.host,
+        "base_url_protocol": "https",
+        "image": {"tag": IMAGE_TAG},
+        "engine": {
+            "replicaCount": replicas(ha),
+            "resources": resources("250m", "512Mi", cpu_limit="1", memory_limit="1Gi"),
+            **_tmp(),
+        },
+        "celery": {
+            "replicaCount": replicas(ha),
+            "resources": resources("250m", "512Mi", cpu_limit="1", memory_limit="1Gi"),
+            **_tmp(),
+        },
+        "migrate": {"enabled": True, "resources": resources("100m", "256Mi", cpu_limit="500m", memory_limit="512Mi")},
+        "oncall": {
+            "secrets": {"existingSecret": SECRETS, "secretKey": "secret-key", "mirageSecretKey": "mirage-secret-key"},
+            # Notifications leave through Alertmanager and the team channels; OnCall's own SMTP stays off.
+            "smtp": {"enabled": False},
+        },
+        "database": {"type": "postgresql"},
+        "externalPostgresql": {
+            "host": args.postgres.host,
+            "port": args.postgres.port,
+            "db_name": args.postgres.database,
+            "user": args.postgres.user,
+            "existingSecret": POSTGRES_SECRET,
+            "passwordKey": "password",
+            "options": f"sslmode={args.postgres.ssl_mode}",
+        },
+        "broker": {"type": "redis"},
+        "externalRedis": external_redis,
+        "externalGrafana": {"url": args.grafana_url},
+        # Every bundled dependency off: the Bitnami images are gone, and the platform brings its own.
+        "mariadb": {"enabled": False},
+        "postgresql": {"enabled": False},
+        "rabbitmq": {"enabled": False},
+        "redis": {"enabled": False},
+        "grafana": {"enabled": False},
+        "ingress": {"enabled": False},
+        "ingress-nginx": {"enabled": False},
+        "cert-manager": {"enabled": False},
+        "podSecurityContext": restricted_pod(ONCALL_UID),
+        "securityContext": ONCALL_CONTAINER,
+        "init": {"securityContext": ONCALL_CONTAINER, "resources": resources("50m", "128Mi", memory_limit="256Mi")},
+    }
+
+
+class OnCall(pulumi.ComponentResource):
+    """The OnCall engine and workers; Django's keys generated once and kept as Pulumi secrets."""
+
+    release: Any
+
+    def __init__(self, name: str, args: OnCallArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(f"{PACKAGE}:index:OnCall", name, None, opts)
+        secrets = [
+            secret_object(
+                f"{name}-secrets",
+                SECRETS,
+                args.namespace,
+                {
+                    "secret-key": generated_password(f"{name}-secret-key", child(self), length=50),
+                    "mirage-secret-key": generated_password(f"{name}-mirage-secret-key", child(self), length=50),
+                },
+                child(self),
+            ),
+            secret_object(f"{name}-postgres", POSTGRES_SECRET, args.namespace, {"password": args.postgres.password}, child(self)),
+        ]
+        if args.redis.password is not None:
+            secrets.append(
+                secret_object(f"{name}-redis", REDIS_SECRET, args.namespace, {"password": args.redis.password}, child(self))
+            )
+        self.release = release(
+            f"{name}-release", ONCALL_RELEASE, CHART, args.namespace, chart_values(args), args.extra_values,
+            child(self, *secrets),
+        )
+        if args.exposure:
+            ingress(
+                f"{name}-ingress", args.exposure, f"{ONCALL_RELEASE}-engine", ENGINE_PORT, args.namespace,
+                child(self, self.release),
+            )
+        self.register_outputs({"status": self.release.status})
