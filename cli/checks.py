@@ -170,6 +170,27 @@ def kubernetes_schemas(build_dir: Path) -> Iterator[Finding]:
             yield Finding("kubernetes schema", _rel(file, build_dir), not problems, "\n".join(problems))
 
 
+@check
+def vmagent_relabel_configs(build_dir: Path) -> Iterator[Finding]:
+    """Per-URL relabelling of every VMAgent, as the operator hands it to vmagent, checked by `vmagent -dryRun`."""
+    import tempfile
+
+    for file in sorted((build_dir / "manifests").glob("vmagent-*.yaml")):
+        agent = yaml.safe_load(file.read_text())
+        targets = [rw for rw in agent.get("spec", {}).get("remoteWrite", []) if rw.get("inlineUrlRelabelConfig")]
+        if not targets:
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            args = []
+            for i, target in enumerate(targets):
+                config = Path(tmp) / f"url-relabel-{i}.yaml"
+                config.write_text(yaml.safe_dump(target["inlineUrlRelabelConfig"]))
+                args += [f"-remoteWrite.url={target['url']}", f"-remoteWrite.urlRelabelConfig={config}"]
+            env = {e["name"]: f"example-{e['name'].lower()}" for e in agent["spec"].get("extraEnvs", [])}
+            result = tools.run("vmagent", "-dryRun", "-loggerLevel=ERROR", *args, env=env)
+        yield Finding("vmagent -dryRun", _rel(file, build_dir), result.ok, "" if result.ok else result.output)
+
+
 # --- Helm values ----------------------------------------------------------------------------------------------
 
 
@@ -202,6 +223,14 @@ def chart_values_schema(chart: str) -> dict | None:
     return _merged_with_defaults(json.loads(path.read_text())) if path.exists() else None
 
 
+def _validator_class(schema: dict) -> type:
+    """The draft a chart's schema names; charts that name none known (`http://json-schema.org/schema#`) get draft-07."""
+    named = str(schema.get("$schema", "")).rstrip("#")
+    drafts = (jsonschema.Draft202012Validator, jsonschema.Draft201909Validator, jsonschema.Draft7Validator,
+              jsonschema.Draft6Validator, jsonschema.Draft4Validator)
+    return next((d for d in drafts if d.META_SCHEMA["$schema"].rstrip("#") == named), jsonschema.Draft7Validator)
+
+
 @check
 def helm_values_schemas(build_dir: Path) -> Iterator[Finding]:
     releases = yaml.safe_load((build_dir / "releases.yaml").read_text())["releases"]
@@ -214,7 +243,7 @@ def helm_values_schemas(build_dir: Path) -> Iterator[Finding]:
         schema = chart_values_schema(rel["chart"])
         if schema is None:
             continue  # the chart ships no values.schema.json
-        validator = jsonschema.validators.validator_for(schema)(schema)
+        validator = _validator_class(schema)(schema)
         errors = sorted(validator.iter_errors(rel["values"]), key=lambda e: list(e.absolute_path))
         detail = "\n".join(f"{'.'.join(map(str, e.absolute_path)) or '(values)'}: {e.message}" for e in errors)
         yield Finding("helm values.schema.json", subject, not errors, detail)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import runpy
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,13 +175,21 @@ def _mock_outputs(type_: str, name: str, inputs: dict) -> dict:
 
 def run(stack: str, overrides: dict[str, Any] | None = None) -> Inventory:
     """Run `__main__.py` for `stack` under mocks; raises InputError for bad config, as the program would."""
+    config, secret_keys, placeholders = stack_config(stack, overrides)
+    inventory = Inventory(stack=stack, placeholders=placeholders)
+    return _run_mocked(inventory, config, secret_keys, lambda: runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__"))
+
+
+def run_program(body: Callable[[], None], stack: str = "test") -> Inventory:
+    """Run `body` (which creates resources, e.g. one component) under the same recording mocks, without config."""
+    return _run_mocked(Inventory(stack=stack), {}, [], body)
+
+
+def _run_mocked(inventory: Inventory, config: dict[str, str], secret_keys: list[str], body: Callable[[], None]) -> Inventory:
     import pulumi
     from pulumi.runtime import mocks, settings as runtime_settings
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
-
-    config, secret_keys, placeholders = stack_config(stack, overrides)
-    inventory = Inventory(stack=stack, placeholders=placeholders)
 
     class Mocks(mocks.Mocks):
         def new_resource(self, args: mocks.MockResourceArgs):
@@ -213,14 +222,14 @@ def run(stack: str, overrides: dict[str, Any] | None = None) -> Inventory:
     runtime_settings.ROOT.set(None)
     pulumi.runtime.set_all_config(config, secret_keys)
     mocks_ = Mocks()
-    mocks.set_mocks(mocks_, project=PROJECT, stack=stack, preview=False, monitor=RecordingMonitor(mocks_))
+    mocks.set_mocks(mocks_, project=PROJECT, stack=inventory.stack, preview=False, monitor=RecordingMonitor(mocks_))
     runtime_settings.SETTINGS.rpc_manager.clear()
     runtime_settings.SETTINGS.outputs.clear()
 
     exports: dict[str, Any] = {}
 
     async def program():
-        runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__")
+        body()
         root = runtime_settings.get_root_resource()
         for key, value in sorted(root.outputs.items()):
             output = pulumi.Output.from_input(value)

@@ -36,9 +36,20 @@ class Result:
         return self.code == 0
 
 
-def run(name: str, *args: str, cwd: Path | None = None, timeout: float = 300) -> Result:
-    """Run a tool and keep its combined output: on failure we show the tool's own message."""
+def run(
+    name: str, *args: str, cwd: Path | None = None, timeout: float = 300, env: dict[str, str] | None = None
+) -> Result:
+    """Run a tool and keep its combined output: on failure we show the tool's own message.
+
+    `env` adds variables to the inherited environment (for configs that refer to them, as in a pod).
+    """
     proc = subprocess.run(
-        [str(path(name)), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+        [str(path(name)), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, **env} if env else None,
     )
     return Result(proc.returncode, (proc.stdout + proc.stderr).strip())

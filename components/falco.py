@@ -18,7 +18,6 @@ from components.common import (
     RESTRICTED_CONTAINER,
     Chart,
     child,
-    max_unavailable_one,
     release,
     replicas,
     resources,
@@ -52,7 +51,6 @@ class Falco(pulumi.ComponentResource):
         super().__init__(f"{PACKAGE}:index:Falco", name, None, opts)
         sidekick_values = {
             "replicaCount": replicas(args.high_availability),
-            "podDisruptionBudget": max_unavailable_one(args.high_availability),
             "config": {"alertmanager": args.alertmanager_output},
             "webui": {"enabled": False},
             "podSecurityContext": restricted_pod(SIDEKICK_UID),

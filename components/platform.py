@@ -256,7 +256,7 @@ class Platform(pulumi.ComponentResource):
             )
         else:
             self.oncall_postgres = InClusterPostgres(
-                f"{name}-oncall-postgres",
+                f"{name}-oncall-database",
                 DatabaseArgs(namespace=namespace, name="oncall-postgres", storage_class=settings.storage_class),
                 opts=opts,
             )
@@ -273,7 +273,7 @@ class Platform(pulumi.ComponentResource):
             )
         else:
             self.oncall_redis = InClusterValkey(
-                f"{name}-oncall-redis",
+                f"{name}-oncall-broker",
                 DatabaseArgs(namespace=namespace, name="oncall-redis", storage_class=settings.storage_class),
                 opts=opts,
             )

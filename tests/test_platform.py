@@ -1,0 +1,471 @@
+"""The whole Platform under the Pulumi SDK's mocks, for both stacks: systems, pins, production shape, secrets, wiring."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from functools import reduce
+
+import pytest
+
+from cli import build, checks, engine
+from render.topology import alertmanager_replica_urls
+from stacks import from_values
+from stacks.config import decode
+from tests.conftest import PROJECT_DIR, STACKS
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+VM = "kubernetes:operator.victoriametrics.com/v1beta1"
+
+
+@pytest.fixture(scope="module", params=STACKS)
+def built(request, tmp_path_factory):
+    """(inventory, files written to build/<stack>/, settings) of one stack."""
+    inventory, _, files = build.render_stack(request.param, tmp_path_factory.mktemp(request.param))
+    config, _, _ = engine.stack_config(request.param)
+    settings = from_values(request.param, {k: decode(v) for k, v in config.items()}).settings
+    return inventory, files, settings
+
+
+def releases(inventory) -> dict[str, dict]:
+    """Release name -> inputs (values and all), numbers normalised."""
+    return {r.inputs["name"]: r.inputs for r in inventory.of_type(RELEASE)}
+
+
+def dig(values: dict, path: str):
+    return reduce(lambda node, key: (node or {}).get(key), path.split("."), values)
+
+
+def wholly_secret(data) -> bool:
+    """Every value of a Secret's data reaches the engine wrapped as a Pulumi secret (the map, or each value)."""
+    return engine.is_secret(data) or (bool(data) and all(engine.is_secret(v) for v in data.values()))
+
+
+def custom(inventory, kind: str) -> list:
+    return inventory.of_type(f"{VM}:{kind}")
+
+
+# --- Every system, pinned ---------------------------------------------------------------------------------------
+
+SYSTEMS = {
+    # component type: {release name: (chart, repository, version)}
+    "VictoriaMetrics": {
+        "vm-operator": ("victoria-metrics-operator", "https://victoriametrics.github.io/helm-charts/", "0.67.2"),
+        "prometheus-operator-crds": ("prometheus-operator-crds", "https://prometheus-community.github.io/helm-charts", "31.0.1"),
+    },
+    "Thanos": {"thanos": ("thanos", "https://stevehipwell.github.io/helm-charts/", "1.24.1")},
+    "Alertmanager": {"alertmanager": ("alertmanager", "https://prometheus-community.github.io/helm-charts", "1.42.0")},
+    "Karma": {"karma": ("karma", "https://wiremind.github.io/wiremind-helm-charts", "2.13.1")},
+    "OnCall": {"oncall": ("oncall", "https://grafana.github.io/helm-charts", "1.16.9")},
+    "Grafana": {"grafana": ("grafana", "https://grafana-community.github.io/helm-charts", "12.11.1")},
+    "Pyrra": {"pyrra": ("pyrra", "https://pyrra-dev.github.io/helm-charts", "1.11.0")},
+    "Sloth": {"sloth": ("sloth", "https://slok.github.io/sloth", "0.16.0")},
+    "Litmus": {"litmus": ("litmus-core", "https://litmuschaos.github.io/litmus-helm/", "3.29.0")},
+    "Falco": {
+        "falco": ("falco", "https://falcosecurity.github.io/charts", "9.1.0"),
+        "falcosidekick": ("falcosidekick", "https://falcosecurity.github.io/charts", "0.14.0"),
+    },
+    "Botkube": {"botkube": ("botkube", "https://charts.botkube.io", "v1.14.0")},
+    "OtelCollector": {"otel-collector": ("opentelemetry-collector", "https://open-telemetry.github.io/opentelemetry-helm-charts", "0.170.0")},
+}
+
+
+@pytest.mark.parametrize("system", SYSTEMS, ids=list(SYSTEMS))
+def test_every_system_is_a_component_with_its_pinned_charts(system, built):
+    inventory, _, _ = built
+    (component,) = inventory.of_type(f"alerting:index:{system}")
+    platform = inventory.of_type("alerting:index:Platform")[0]
+    assert component.parent == platform.urn
+    children = {r.inputs["name"]: r.inputs for r in inventory.children(component.urn) if r.type == RELEASE}
+    for name, (chart, repository, version) in SYSTEMS[system].items():
+        assert name in children, f"{system} has no release {name}"
+        pinned = children[name]
+        assert (pinned["chart"], pinned["repositoryOpts"]["repo"], pinned["version"]) == (chart, repository, version)
+
+
+def test_the_tables_cover_every_release(built):
+    inventory, _, _ = built
+    expected = {name for charts in SYSTEMS.values() for name in charts}
+    assert set(releases(inventory)) == expected
+
+
+def test_no_bitnami_image_or_chart_is_used(built):
+    inventory, files, _ = built
+    text = "\n".join(files.values()).lower()
+    assert "bitnami" not in text
+    oncall = releases(inventory)["oncall"]["values"]
+    # The chart's bundled databases and broker are Bitnami subcharts: every one is off.
+    assert [oncall[dep]["enabled"] for dep in ("mariadb", "postgresql", "rabbitmq", "redis", "grafana")] == [False] * 5
+
+
+# --- The alert path -------------------------------------------------------------------------------------------
+
+
+def test_vmalert_notifies_exactly_every_alertmanager_replica(built):
+    inventory, _, settings = built
+    (vmalert,) = custom(inventory, "VMAlert")
+    notifiers = [n["url"] for n in vmalert.inputs["spec"]["notifiers"]]
+    am_replicas = releases(inventory)["alertmanager"]["values"]["replicaCount"]
+    assert notifiers == alertmanager_replica_urls(settings)
+    assert len(notifiers) == am_replicas == settings.alertmanager.replicas
+    assert all("alertmanager-headless" in url and f"alertmanager-{i}." in url for i, url in enumerate(notifiers))
+
+
+def test_vmalert_evaluates_every_vmrule_including_converted_prometheus_rules(built):
+    inventory, _, _ = built
+    (vmalert,) = custom(inventory, "VMAlert")
+    spec = vmalert.inputs["spec"]
+    assert spec["ruleSelector"] == {} and spec["ruleNamespaceSelector"] == {}
+    operator = releases(inventory)["vm-operator"]["values"]
+    assert operator["operator"]["disable_prometheus_converter"] is False
+    assert operator["crds"]["plain"] is True
+
+
+def test_falcosidekick_sends_to_every_alertmanager_replica_with_api_v2(built):
+    inventory, _, settings = built
+    output = releases(inventory)["falcosidekick"]["values"]["config"]["alertmanager"]
+    assert output["hostport"].split(",") == alertmanager_replica_urls(settings)
+    assert output["endpoint"] == "/api/v2/alerts"
+    assert "team:security" in output["extralabels"].split(",")
+
+
+def test_karma_reads_every_alertmanager_replica(built):
+    inventory, _, settings = built
+    servers = releases(inventory)["karma"]["values"]["configMap"]["rawConfig"]["alertmanager"]["servers"]
+    assert [s["uri"] for s in servers] == alertmanager_replica_urls(settings)
+    assert len({s["cluster"] for s in servers}) == 1
+
+
+def test_vmagent_writes_to_storage_and_to_thanos_receive(built):
+    inventory, _, settings = built
+    (vmagent,) = custom(inventory, "VMAgent")
+    urls = [rw["url"] for rw in vmagent.inputs["spec"]["remoteWrite"]]
+    storage = "vminsert-platform" if settings.metrics.mode == "cluster" else "vmsingle-platform"
+    assert storage in urls[0]
+    assert urls[1] == "http://thanos-receive-router.monitoring.svc:19291/api/v1/receive"
+
+
+def test_the_rendered_alertmanager_config_and_receiver_secrets_are_mounted(built):
+    inventory, _, _ = built
+    values = releases(inventory)["alertmanager"]["values"]
+    assert values["config"]["route"]["receiver"] == "platform-catch-all"
+    (mount,) = values["extraSecretMounts"]
+    assert (mount["secretName"], mount["mountPath"]) == ("alertmanager-receivers", "/etc/alertmanager-secrets")
+    secret = inventory.by_name("alerting-alertmanager-receivers")
+    assert secret.inputs["metadata"]["name"] == "alertmanager-receivers"
+
+
+def test_the_otel_collector_sends_metrics_to_vmagent_by_remote_write(built):
+    inventory, _, _ = built
+    config = releases(inventory)["otel-collector"]["values"]["alternateConfig"]
+    assert config["service"]["pipelines"]["metrics"]["receivers"] == ["otlp"]
+    assert config["exporters"]["prometheusremotewrite"]["endpoint"] == "http://vmagent-platform.monitoring.svc:8429/api/v1/write"
+
+
+def test_grafana_has_both_datasources_and_the_oncall_app(built):
+    inventory, _, _ = built
+    values = releases(inventory)["grafana"]["values"]
+    sources = {d["uid"]: d["url"] for d in values["datasources"]["datasources.yaml"]["datasources"]}
+    assert set(sources) == {"victoriametrics", "thanos"}
+    assert sources["thanos"] == "http://thanos-query-frontend.monitoring.svc:10902"
+    assert values["plugins"] == ["grafana-oncall-app"]
+    plugin = inventory.by_name("alerting-grafana-oncall-plugin")
+    assert "onCallApiUrl: http://oncall-engine.monitoring.svc:8080" in plugin.inputs["data"]["oncall.yaml"]
+
+
+# --- Production shape -------------------------------------------------------------------------------------------
+
+# Stateless services that support replicas: (release, value path of the replica count).
+STATELESS_REPLICAS = [
+    ("vm-operator", "replicaCount"),
+    ("karma", "replicaCount"),
+    ("grafana", "replicas"),
+    ("oncall", "engine.replicaCount"),
+    ("oncall", "celery.replicaCount"),
+    ("thanos", "query.replicas"),
+    ("thanos", "queryFrontend.replicas"),
+    ("thanos", "receive.router.replicas"),
+    ("thanos", "storeGateway.replicas"),
+    ("falcosidekick", "replicaCount"),
+    ("otel-collector", "replicaCount"),
+    ("litmus", "replicaCount"),
+]
+SINGLETONS = {
+    # Why these stay at one replica; a test below keeps the list honest.
+    "botkube": "no leader election: a second replica answers every command twice",
+    "sloth": "the chart hard-codes one replica",
+    "pyrra": "the chart has no replicas key",
+    "thanos compact": "two compactors would compact the same blocks",
+}
+
+
+@pytest.mark.parametrize("release,path", STATELESS_REPLICAS, ids=[f"{r} {p}" for r, p in STATELESS_REPLICAS])
+def test_stateless_services_run_two_replicas_in_prod_and_one_in_dev(release, path, built):
+    inventory, _, settings = built
+    count = dig(releases(inventory)[release]["values"], path)
+    assert count >= 2 if settings.high_availability else count == 1
+
+
+def test_the_singletons_are_single_for_the_reasons_given(built):
+    inventory, _, _ = built
+    values = releases(inventory)
+    assert values["botkube"]["values"]["replicaCount"] == 1
+    assert "replicaCount" not in values["sloth"]["values"] and "replicas" not in values["pyrra"]["values"]
+    assert "replicas" not in values["thanos"]["values"]["compact"]
+    assert set(SINGLETONS) == {"botkube", "sloth", "pyrra", "thanos compact"}
+
+
+def test_prod_alertmanager_is_three_replicas_with_hard_anti_affinity_and_a_disruption_budget(built):
+    inventory, _, settings = built
+    values = releases(inventory)["alertmanager"]["values"]
+    if settings.high_availability:
+        assert values["replicaCount"] == 3
+        assert values["podAntiAffinity"] == "hard"
+        assert values["podDisruptionBudget"] == {"maxUnavailable": 1}
+    else:
+        assert values["replicaCount"] == 1 and "podAntiAffinity" not in values
+
+
+def test_prod_stores_metrics_in_a_replicated_cluster_and_dev_in_a_single_node(built):
+    inventory, _, settings = built
+    if settings.high_availability:
+        (cluster,) = custom(inventory, "VMCluster")
+        spec = cluster.inputs["spec"]
+        assert spec["replicationFactor"] >= 2
+        assert spec["vmstorage"]["replicaCount"] > spec["replicationFactor"]
+        assert spec["vmselect"]["replicaCount"] >= 2 and spec["vminsert"]["replicaCount"] >= 2
+        assert not custom(inventory, "VMSingle")
+    else:
+        (single,) = custom(inventory, "VMSingle")
+        assert single.inputs["spec"]["storage"]["resources"]["requests"]["storage"] == settings.metrics.storage_size
+        assert not custom(inventory, "VMCluster")
+
+
+def test_vmagent_and_vmalert_are_highly_available_in_prod(built):
+    inventory, _, settings = built
+    for kind in ("VMAgent", "VMAlert"):
+        (obj,) = custom(inventory, kind)
+        expected = 2 if settings.high_availability else 1
+        assert obj.inputs["spec"]["replicaCount"] == expected
+        assert obj.inputs["spec"]["useStrictSecurity"] is True
+
+
+def test_thanos_receive_replicates_in_prod_and_the_compactor_keeps_three_resolutions(built):
+    inventory, _, settings = built
+    values = releases(inventory)["thanos"]["values"]
+    ha = settings.high_availability
+    assert values["receive"]["replicationFactor"] == (3 if ha else 1)
+    assert values["receive"]["ingestor"]["replicas"] >= values["receive"]["replicationFactor"]
+    assert values["compact"]["extraArgs"] == [
+        f"--retention.resolution-raw={settings.thanos.retention_raw}",
+        f"--retention.resolution-5m={settings.thanos.retention_5m}",
+        f"--retention.resolution-1h={settings.thanos.retention_1h}",
+    ]
+    assert values["objstoreConfig"] == {"create": False, "name": "thanos-objstore", "key": "objstore.yml"}
+
+
+# Where each chart takes the container security context, and the exceptions with their reasons.
+CONTAINER_SECURITY = {
+    "vm-operator": ["securityContext"],
+    "alertmanager": ["securityContext"],
+    "karma": ["containerSecurityContext"],
+    "grafana": ["containerSecurityContext"],
+    "oncall": ["securityContext", "init.securityContext"],
+    "pyrra": ["securityContext"],
+    "sloth": ["securityContext.container"],
+    "falcosidekick": ["securityContext"],
+    "botkube": ["containerSecurityContext"],
+    "otel-collector": ["securityContext"],
+    "thanos": [
+        f"{c}.securityContext"
+        for c in ("query", "queryFrontend", "receive.ingestor", "receive.router", "storeGateway", "compact")
+    ],
+}
+WRITABLE_ROOT = {"oncall": "celery beat writes its schedule file into the image's working directory"}
+NO_SECURITY_VALUES = {
+    "falco": "reads kernel events; least-privileged modern eBPF in the privileged `falco` namespace",
+    "litmus": "the litmus-core chart has no security-context values; `baseline` namespace",
+    "prometheus-operator-crds": "installs CRDs only, no pods",
+}
+
+
+def test_every_release_is_either_hardened_or_a_named_exception(built):
+    inventory, _, _ = built
+    assert set(releases(inventory)) == set(CONTAINER_SECURITY) | set(NO_SECURITY_VALUES)
+
+
+@pytest.mark.parametrize("release", CONTAINER_SECURITY)
+def test_containers_run_non_root_without_privilege_escalation_on_a_read_only_root(release, built):
+    inventory, _, _ = built
+    values = releases(inventory)[release]["values"]
+    for path in CONTAINER_SECURITY[release]:
+        context = dig(values, path)
+        assert context["allowPrivilegeEscalation"] is False, path
+        assert context["runAsNonRoot"] is True, path
+        assert context["capabilities"] == {"drop": ["ALL"]}, path
+        assert context["readOnlyRootFilesystem"] is (release not in WRITABLE_ROOT), path
+
+
+@pytest.mark.parametrize("release", sorted(set(CONTAINER_SECURITY) | {"falco", "litmus"}))
+def test_every_workload_release_sets_resources(release, built):
+    inventory, _, _ = built
+    values = releases(inventory)[release]["values"]
+
+    def found(node) -> bool:
+        if isinstance(node, dict):
+            if "requests" in node and "limits" in node and "memory" in node["limits"]:
+                return True
+            return any(found(v) for v in node.values())
+        return False
+
+    assert found(values)
+
+
+def test_directly_created_workloads_are_hardened_and_sized(built):
+    inventory, _, _ = built
+    for res in inventory.of_type("kubernetes:apps/v1:StatefulSet"):
+        pod = res.inputs["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        for container in pod["containers"]:
+            assert container["securityContext"]["readOnlyRootFilesystem"] is True
+            assert container["resources"]["limits"]["memory"]
+
+
+def test_state_lives_on_persistent_volumes(built):
+    inventory, _, settings = built
+    values = releases(inventory)
+    assert values["alertmanager"]["values"]["persistence"]["enabled"] is True
+    thanos = values["thanos"]["values"]
+    for path in ("receive.ingestor.persistence", "storeGateway.persistence", "compact.persistence"):
+        assert dig(thanos, path)["enabled"] is True
+    grafana = values["grafana"]["values"]
+    # Grafana keeps its state in the shared database in prod, on its own volume (SQLite) in dev.
+    assert grafana["persistence"]["enabled"] is (settings.grafana.database is None)
+
+
+def test_in_cluster_databases_exist_only_where_stack_config_names_none(built):
+    inventory, _, settings = built
+    in_cluster = {r.type for r in inventory.resources if r.type.startswith("alerting:index:InCluster")}
+    expected = set() if settings.oncall.postgres else {"alerting:index:InClusterPostgres", "alerting:index:InClusterValkey"}
+    assert in_cluster == expected
+    external = releases(inventory)["oncall"]["values"]["externalPostgresql"]
+    assert external["host"] == (settings.oncall.postgres.host if settings.oncall.postgres else "oncall-postgres")
+
+
+def test_namespaces_come_first_and_are_labelled_for_pod_security(built):
+    inventory, _, _ = built
+    namespaces = {r.inputs["metadata"]["name"]: r for r in inventory.of_type("kubernetes:core/v1:Namespace")}
+    levels = {n: r.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] for n, r in namespaces.items()}
+    assert levels == {"monitoring": "restricted", "falco": "privileged", "litmus": "baseline"}
+    platform = inventory.of_type("alerting:index:Platform")[0]
+    for component in inventory.children(platform.urn):
+        if component.custom:
+            continue
+        assert any(ns.urn in component.dependencies for ns in namespaces.values()), component.name
+
+
+def test_custom_resources_wait_for_the_operator_release(built):
+    inventory, _, _ = built
+    operator = next(r for r in inventory.of_type(RELEASE) if r.inputs["name"] == "vm-operator")
+    crds = next(r for r in inventory.of_type(RELEASE) if r.inputs["name"] == "prometheus-operator-crds")
+    vm_objects = [r for r in inventory.resources if r.type.startswith(VM)]
+    assert len(vm_objects) >= 4
+    assert all(operator.urn in r.dependencies for r in vm_objects)
+    assert crds.urn in operator.dependencies
+    for name in ("sloth", "pyrra"):
+        release = next(r for r in inventory.of_type(RELEASE) if r.inputs["name"] == name)
+        assert crds.urn in release.dependencies
+
+
+# --- Secrets ------------------------------------------------------------------------------------------------------
+
+
+def test_every_kubernetes_secret_carries_only_pulumi_secrets(built):
+    inventory, _, _ = built
+    secrets = inventory.of_type("kubernetes:core/v1:Secret")
+    assert len(secrets) >= 6
+    for res in secrets:
+        assert wholly_secret(res.inputs["stringData"]), res.name
+
+
+def test_generated_passwords_stay_pulumi_secrets_and_appear_in_no_other_resource(built):
+    inventory, files, _ = built
+    passwords = inventory.of_type("random:index/randomPassword:RandomPassword")
+    assert {p.name.split("alerting-", 1)[1] for p in passwords} >= {
+        "grafana-admin-password",
+        "oncall-secret-key",
+        "oncall-mirage-secret-key",
+    }
+    values = [f"offline-random-{p.name}" for p in passwords]
+    for res in inventory.resources:
+        text = repr(engine.reveal(res.inputs))
+        leaks = [v for v in values if v in text]
+        if res.type == "kubernetes:core/v1:Secret":
+            assert wholly_secret(res.inputs["stringData"]), res.name
+        else:
+            assert not leaks, f"{res.name} carries {leaks}"
+    assert not [name for name, text in files.items() if any(v in text for v in values)]
+
+
+def test_no_secret_value_reaches_a_non_secret_resource_or_the_build(built):
+    inventory, files, _ = built
+    assert inventory.placeholders
+    for res in inventory.resources:
+        if res.type == "kubernetes:core/v1:Secret":
+            continue
+        text = repr(engine.reveal(res.inputs))
+        assert not [v for v in inventory.placeholders.values() if v in text], res.name
+    assert not [name for name, text in files.items() for v in inventory.placeholders.values() if v in text]
+
+
+def test_database_passwords_reach_oncall_only_through_its_secret(built):
+    inventory, _, settings = built
+    secret = engine.reveal(inventory.by_name("alerting-oncall-postgres").inputs["stringData"])
+    if settings.oncall.postgres:
+        assert secret["password"] == engine.placeholder(settings.oncall.postgres.password.secret)
+    else:
+        # Generated for the in-cluster server, and the same value the server itself gets.
+        assert secret["password"] == "offline-random-alerting-oncall-database-password"
+        server = engine.reveal(inventory.by_name("alerting-oncall-database-secret").inputs["stringData"])
+        assert server["password"] == secret["password"]
+    values = releases(inventory)["oncall"]["values"]["externalPostgresql"]
+    assert values["existingSecret"] == "oncall-postgres" and "password" not in values
+
+
+# --- Outputs and the commands --------------------------------------------------------------------------------------
+
+
+def test_stack_outputs_are_the_urls_people_need(built):
+    inventory, _, settings = built
+    urls = inventory.outputs["urls"]
+    assert set(urls) == {"alertmanager", "karma", "grafana", "oncall", "pyrra", "thanos"}
+    hosts = {r.inputs["spec"]["rules"][0]["host"] for r in inventory.of_type("kubernetes:networking.k8s.io/v1:Ingress")}
+    assert {url.removeprefix("https://") for url in urls.values()} == hosts
+    assert all(url.endswith(settings.domain) for url in urls.values())
+
+
+def test_everything_built_passes_the_real_tools_and_schemas(built, tmp_path):
+    _, files, settings = built
+    for rel, text in files.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    findings = checks.run_all(tmp_path)
+    assert not [f"{f.check} {f.subject}: {f.detail}" for f in findings if not f.ok]
+    kinds = {f.check for f in findings}
+    assert {"kubernetes schema", "helm values.schema.json"} <= kinds
+    # Only the HA pair labels what it sends to Thanos; that relabelling meets the real vmagent.
+    assert ("vmagent -dryRun" in kinds) is settings.high_availability
+    schema_checked = {f.subject.split()[1] for f in findings if f.check == "helm values.schema.json"}
+    assert schema_checked == {"monitoring/alertmanager", "monitoring/karma", "monitoring/otel-collector"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_make_plan_prints_the_tree_of_every_component_and_passes_its_checks(stack, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", "plan", "--stack", stack, "--build-dir", str(tmp_path)],
+        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    for system in SYSTEMS:
+        assert f"(alerting:index:{system}):" in result.stdout
+    assert " 0 failed" in result.stdout
