@@ -7,9 +7,24 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+from pulumi_kubernetes.core.v1 import Secret
 from pulumi_kubernetes.helm.v3 import Release, RepositoryOptsArgs
+from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
+from pulumi_kubernetes.networking.v1 import (
+    HTTPIngressPathArgs,
+    HTTPIngressRuleValueArgs,
+    Ingress,
+    IngressBackendArgs,
+    IngressRuleArgs,
+    IngressServiceBackendArgs,
+    IngressSpecArgs,
+    IngressTLSArgs,
+    ServiceBackendPortArgs,
+)
+from pulumi_random import RandomPassword
 
 PACKAGE = "alerting"
+PART_OF = "alerting-platform"
 
 
 @dataclass(frozen=True)
@@ -97,7 +112,7 @@ def max_unavailable_one(high_availability: bool) -> dict:
 
 
 def child(parent: pulumi.Resource, *depends_on: pulumi.Resource) -> pulumi.ResourceOptions:
-    """Options of a component's child: parented (so it shows in the tree and inherits providers), in order."""
+    """Options of a component's child: parented (it shows in the tree, inherits providers), after `depends_on`."""
     return pulumi.ResourceOptions(parent=parent, depends_on=[d for d in depends_on if d is not None] or None)
 
 
@@ -107,11 +122,8 @@ def secret_object(
     namespace: pulumi.Input[str],
     data: dict[str, pulumi.Input[str]],
     opts: pulumi.ResourceOptions,
-):
+) -> Secret:
     """A Kubernetes Secret whose every value stays a Pulumi secret (encrypted in state, redacted in previews)."""
-    from pulumi_kubernetes.core.v1 import Secret
-    from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
-
     return Secret(
         resource_name,
         metadata=ObjectMetaArgs(name=name, namespace=namespace, labels={"app.kubernetes.io/part-of": PART_OF}),
@@ -123,13 +135,8 @@ def secret_object(
 
 def generated_password(resource_name: str, opts: pulumi.ResourceOptions, length: int = 32) -> pulumi.Output[str]:
     """A random password kept in Pulumi state: generated once, stable across updates, always a secret."""
-    from pulumi_random import RandomPassword
-
     password = RandomPassword(resource_name, length=length, special=False, opts=opts)
     return pulumi.Output.secret(password.result)
-
-
-PART_OF = "alerting-platform"
 
 
 @dataclass(frozen=True)
@@ -152,21 +159,8 @@ def ingress(
     port: int,
     namespace: pulumi.Input[str],
     opts: pulumi.ResourceOptions,
-):
+) -> Ingress:
     """An Ingress publishing one UI at `exposure.url`, its certificate in the Secret `<service>-tls`."""
-    from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
-    from pulumi_kubernetes.networking.v1 import (
-        HTTPIngressPathArgs,
-        HTTPIngressRuleValueArgs,
-        IngressBackendArgs,
-        IngressRuleArgs,
-        IngressServiceBackendArgs,
-        IngressSpecArgs,
-        IngressTLSArgs,
-        Ingress,
-        ServiceBackendPortArgs,
-    )
-
     return Ingress(
         resource_name,
         metadata=ObjectMetaArgs(
