@@ -84,7 +84,7 @@ def resource_tree(inventory) -> Tree:
         return sum(1 + count(child.urn) for child in by_parent.get(urn, []))
 
     def add(node: Tree, urn: str) -> None:
-        for res in by_parent.get(urn, []):
+        for res in sorted(by_parent.get(urn, []), key=lambda r: (r.custom, r.type, r.name)):
             if res.custom:
                 node.add(f"{escape(res.type)}  [dim]{escape(res.name)}[/dim]")
             else:

@@ -11,7 +11,16 @@ from typing import Any
 
 import pulumi
 
-from components.common import PACKAGE, RESTRICTED_CONTAINER, Chart, child, release, resources, restricted_pod, secret_object
+from components.common import (
+    PACKAGE,
+    RESTRICTED_CONTAINER,
+    Chart,
+    child,
+    release,
+    resources,
+    restricted_pod,
+    secret_object,
+)
 from model.catalog import Organisation
 from render import botkube
 from render.yamlio import dump

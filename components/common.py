@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -191,3 +192,37 @@ def ingress(
         ),
         opts=opts,
     )
+
+
+def declared_objects(component: str, documents: tuple[dict, ...], opts: pulumi.ResourceOptions) -> list[pulumi.CustomResource]:
+    """One resource per rendered Kubernetes object (apiVersion, kind, metadata, body), in a stable order.
+
+    Built-in kinds become their typed resources so the engine validates them; everything else is a CustomResource.
+    """
+    from pulumi_kubernetes.apiextensions import CustomResource
+    from pulumi_kubernetes.core.v1 import ServiceAccount
+    from pulumi_kubernetes.rbac.v1 import Role, RoleBinding
+
+    typed = {("v1", "ServiceAccount"): ServiceAccount, ("rbac.authorization.k8s.io/v1", "Role"): Role,
+             ("rbac.authorization.k8s.io/v1", "RoleBinding"): RoleBinding}
+    by_key: dict[str, dict] = {}
+    for doc in documents:
+        meta = doc["metadata"]
+        key = re.sub(r"[^a-z0-9-]+", "-", f"{doc['kind']}-{meta.get('namespace', 'default')}-{meta['name']}".lower())
+        if key in by_key:
+            raise ValueError(f"two {doc['kind']} objects named {meta['name']!r} in namespace {meta.get('namespace')!r}")
+        by_key[key] = doc
+    resources_ = []
+    for key, doc in sorted(by_key.items()):
+        body = {k: v for k, v in doc.items() if k not in ("apiVersion", "kind", "metadata")}
+        cls = typed.get((doc["apiVersion"], doc["kind"]))
+        if cls is not None:
+            # Typed resources take their top-level fields as snake_case keyword arguments (roleRef -> role_ref).
+            kwargs = {re.sub(r"(?<!^)([A-Z])", r"_\1", k).lower(): v for k, v in body.items()}
+            resources_.append(cls(f"{component}-{key}", metadata=doc["metadata"], **kwargs, opts=opts))
+        else:
+            resources_.append(
+                CustomResource(f"{component}-{key}", api_version=doc["apiVersion"], kind=doc["kind"],
+                               metadata=doc["metadata"], **body, opts=opts)
+            )
+    return resources_

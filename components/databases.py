@@ -14,7 +14,15 @@ import pulumi
 from pulumi_kubernetes.apps.v1 import StatefulSet
 from pulumi_kubernetes.core.v1 import Service
 
-from components.common import PACKAGE, PART_OF, RESTRICTED_CONTAINER, child, generated_password, resources, secret_object
+from components.common import (
+    PACKAGE,
+    PART_OF,
+    RESTRICTED_CONTAINER,
+    child,
+    generated_password,
+    resources,
+    secret_object,
+)
 
 POSTGRES_IMAGE = "docker.io/library/postgres:17.6-alpine"
 VALKEY_IMAGE = "docker.io/valkey/valkey:8.1.3-alpine"

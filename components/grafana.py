@@ -27,8 +27,8 @@ from components.common import (
 )
 from model.settings import PostgresEndpoint
 from render.oncall import ONCALL_PLUGIN_FILE, ONCALL_PLUGIN_ID, grafana_plugin_provisioning
-from render.yamlio import dump
 from render.topology import GRAFANA_RELEASE
+from render.yamlio import dump
 
 # The grafana/grafana chart moved to the grafana-community repository in 2026-01.
 CHART = Chart("grafana", "https://grafana-community.github.io/helm-charts", "12.11.1")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pulumi
 
-from components.common import PACKAGE, Chart, child, release, replicas, resources
+from components.common import PACKAGE, Chart, child, declared_objects, release, replicas, resources
 
 CHART = Chart("litmus-core", "https://litmuschaos.github.io/litmus-helm/", "3.29.0")
 
@@ -21,6 +21,8 @@ CHART = Chart("litmus-core", "https://litmuschaos.github.io/litmus-helm/", "3.29
 class LitmusArgs:
     namespace: pulumi.Input[str]
     high_availability: bool = True
+    experiments: tuple[dict, ...] = ()
+    """Rendered Litmus objects in the target namespaces (runner access, ChaosExperiment, ChaosEngine)."""
     extra_values: dict[str, Any] = field(default_factory=dict)
     """Escape hatch: raw chart values merged over ours."""
 
@@ -33,6 +35,7 @@ class Litmus(pulumi.ComponentResource):
     """
 
     release: Any
+    experiments: list
 
     def __init__(self, name: str, args: LitmusArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{PACKAGE}:index:Litmus", name, None, opts)
@@ -45,4 +48,6 @@ class Litmus(pulumi.ComponentResource):
             "policies": {"monitoring": {"disabled": True}},
         }
         self.release = release(f"{name}-release", "litmus", CHART, args.namespace, values, args.extra_values, child(self))
-        self.register_outputs({"status": self.release.status})
+        # The release installs the ChaosEngine/ChaosExperiment CRDs; experiments start once the operator is up.
+        self.experiments = declared_objects(name, args.experiments, child(self, self.release))
+        self.register_outputs({"status": self.release.status, "experiments": len(self.experiments)})

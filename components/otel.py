@@ -14,7 +14,6 @@ from components.common import (
     child,
     release,
     replicas,
-    resources,
     restricted_pod,
 )
 

@@ -209,7 +209,11 @@ class Platform(pulumi.ComponentResource):
             opts=after_ns,
         )
         litmus_ns, after_litmus_ns = inside(LITMUS_NAMESPACE)
-        self.litmus = Litmus(f"{name}-litmus", LitmusArgs(namespace=litmus_ns, high_availability=ha), opts=after_litmus_ns)
+        self.litmus = Litmus(
+            f"{name}-litmus",
+            LitmusArgs(namespace=litmus_ns, high_availability=ha, experiments=artifacts.chaos_objects),
+            opts=after_litmus_ns,
+        )
         falco_ns, after_falco_ns = inside(FALCO_NAMESPACE)
         self.falco = Falco(
             f"{name}-falco",

@@ -13,12 +13,12 @@ from components.common import (
     Chart,
     Exposure,
     child,
+    declared_objects,
     ingress,
     release,
     resources,
     restricted_pod,
 )
-from components.slo import slo_objects
 from render.topology import PYRRA_RELEASE
 
 CHART = Chart("pyrra", "https://pyrra-dev.github.io/helm-charts", "1.11.0")
@@ -62,7 +62,7 @@ class Pyrra(pulumi.ComponentResource):
             f"{name}-release", PYRRA_RELEASE, CHART, args.namespace, values, args.extra_values,
             child(self, *args.depends_on),
         )
-        self.slos = slo_objects(name, args.slos, child(self, self.release))
+        self.slos = declared_objects(name, args.slos, child(self, self.release))
         if args.exposure:
             ingress(f"{name}-ingress", args.exposure, PYRRA_RELEASE, SERVICE_PORT, args.namespace, child(self, self.release))
         self.register_outputs({"status": self.release.status, "slos": len(self.slos)})

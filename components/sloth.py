@@ -7,8 +7,16 @@ from typing import Any
 
 import pulumi
 
-from components.common import PACKAGE, RESTRICTED_CONTAINER, Chart, child, release, resources, restricted_pod
-from components.slo import slo_objects
+from components.common import (
+    PACKAGE,
+    RESTRICTED_CONTAINER,
+    Chart,
+    child,
+    declared_objects,
+    release,
+    resources,
+    restricted_pod,
+)
 
 CHART = Chart("sloth", "https://slok.github.io/sloth", "0.16.0")
 
@@ -46,5 +54,5 @@ class Sloth(pulumi.ComponentResource):
         self.release = release(
             f"{name}-release", "sloth", CHART, args.namespace, values, args.extra_values, child(self, *args.depends_on)
         )
-        self.slos = slo_objects(name, args.slos, child(self, self.release))
+        self.slos = declared_objects(name, args.slos, child(self, self.release))
         self.register_outputs({"status": self.release.status, "slos": len(self.slos)})

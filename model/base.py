@@ -136,4 +136,6 @@ SecretName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,61}[a-z0-9]$")]
 
 Url = Annotated[str, Field(pattern=r"^https?://[^\s]+$")]
 
+EmailAddress = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
 TimeOfDay = Annotated[str, Field(pattern=r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$", examples=["09:00", "17:30"])]

@@ -13,7 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from model.base import Duration, Name, SecretName, StrictModel, TimeOfDay, TimeZone, Url
+from model.base import Duration, EmailAddress, Name, SecretName, StrictModel, TimeOfDay, TimeZone, Url
+from model.chaos import ChaosExperiment
 from model.errors import CrossReferenceError, Loc, format_path
 
 
@@ -50,7 +51,6 @@ class SecretRef(StrictModel):
 
 
 ChannelName = Annotated[str, Field(pattern=r"^#[a-z0-9][a-z0-9._-]{0,79}$", examples=["#payments-alerts"])]
-EmailAddress = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WeekdayRange = Annotated[
     str,
@@ -253,6 +253,7 @@ class Team(StrictModel):
     business_hours: BusinessHours
     escalation: EscalationPolicy
     maintenance: list[MaintenanceWindow] = Field(default_factory=list)
+    chaos_experiments: list[ChaosExperiment] = Field(default_factory=list)
     services: list[Service] = Field(default_factory=list)
 
 
@@ -345,6 +346,11 @@ def _reference_problems(org: Organisation) -> Iterator[tuple[Loc, str]]:
         for loc, channel in (("incidents", team.slack.incidents), ("alerts", team.slack.alerts)):
             if channel.webhook is None and org.slack is None:
                 yield ("teams", ti, "slack", loc, "webhook"), "required: the organisation has no Slack app (`slack.bot_token`) to post with"
+        for ci, experiment in enumerate(team.chaos_experiments):
+            if experiment.service not in own:
+                yield ("teams", ti, "chaos_experiments", ci, "service"), (
+                    f"{experiment.service!r} is not a service of team {team.name!r}: teams inject faults only into their own services"
+                )
         webhook_names = [w.name for w in team.webhooks]
         for name in sorted(_duplicates(webhook_names)):
             yield ("teams", ti, "webhooks", webhook_names.index(name, webhook_names.index(name) + 1), "name"), f"duplicate webhook name {name!r}"
@@ -353,6 +359,13 @@ def _reference_problems(org: Organisation) -> Iterator[tuple[Loc, str]]:
             yield ("teams", ti, "pagerduty"), (
                 f"required: {', '.join(paging)} can raise P0 alerts, which must page (give `pagerduty` or `oncall`)"
             )
+
+    experiment_names = [(ti, ci, e.name) for ti, t in enumerate(org.teams) for ci, e in enumerate(t.chaos_experiments)]
+    seen_experiments: set[str] = set()
+    for ti, ci, name in experiment_names:
+        if name in seen_experiments:
+            yield ("teams", ti, "chaos_experiments", ci, "name"), f"duplicate chaos experiment name {name!r}"
+        seen_experiments.add(name)
 
     cycle = _find_cycle({s.name: [d for d in s.depends_on if d in where] for _, s in org.services()})
     if cycle:

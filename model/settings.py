@@ -139,6 +139,14 @@ class IngressSettings(CamelModel):
     )
 
 
+class ChaosSettings(CamelModel):
+    """Litmus experiments from the catalog; in production they must be approved and their blast radius bounded."""
+
+    enabled: bool = True
+    max_pods_affected_percent: int = Field(default=50, ge=1, le=100, description="production blast-radius bound")
+    max_duration: PositiveDuration = Field(default=Duration.of(minutes=10), description="production duration bound")
+
+
 class Settings(CamelModel):
     """One environment's settings; see docs/configuration.md for every key."""
 
@@ -147,6 +155,7 @@ class Settings(CamelModel):
     domain: Annotated[str, Field(pattern=r"^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$")]
     catalog: str = Field(default="example", description="'example' or a path to a catalog YAML file or directory")
     paging: bool = Field(default=True, description="false: nothing pages; P0/P1 go to the team's Slack instead")
+    production: bool = Field(default=False, description="serves real users: chaos needs approval and a bounded blast radius")
     storage_class: str | None = None
     alertmanager: AlertmanagerSettings = AlertmanagerSettings()
     metrics: MetricsSettings = MetricsSettings()
@@ -160,6 +169,7 @@ class Settings(CamelModel):
     falco: FalcoSettings = FalcoSettings()
     botkube: BotkubeSettings = BotkubeSettings()
     ingress: IngressSettings = IngressSettings()
+    chaos: ChaosSettings = ChaosSettings()
     secrets: dict[SecretName, SecretStr] = Field(default_factory=dict)
 
     @model_validator(mode="after")

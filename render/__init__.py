@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from model.catalog import Organisation
 from model.settings import Settings
-from render import alertmanager, karma, rules
+from render import alertmanager, chaos, karma, rules
 from render.yamlio import dump
 
 
@@ -31,6 +31,8 @@ class Artifacts:
     """PrometheusServiceLevel objects (sloth.slok.dev/v1), created by the Sloth component."""
     pyrra_slos: tuple[dict, ...] = ()
     """ServiceLevelObjective objects (pyrra.dev/v1alpha1), created by the Pyrra component."""
+    chaos_objects: tuple[dict, ...] = ()
+    """Litmus objects (runner access, ChaosExperiment, ChaosEngine) in the target namespaces, created by Litmus."""
     secrets: tuple[str, ...] = ()
     """Names of the secrets the rendered configs read from files."""
 
@@ -50,7 +52,8 @@ def render(org: Organisation, settings: Settings) -> Artifacts:
     return Artifacts(
         alertmanager=am_config,
         alertmanager_templates={},
-        rule_files=rules.service_health_rules(org),
+        rule_files={**rules.service_health_rules(org), **chaos.chaos_rules(org, settings)},
         karma=karma.render(settings),
+        chaos_objects=chaos.chaos_objects(org, settings),
         secrets=tuple(alertmanager.secrets_used(am_config)),
     )

@@ -9,7 +9,7 @@ import catalog
 import render
 from model.catalog import Organisation
 from model.settings import Settings
-from stacks.config import PROJECT, check_secrets, decode, parse_settings
+from stacks.config import PROJECT, check_chaos, check_secrets, decode, parse_settings
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -29,6 +29,7 @@ def from_values(name: str, values: dict[str, object]) -> Stack:
     source = f"Pulumi.{name}.yaml"
     settings = parse_settings(values, source)
     org = catalog.load(settings.catalog, base_dir=PROJECT_DIR)
+    check_chaos(settings, org, source)
     artifacts = render.render(org, settings)
     check_secrets(settings, org, artifacts.secrets, source)
     return Stack(name=name, settings=settings, catalog=org, artifacts=artifacts)

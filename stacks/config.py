@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pydantic import ValidationError
 
 from model.catalog import Organisation
-from model.errors import InputError, Problem, problems_from
+from model.errors import InputError, Problem, format_path, problems_from
 from model.settings import Settings
 
 PROJECT = "alerting-platform"
@@ -75,4 +75,17 @@ def check_secrets(settings: Settings, org: Organisation, rendered: tuple[str, ..
                 f"Set it with: pulumi config set --secret --path 'secrets.{name}' <value>",
             )
             for name in missing
+        )
+
+
+def check_chaos(settings: Settings, org: Organisation, source: str) -> None:
+    """Chaos experiments this environment would run must respect its guardrails (see render.chaos)."""
+    from render.chaos import guardrail_problems
+
+    catalog_source = settings.catalog if settings.catalog.endswith((".yaml", ".yml")) else f"catalog/{settings.catalog}"
+    problems = guardrail_problems(org, settings)
+    if problems:
+        raise InputError(
+            Problem(catalog_source, format_path(loc), f"{message} (stack {source}: alerting-platform:production)")
+            for loc, message in problems
         )

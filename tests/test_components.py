@@ -191,7 +191,7 @@ def test_an_slo_with_a_field_its_crd_lacks_fails_the_check(monkeypatch, tmp_path
 def test_two_slo_objects_with_one_name_are_refused(monkeypatch, tmp_path):
     real = render.render
     monkeypatch.setattr(render, "render", lambda org, s: dataclasses.replace(real(org, s), sloth_slos=(SLOTH_SLO, SLOTH_SLO)))
-    with pytest.raises(Exception, match="two SLO objects named 'checkout'"):
+    with pytest.raises(Exception, match="two PrometheusServiceLevel objects named 'checkout'"):
         build.render_stack("dev", tmp_path)
 
 

@@ -21,6 +21,7 @@ from model.catalog import (
     Tier,
     WeeklyWindow,
 )
+from model.chaos import ChaosExperiment, ChaosFault
 
 
 def team() -> Team:
@@ -51,6 +52,15 @@ def team() -> Team:
                 timezone="Asia/Kolkata",
                 weekly=WeeklyWindow(weekdays=["monday:sunday"], start="01:00", end="02:00"),
             )
+        ],
+        chaos_experiments=[
+            ChaosExperiment(
+                name="pipeline-cpu-hog",
+                service="data-pipeline",
+                fault=ChaosFault.pod_cpu_hog,
+                cpu_cores=1,
+                pods_affected_percent=100,
+            ),
         ],
         services=[
             Service(

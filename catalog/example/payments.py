@@ -14,8 +14,8 @@ from model.catalog import (
     EscalationTarget,
     Impact,
     MaintenanceWindow,
-    OneOffWindow,
     OnCall,
+    OneOffWindow,
     PagerDuty,
     SecretRef,
     Service,
@@ -25,6 +25,7 @@ from model.catalog import (
     Tier,
     Webhook,
 )
+from model.chaos import Approval, ChaosExperiment, ChaosFault, SteadyState
 
 
 def team() -> Team:
@@ -59,6 +60,23 @@ def team() -> Team:
                 services=["ledger"],
                 once=OneOffWindow(start=datetime(2026, 12, 12, 22, 0), end=datetime(2026, 12, 13, 2, 0)),
             )
+        ],
+        chaos_experiments=[
+            ChaosExperiment(
+                name="checkout-pod-delete",
+                service="checkout",
+                fault=ChaosFault.pod_delete,
+                environments=["dev", "prod"],
+                duration=Duration.of(seconds=90),
+                pods_affected_percent=25,
+                approval=Approval(by="dara@example.com", ticket="CHG-2041"),
+                steady_state=SteadyState(
+                    query='sum(rate(http_requests_total{service="checkout", code!~"5.."}[1m]))'
+                    ' / sum(rate(http_requests_total{service="checkout"}[1m]))',
+                    comparator=">=",
+                    value=0.99,
+                ),
+            ),
         ],
         services=[
             Service(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from catalog.example.common import dashboard, runbook
+from model.base import Duration
 from model.catalog import (
     BusinessHours,
     Email,
@@ -22,7 +23,7 @@ from model.catalog import (
     Tier,
     WeeklyWindow,
 )
-from model.base import Duration
+from model.chaos import Approval, ChaosExperiment, ChaosFault
 
 
 def team() -> Team:
@@ -58,6 +59,16 @@ def team() -> Team:
                 services=["postgres"],
                 weekly=WeeklyWindow(weekdays=["sunday"], start="03:00", end="05:00"),
             )
+        ],
+        chaos_experiments=[
+            ChaosExperiment(
+                name="gateway-pod-delete",
+                service="api-gateway",
+                fault=ChaosFault.pod_delete,
+                environments=["dev", "prod"],
+                pods_affected_percent=20,
+                approval=Approval(by="ana@example.com", ticket="CHG-1987"),
+            ),
         ],
         services=[
             Service(

@@ -21,6 +21,7 @@ from model.catalog import (
     Tier,
     Webhook,
 )
+from model.chaos import ChaosExperiment, ChaosFault
 
 
 def team() -> Team:
@@ -42,6 +43,15 @@ def team() -> Team:
                 EscalationStep(after=Duration.of(minutes=15), notify=EscalationTarget.team),
             ]
         ),
+        chaos_experiments=[
+            ChaosExperiment(
+                name="search-latency",
+                service="search",
+                fault=ChaosFault.pod_network_latency,
+                network_latency=Duration.of(seconds=0.3),
+                duration=Duration.of(minutes=2),
+            ),
+        ],
         services=[
             Service(
                 name="frontend",
