@@ -16,6 +16,7 @@ deserves (render.receivers). Timing per priority is in TIMING.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from model.catalog import Impact, Organisation, Priority, Service, Severity, Team, Tier
@@ -149,20 +150,20 @@ def render(org: Organisation, settings: Settings) -> dict:
     }
 
 
+def secret_files(config: dict) -> Iterator[tuple[str, str]]:
+    """(field, path) of every credential file the rendered config reads (TLS CA bundles are not credentials)."""
+    if isinstance(config, dict):
+        for key, value in config.items():
+            if key.endswith("_file") and isinstance(value, str):
+                if key != "ca_file":
+                    yield key, value
+            else:
+                yield from secret_files(value)
+    elif isinstance(config, list):
+        for item in config:
+            yield from secret_files(item)
+
+
 def secrets_used(config: dict) -> list[str]:
     """Names of the secrets the rendered config reads from files, sorted."""
-    names: set[str] = set()
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key.endswith("_file") and isinstance(value, str) and key != "ca_file":
-                    names.add(value.rsplit("/", 1)[-1])
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(config)
-    return sorted(names)
+    return sorted({path.rsplit("/", 1)[-1] for _, path in secret_files(config)})

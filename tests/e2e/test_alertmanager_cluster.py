@@ -22,6 +22,7 @@ from cli import tools
 from model.catalog import Organisation
 from model.settings import Settings
 from render import render
+from render.alertmanager import secret_files
 from render.topology import ALERTMANAGER_SECRETS_DIR
 from render.yamlio import dump
 from tests.e2e import cluster as am
@@ -170,21 +171,10 @@ def _without(config: dict, keys: set[str]) -> object:
 def write_secrets(config: dict, directory: Path, capture: str) -> None:
     """A file for every `*_file` the config reads: URLs lead to the capture server, tokens are just names."""
     directory.mkdir(parents=True)
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key.endswith("_file") and isinstance(value, str):
-                    name = value.rsplit("/", 1)[-1]
-                    url = key in ("api_url_file", "url_file")
-                    (directory / name).write_text(f"{capture}/hook/{name}" if url else f"e2e-{name}")
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(config)
+    for key, path in secret_files(config):
+        name = path.rsplit("/", 1)[-1]
+        url = key in ("api_url_file", "url_file")
+        (directory / name).write_text(f"{capture}/hook/{name}" if url else f"e2e-{name}")
 
 
 def alert(name: str, **labels: str) -> dict:
@@ -292,6 +282,7 @@ def test_each_group_reaches_exactly_its_receivers_once_and_suppressed_ones_reach
     alerts = [alert(name, **labels) for name, (labels, _) in SCENARIOS.items()]
     alerts.append(alert("DiskFull", team="shop", service="cart", severity="warning", priority="P3"))
     alerts.append(alert(held_name, **held_labels))
+    assert datetime.now(timezone.utc) < environment["held_until"], "the cluster took too long to form: core's day already began"
     cluster.post(alerts)
     assert len(cluster.live()) == 3
 
