@@ -123,6 +123,15 @@ class Cluster:
         process.kill()
         process.wait(timeout=10)
 
+    def log_lines(self, *needles: str) -> str:
+        """The replicas' log lines that contain every needle, prefixed with the replica."""
+        out = []
+        for i, log in enumerate(self.logs):
+            for line in log.read_text(errors="replace").splitlines() if log.exists() else []:
+                if all(n in line for n in needles):
+                    out.append(f"replica-{i}: {line}")
+        return "\n".join(out)
+
     def tail(self, lines: int = 15) -> str:
         out = []
         for log in self.logs:

@@ -10,7 +10,8 @@ import json
 import re
 import socket
 import threading
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aiosmtpd.controller import Controller
@@ -27,6 +28,8 @@ class Delivery:
     alertname: str
     receiver: str
     integration: str
+    arrived: float = field(default_factory=time.time, compare=False)
+    """When it reached the stand-in (Unix time)."""
 
 
 def free_port() -> int:
@@ -38,6 +41,13 @@ def free_port() -> int:
 def _alertname(text: str) -> str:
     match = _ALERTNAME.search(text)
     return match.group(1) if match else "?"
+
+
+class _Server(ThreadingHTTPServer):
+    # Three replicas send dozens of notifications at the same moment; the default backlog of 5 resets some
+    # connections, and Alertmanager rightly counts those as failed and sends them again from another replica.
+    request_queue_size = 256
+    daemon_threads = True
 
 
 class CaptureServer:
@@ -73,7 +83,7 @@ class CaptureServer:
             def _read(self) -> str:
                 return self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = _Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
