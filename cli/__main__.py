@@ -125,11 +125,14 @@ def plan(stack: StackOpt, catalog: CatalogOpt = None, build_dir: BuildOpt = PROJ
 
 @app.command()
 def route(
-    labels: Annotated[list[str], typer.Argument(help="the alert's labels, e.g. team=payments service=checkout severity=critical")],
+    labels: Annotated[
+        list[str], typer.Argument(help="the alert's labels, e.g. team=payments service=checkout severity=critical")
+    ],
     stack: StackOpt,
     catalog: CatalogOpt = None,
     at: Annotated[
-        Optional[str], typer.Option("--at", help="an ISO-8601 moment with offset (2026-12-07T03:00:00Z): apply time intervals then")
+        Optional[str],
+        typer.Option("--at", help="an ISO-8601 moment with offset (2026-12-07T03:00:00Z): apply time intervals then"),
     ] = None,
     config: Annotated[
         Optional[Path], typer.Option("--config", help="explain this rendered alertmanager.yml instead of the stack's")
@@ -160,7 +163,8 @@ def route(
             except ValueError:
                 moment = None
             if moment is None or moment.tzinfo is None:
-                raise InputError([Problem("AT", "(argument)", f"{at!r} is not an ISO-8601 moment with an offset, e.g. 2026-12-07T03:00:00Z")])
+                message = f"{at!r} is not an ISO-8601 moment with an offset, e.g. 2026-12-07T03:00:00Z"
+                raise InputError([Problem("AT", "(argument)", message)])
         if config is not None:
             if not config.is_file():
                 raise InputError([Problem(str(config), "(file)", "no such file")])

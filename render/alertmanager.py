@@ -38,7 +38,11 @@ class Timing:
     repeat_interval: str
 
     def fields(self) -> dict[str, str]:
-        return {"group_wait": self.group_wait, "group_interval": self.group_interval, "repeat_interval": self.repeat_interval}
+        return {
+            "group_wait": self.group_wait,
+            "group_interval": self.group_interval,
+            "repeat_interval": self.repeat_interval,
+        }
 
 
 TIMING = {
@@ -81,7 +85,8 @@ def classification_routes(org: Organisation, team: Team, services: list[Service]
                 by_priority.setdefault(priority, []).append(service.name)
         for priority in sorted(by_priority):
             names = "|".join(sorted(by_priority[priority]))
-            routes.append(_route(team, priority, ['priority=""', f'severity="{severity.value}"', f'service=~"{names}"'], mutes))
+            matchers = ['priority=""', f'severity="{severity.value}"', f'service=~"{names}"']
+            routes.append(_route(team, priority, matchers, mutes))
         routes.append(_route(team, default, ['priority=""', f'severity="{severity.value}"'], mutes))
     routes.append(_route(team, _unknown_service_priority(UNKNOWN_SEVERITY, org), ['priority=""'], mutes))
     return routes
@@ -98,7 +103,9 @@ def team_route(org: Organisation, team: Team) -> dict:
     team_mutes = [time_intervals.maintenance_name(team.name, w.name) for w in team.maintenance if not w.services]
     children = []
     for service in team.services:
-        own = [time_intervals.maintenance_name(team.name, w.name) for w in team.maintenance if service.name in w.services]
+        own = [
+            time_intervals.maintenance_name(team.name, w.name) for w in team.maintenance if service.name in w.services
+        ]
         if own:
             mutes = team_mutes + own
             children.append(

@@ -97,11 +97,20 @@ _TIER_ORDER = {Tier.critical: 0, Tier.high: 1, Tier.medium: 2, Tier.low: 3}
 
 
 def _most_critical(services: list[Service]) -> Service:
-    return min(services, key=lambda s: (_TIER_ORDER[s.tier], not s.impact.revenue_affecting, -s.impact.affected_users, s.name))
+    return min(
+        services, key=lambda s: (_TIER_ORDER[s.tier], not s.impact.revenue_affecting, -s.impact.affected_users, s.name)
+    )
 
 
 def _outage_rule(
-    name: str, expr: str, team: Team, priority: Priority, labels: dict[str, str], links: tuple[str, str], summary: str, description: str
+    name: str,
+    expr: str,
+    team: Team,
+    priority: Priority,
+    labels: dict[str, str],
+    links: tuple[str, str],
+    summary: str,
+    description: str,
 ) -> dict:
     runbook, dashboard = links
     return {
@@ -109,7 +118,12 @@ def _outage_rule(
         "expr": expr,
         "for": "5m",
         "labels": {"team": team.name, **labels, "severity": Severity.critical.value, "priority": priority.value},
-        "annotations": {"summary": summary, "description": description, "runbook_url": runbook, "dashboard_url": dashboard},
+        "annotations": {
+            "summary": summary,
+            "description": description,
+            "runbook_url": runbook,
+            "dashboard_url": dashboard,
+        },
     }
 
 

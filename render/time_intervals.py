@@ -85,7 +85,8 @@ def one_off_specs(start: datetime, end: datetime, timezone: str) -> list[dict]:
             by_month.setdefault((d.year, d.month), []).append(d.day)
         for (year, month), days in by_month.items():
             for first, last in _runs(days):
-                specs.append(_date_spec(year, month, f"{first}" if first == last else f"{first}:{last}", None, timezone))
+                days = f"{first}" if first == last else f"{first}:{last}"
+                specs.append(_date_spec(year, month, days, None, timezone))
         whole_days.clear()
 
     day = start.date()

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 OPERATORS = ("=~", "!~", "!=", "=")
-_MATCHER = re.compile(r'^\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*|"(?:[^"\\]|\\.)*")\s*(?P<op>=~|!~|!=|=)\s*(?P<value>.*?)\s*$', re.S)
+_MATCHER = re.compile(
+    r'^\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*|"(?:[^"\\]|\\.)*")\s*(?P<op>=~|!~|!=|=)\s*(?P<value>.*?)\s*$', re.S
+)
 _REGEX_META = set(".^$*+?()[]{}|\\")
 
 
@@ -114,7 +116,7 @@ def matches_all(matchers: Iterable[Matcher], labels: Mapping[str, str]) -> bool:
 
 def route_matchers(route: Mapping) -> tuple[Matcher, ...]:
     """A route's matchers, including the deprecated `match` and `match_re` maps."""
-    out = [Matcher.parse(f"{name}={_quote(str(value))}") for name, value in sorted((route.get("match") or {}).items())]
-    out += [Matcher.parse(f"{name}=~{_quote(str(value))}") for name, value in sorted((route.get("match_re") or {}).items())]
+    out = [Matcher.parse(f"{name}={_quote(str(v))}") for name, v in sorted((route.get("match") or {}).items())]
+    out += [Matcher.parse(f"{name}=~{_quote(str(v))}") for name, v in sorted((route.get("match_re") or {}).items())]
     out += parse_all(route.get("matchers") or [])
     return tuple(out)
