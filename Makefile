@@ -7,8 +7,10 @@ PY := $(VENV)/bin/python
 CLI := $(PY) -m cli
 CATALOG_OPT := $(if $(CATALOG),--catalog $(CATALOG),)
 PYTEST_ARGS ?=
+LABELS ?=
+AT ?=
 
-.PHONY: setup venv tools render check plan test schema clean help
+.PHONY: setup venv tools render check plan route test schema clean help
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -35,6 +37,10 @@ check: setup ## Validate build/$(STACK)/ with amtool, promtool, vmalert and the 
 
 plan: setup ## The main job offline: run the program under mocks, print its resources, render and check
 	$(CLI) plan --stack $(STACK) $(CATALOG_OPT)
+
+route: venv ## Receivers an alert reaches: LABELS="team=... service=... severity=..." [AT=2026-12-07T03:00:00Z]
+	@test -n "$(LABELS)" || { echo 'usage: make route STACK=dev LABELS="team=payments service=checkout severity=critical" [AT=<ISO-8601>]' >&2; exit 2; }
+	@$(CLI) route --stack $(STACK) $(CATALOG_OPT) $(if $(AT),--at '$(AT)',) $(LABELS)
 
 test: setup ## The whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)

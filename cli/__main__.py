@@ -124,6 +124,62 @@ def plan(stack: StackOpt, catalog: CatalogOpt = None, build_dir: BuildOpt = PROJ
 
 
 @app.command()
+def route(
+    labels: Annotated[
+        list[str], typer.Argument(help="the alert's labels, e.g. team=payments service=checkout severity=critical")
+    ],
+    stack: StackOpt,
+    catalog: CatalogOpt = None,
+    at: Annotated[
+        Optional[str],
+        typer.Option("--at", help="an ISO-8601 moment with offset (2026-12-07T03:00:00Z): apply time intervals then"),
+    ] = None,
+    config: Annotated[
+        Optional[Path], typer.Option("--config", help="explain this rendered alertmanager.yml instead of the stack's")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="print only the receivers")] = False,
+) -> None:
+    """Which receivers an alert reaches, one per line; why, and what could silence it, on stderr.
+
+    Without --at the answer is exactly `amtool config routes test`; with it, muted and held routes send nothing.
+    """
+    from datetime import datetime
+
+    import yaml
+
+    from cli import build
+    from model.errors import InputError, Problem
+    from routing.explain import explain, parse_labels
+
+    with user_errors():
+        try:
+            alert = parse_labels(labels)
+        except ValueError as exc:
+            raise InputError([Problem("LABELS", "(argument)", str(exc))]) from None
+        moment = None
+        if at is not None:
+            try:
+                moment = datetime.fromisoformat(at)
+            except ValueError:
+                moment = None
+            if moment is None or moment.tzinfo is None:
+                message = f"{at!r} is not an ISO-8601 moment with an offset, e.g. 2026-12-07T03:00:00Z"
+                raise InputError([Problem("AT", "(argument)", message)])
+        if config is not None:
+            if not config.is_file():
+                raise InputError([Problem(str(config), "(file)", "no such file")])
+            document = yaml.safe_load(config.read_text())
+        else:
+            document = build.stack_artifacts(stack, catalog).alertmanager
+    explanation = explain(document, alert, moment)
+    for receiver in explanation.receivers:
+        typer.echo(receiver)
+    if not quiet:
+        for line in explanation.lines():
+            err.print(escape(line))
+
+
+@app.command()
 def schema(output: Annotated[Path, typer.Option("--output", "-o")] = PROJECT_DIR / "schema" / "catalog.schema.json") -> None:
     """Write the catalog's JSON Schema, for completion and validation in editors."""
     from model.catalog import Organisation

@@ -89,15 +89,25 @@ def write(out_dir: Path, artifacts: Artifacts, inventory: Inventory) -> dict[str
     return files
 
 
-def render_stack(stack: str, build_dir: Path, catalog: Path | None = None) -> tuple[Inventory, Path, dict[str, str]]:
-    """Run the program offline for `stack` and write `build_dir/<stack>/`; `catalog` replaces the stack's catalog."""
+def stack_artifacts(stack: str, catalog: Path | None = None) -> Artifacts:
+    """What `stack` renders (secrets as placeholders), without running the program; `catalog` replaces its catalog."""
     from cli import engine
     from stacks import from_values
     from stacks.config import decode
 
-    overrides = {"catalog": str(catalog.resolve())} if catalog else {}
-    inventory = engine.run(stack, overrides)
-    config, _, _ = engine.stack_config(stack, overrides)
-    artifacts = from_values(stack, {k: decode(v) for k, v in config.items()}).artifacts
+    config, _, _ = engine.stack_config(stack, _overrides(catalog))
+    return from_values(stack, {k: decode(v) for k, v in config.items()}).artifacts
+
+
+def _overrides(catalog: Path | None) -> dict[str, str]:
+    return {"catalog": str(catalog.resolve())} if catalog else {}
+
+
+def render_stack(stack: str, build_dir: Path, catalog: Path | None = None) -> tuple[Inventory, Path, dict[str, str]]:
+    """Run the program offline for `stack` and write `build_dir/<stack>/`; `catalog` replaces the stack's catalog."""
+    from cli import engine
+
+    inventory = engine.run(stack, _overrides(catalog))
+    artifacts = stack_artifacts(stack, catalog)
     target = build_dir / stack
     return inventory, target, write(target, artifacts, inventory)

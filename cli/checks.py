@@ -247,3 +247,6 @@ def helm_values_schemas(build_dir: Path) -> Iterator[Finding]:
         errors = sorted(validator.iter_errors(rel["values"]), key=lambda e: list(e.absolute_path))
         detail = "\n".join(f"{'.'.join(map(str, e.absolute_path)) or '(values)'}: {e.message}" for e in errors)
         yield Finding("helm values.schema.json", subject, not errors, detail)
+
+
+from cli import alerting_checks  # noqa: E402,F401  registers the shadowed-route lint

@@ -191,6 +191,8 @@ class OneOffWindow(StrictModel):
     def _start_before_end(self) -> OneOffWindow:
         if self.start.tzinfo is not None or self.end.tzinfo is not None:
             raise ValueError("write start and end without an offset; the window's `timezone` gives their zone")
+        if any(moment.second or moment.microsecond for moment in (self.start, self.end)):
+            raise ValueError("start and end must be whole minutes: Alertmanager time intervals have minute resolution")
         if self.start >= self.end:
             raise ValueError("start must be before end")
         return self
@@ -267,6 +269,12 @@ class Organisation(StrictModel):
     major_impact_users: int = Field(
         default=10_000, ge=1, description="an outage affecting at least this many users counts as high impact"
     )
+    runbook_url: Url | None = Field(
+        default=None, description="runbook for alerts about the whole cluster rather than one service"
+    )
+    dashboard_url: Url | None = Field(
+        default=None, description="dashboard for alerts about the whole cluster rather than one service"
+    )
     teams: list[Team] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -339,6 +347,11 @@ def _reference_problems(org: Organisation) -> Iterator[tuple[Loc, str]]:
                     yield ("teams", ti, "services", si, "depends_on", di), "a service cannot depend on itself"
                 elif dep not in where:
                     yield ("teams", ti, "services", si, "depends_on", di), f"unknown service {dep!r}"
+        window_names = [w.name for w in team.maintenance]
+        for name in sorted(_duplicates(window_names)):
+            yield ("teams", ti, "maintenance", window_names.index(name, window_names.index(name) + 1), "name"), (
+                f"duplicate maintenance window name {name!r}"
+            )
         for mi, window in enumerate(team.maintenance):
             for wi, name in enumerate(window.services):
                 if name not in own:

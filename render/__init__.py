@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from model.catalog import Organisation
 from model.settings import Settings
-from render import alertmanager, chaos, karma, rules
+from render import alertmanager, chaos, karma, notification_templates, rules
 from render.yamlio import dump
 
 
@@ -51,8 +51,8 @@ def render(org: Organisation, settings: Settings) -> Artifacts:
     am_config = alertmanager.render(org, settings)
     return Artifacts(
         alertmanager=am_config,
-        alertmanager_templates={},
-        rule_files={**rules.service_health_rules(org), **chaos.chaos_rules(org, settings)},
+        alertmanager_templates=notification_templates.render(org, settings),
+        rule_files={**rules.service_health_rules(org), **rules.outage_rules(org), **chaos.chaos_rules(org, settings)},
         karma=karma.render(settings),
         chaos_objects=chaos.chaos_objects(org, settings),
         secrets=tuple(alertmanager.secrets_used(am_config)),

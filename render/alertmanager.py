@@ -1,60 +1,176 @@
-"""The Alertmanager configuration: receivers and the routing tree, from the catalog and the stack settings."""
+"""The Alertmanager configuration: the platform's routing policy, rendered from the catalog and the stack settings.
+
+The tree, top to bottom:
+
+    root (catch-all: alerts whose team is missing or unknown)
+    └── team="<team>"                        one per team; mutes the team's own maintenance windows
+        ├── service="<service>"               only for services with maintenance windows of their own
+        │   └── (the priority routes below, for this service, with its windows muted too)
+        ├── priority="P0" .. priority="P3"    -> <team>-p0 .. <team>-p3; P2 only in the team's business hours
+        └── priority=""                       alerts without a priority are classified here from their severity
+                                              and the catalog entry of their service (model.priority)
+
+No route uses `continue`: every alert reaches exactly one receiver, which bundles the integrations its priority
+deserves (render.receivers). Timing per priority is in TIMING.
+"""
 
 from __future__ import annotations
 
-from model.catalog import Organisation, SlackChannel, Team
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from model.catalog import Impact, Organisation, Priority, Service, Severity, Team, Tier
+from model.priority import classify
 from model.settings import Settings
+from render import inhibition, notification_templates, receivers, time_intervals
+from render.receivers import CATCH_ALL, receiver_name
 from render.topology import alertmanager_secret_path
 
+GROUP_BY = ["alertname", "team", "service", "cluster", "priority"]
 
-def _slack(channel: SlackChannel) -> dict:
-    config: dict = {"channel": channel.channel, "send_resolved": True}
-    if channel.webhook is not None:
-        config["api_url_file"] = alertmanager_secret_path(channel.webhook.secret)
+
+@dataclass(frozen=True)
+class Timing:
+    """How long to gather a new group, how often to send its changes, how often to remind while it fires."""
+
+    group_wait: str
+    group_interval: str
+    repeat_interval: str
+
+    def fields(self) -> dict[str, str]:
+        return {
+            "group_wait": self.group_wait,
+            "group_interval": self.group_interval,
+            "repeat_interval": self.repeat_interval,
+        }
+
+
+TIMING = {
+    Priority.P0: Timing("10s", "1m", "15m"),  # page at once, remind often
+    Priority.P1: Timing("30s", "5m", "1h"),
+    Priority.P2: Timing("1m", "10m", "4h"),
+    Priority.P3: Timing("5m", "30m", "24h"),  # tickets: one per group, refreshed daily
+}
+CATCH_ALL_TIMING = Timing("30s", "5m", "4h")
+
+UNKNOWN_SERVICE_TIER = Tier.high
+"""An alert without a priority from a service the catalog does not know is treated like a high-tier service."""
+UNKNOWN_SEVERITY = Severity.warning
+"""An alert without a priority and without a known severity is treated as a warning."""
+
+
+def _unknown_service_priority(severity: Severity, org: Organisation) -> Priority:
+    return classify(severity, UNKNOWN_SERVICE_TIER, Impact(), org.major_impact_users)
+
+
+def _route(team: Team, priority: Priority, matchers: list[str], mutes: list[str]) -> dict:
+    route: dict = {"matchers": matchers, "receiver": receiver_name(team.name, priority), **TIMING[priority].fields()}
+    if priority == Priority.P2:
+        # Held (not dropped) outside business hours: the group is sent at its first flush once they begin.
+        route["active_time_intervals"] = [time_intervals.business_hours_name(team.name)]
+    if mutes:
+        route["mute_time_intervals"] = list(mutes)
+    return route
+
+
+def classification_routes(org: Organisation, team: Team, services: list[Service], mutes: list[str]) -> list[dict]:
+    """Routes for alerts without a `priority` label: severity x the catalog entry of their service."""
+    routes = []
+    for severity in (Severity.critical, Severity.warning, Severity.info):
+        default = _unknown_service_priority(severity, org)
+        by_priority: dict[Priority, list[str]] = {}
+        for service in services:
+            priority = classify(severity, service.tier, service.impact, org.major_impact_users)
+            if priority != default:
+                by_priority.setdefault(priority, []).append(service.name)
+        for priority in sorted(by_priority):
+            names = "|".join(sorted(by_priority[priority]))
+            matchers = ['priority=""', f'severity="{severity.value}"', f'service=~"{names}"']
+            routes.append(_route(team, priority, matchers, mutes))
+        routes.append(_route(team, default, ['priority=""', f'severity="{severity.value}"'], mutes))
+    routes.append(_route(team, _unknown_service_priority(UNKNOWN_SEVERITY, org), ['priority=""'], mutes))
+    return routes
+
+
+def priority_routes(org: Organisation, team: Team, services: list[Service], mutes: list[str]) -> list[dict]:
+    """One route per priority label, then the classification of alerts that carry none."""
+    labelled = [_route(team, priority, [f'priority="{priority.value}"'], mutes) for priority in Priority]
+    return labelled + classification_routes(org, team, services, mutes)
+
+
+def team_route(org: Organisation, team: Team) -> dict:
+    """Everything labelled with the team's name; services with their own maintenance windows get a subtree."""
+    team_mutes = [time_intervals.maintenance_name(team.name, w.name) for w in team.maintenance if not w.services]
+    children = []
+    for service in team.services:
+        own = [
+            time_intervals.maintenance_name(team.name, w.name) for w in team.maintenance if service.name in w.services
+        ]
+        if own:
+            mutes = team_mutes + own
+            children.append(
+                {
+                    "matchers": [f'service="{service.name}"'],
+                    "receiver": receiver_name(team.name, Priority.P2),
+                    "mute_time_intervals": mutes,
+                    "routes": priority_routes(org, team, [service], mutes),
+                }
+            )
+    children.extend(priority_routes(org, team, team.services, team_mutes))
+    # The team node itself only takes alerts whose priority label is none of P0..P3: straight to the team channel.
+    route: dict = {"matchers": [f'team="{team.name}"'], "receiver": receiver_name(team.name, Priority.P2)}
+    if team_mutes:
+        route["mute_time_intervals"] = team_mutes
+    route["routes"] = children
+    return route
+
+
+def global_config(org: Organisation, settings: Settings) -> dict:
+    smtp = settings.smtp
+    config: dict = {
+        "resolve_timeout": "5m",
+        "smtp_smarthost": smtp.smarthost,
+        "smtp_from": smtp.sender,
+        "smtp_require_tls": smtp.require_tls,
+    }
+    if smtp.username:
+        config["smtp_auth_username"] = smtp.username
+    if smtp.password is not None:
+        config["smtp_auth_password_file"] = alertmanager_secret_path(smtp.password.secret)
     return config
 
 
-def _team_receiver(team: Team) -> dict:
-    return {"name": f"{team.name}-alerts", "slack_configs": [_slack(team.slack.alerts)]}
-
-
 def render(org: Organisation, settings: Settings) -> dict:
-    """The alertmanager.yml document. Unknown or missing teams fall through to the platform team's receiver."""
-    global_: dict = {"resolve_timeout": "5m"}
-    if org.slack is not None:
-        global_["slack_app_token_file"] = alertmanager_secret_path(org.slack.bot_token.secret)
-    platform = org.team(org.platform_team)
+    """The alertmanager.yml document. Unknown or missing teams fall through to the catch-all receiver."""
     return {
-        "global": global_,
+        "global": global_config(org, settings),
+        "templates": [notification_templates.TEMPLATE_GLOB],
         "route": {
-            "receiver": "platform-catch-all",
-            "group_by": ["alertname", "team", "service", "cluster", "priority"],
-            "group_wait": "30s",
-            "group_interval": "5m",
-            "repeat_interval": "4h",
-            "routes": [{"matchers": [f'team="{team.name}"'], "receiver": f"{team.name}-alerts"} for team in org.teams],
+            "receiver": CATCH_ALL,
+            "group_by": list(GROUP_BY),
+            **CATCH_ALL_TIMING.fields(),
+            "routes": [team_route(org, team) for team in org.teams],
         },
-        "receivers": [
-            {"name": "platform-catch-all", "slack_configs": [_slack(platform.slack.alerts)]},
-            *(_team_receiver(team) for team in org.teams),
-        ],
+        "inhibit_rules": inhibition.render(org),
+        "receivers": receivers.render(org, settings),
+        "time_intervals": time_intervals.render(org.teams),
     }
+
+
+def secret_files(config: dict) -> Iterator[tuple[str, str]]:
+    """(field, path) of every credential file the rendered config reads (TLS CA bundles are not credentials)."""
+    if isinstance(config, dict):
+        for key, value in config.items():
+            if key.endswith("_file") and isinstance(value, str):
+                if key != "ca_file":
+                    yield key, value
+            else:
+                yield from secret_files(value)
+    elif isinstance(config, list):
+        for item in config:
+            yield from secret_files(item)
 
 
 def secrets_used(config: dict) -> list[str]:
     """Names of the secrets the rendered config reads from files, sorted."""
-    names: set[str] = set()
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key.endswith("_file") and isinstance(value, str) and key != "ca_file":
-                    names.add(value.rsplit("/", 1)[-1])
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(config)
-    return sorted(names)
+    return sorted({path.rsplit("/", 1)[-1] for _, path in secret_files(config)})

@@ -14,6 +14,7 @@ from model.catalog import Organisation, Service, Severity, Team
 from model.chaos import ChaosExperiment, ChaosFault
 from model.errors import Loc
 from model.settings import Settings
+from render.inhibition import CHAOS_RUNNING
 from render.rules import alert
 from render.topology import metrics_query_url
 
@@ -238,7 +239,7 @@ def chaos_rules(org: Organisation, settings: Settings) -> dict[str, dict]:
             rules.append(
                 alert(
                     org, team, service,
-                    name="ChaosExperimentRunning",
+                    name=CHAOS_RUNNING,
                     expr=f"max(litmuschaos_awaited_experiments{sel}) == 1",
                     severity=Severity.info,
                     summary=f"{service.name}: chaos experiment {experiment.name} is injecting {experiment.fault.value}",

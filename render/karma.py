@@ -1,19 +1,34 @@
-"""Karma's configuration: every Alertmanager replica of the environment under one cluster name."""
+"""Karma's configuration: every Alertmanager replica of the environment under one cluster name.
+
+Karma deduplicates alerts by label set across the replicas of a cluster (the `cluster` field, the only way since
+karma v0.120), shows an upstream error only when every replica of the cluster fails, and sends a new silence to
+the first replica that takes it; gossip spreads it to the others.
+"""
 
 from __future__ import annotations
 
+from model.catalog import Priority
 from model.settings import Settings
 from render.topology import alertmanager_replica_urls
 
+PRIORITY_COLOURS = {Priority.P0: "#d7191c", Priority.P1: "#fdae61", Priority.P2: "#abd9e9", Priority.P3: "#cccccc"}
+
+
+def cluster_name(settings: Settings) -> str:
+    """The name Karma gives the Alertmanager cluster of one environment."""
+    return f"alertmanager-{settings.environment}"
+
 
 def render(settings: Settings) -> dict:
+    cluster = cluster_name(settings)
     servers = [
         {
-            "name": f"{settings.cluster_name}-am-{i}",
-            "cluster": settings.cluster_name,
+            "name": f"{cluster}-{i}",
+            "cluster": cluster,
             "uri": url,
             "external_uri": settings.url("alertmanager"),
             "timeout": "10s",
+            # Silences go through Karma, which can reach each replica inside the cluster.
             "proxy": True,
             "readonly": False,
         }
@@ -22,6 +37,21 @@ def render(settings: Settings) -> dict:
     return {
         "alertmanager": {"interval": "30s", "servers": servers},
         "karma": {"name": f"karma-{settings.environment}"},
-        "ui": {"multiGridLabel": "@cluster"},
+        # Most urgent first, whatever order the alerts arrived in.
+        "grid": {
+            "sorting": {
+                "order": "label",
+                "reverse": False,
+                "label": "priority",
+                "customValues": {"labels": {"priority": {p.value: str(i) for i, p in enumerate(Priority)}}},
+            }
+        },
+        "labels": {
+            "color": {
+                "custom": {"priority": [{"value": p.value, "color": colour} for p, colour in PRIORITY_COLOURS.items()]},
+                "unique": ["team", "service", "cluster"],
+            }
+        },
+        "ui": {"multiGridLabel": "team"},
         "log": {"level": "info", "format": "json"},
     }

@@ -17,12 +17,13 @@ ALERTMANAGER_SECRET_NAME = "alertmanager-receivers"
 
 
 def alertmanager_secret_path(secret: str) -> str:
-    """The receiver-credential file as the rendered config names it: relative to the config file's directory.
+    """The receiver-credential file as the rendered config names it: an absolute path in the pod.
 
-    Alertmanager resolves relative `*_file` paths against the directory of its config file, so the same rendered
-    file works in the pod and in a local copy laid out the same way (`alertmanager/` beside `alertmanager-secrets/`).
+    Alertmanager resolves relative `url_file`, `routing_key_file`, `api_url_file` and `smtp_auth_password_file`
+    against its working directory (the image's /alertmanager), not the config file's directory; only templates and
+    `http_config` files follow the config file. An absolute path means the same file for every field.
     """
-    return posixpath.relpath(posixpath.join(ALERTMANAGER_SECRETS_DIR, secret), ALERTMANAGER_CONFIG_DIR)
+    return posixpath.join(ALERTMANAGER_SECRETS_DIR, secret)
 
 
 def alertmanager_replica_urls(settings: Settings) -> list[str]:

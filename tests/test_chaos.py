@@ -138,7 +138,7 @@ def test_chaos_alerts_fire_on_a_failed_run_and_while_chaos_runs(tmp_path):
     rules = tmp_path / "chaos-payments.yaml"
     rules.write_text(yaml.safe_dump(stack.artifacts.rule_files["chaos-payments.yaml"]))
     selector = '{chaosresult_namespace="payments", chaosengine_name="checkout-pod-delete"}'
-    labels = {"team": "payments", "service": "checkout", "chaos_experiment": "checkout-pod-delete"}
+    labels = {"team": "payments", "service": "checkout", "namespace": "payments", "chaos_experiment": "checkout-pod-delete"}
     annotations = lambda name: next(  # noqa: E731
         r["annotations"] for g in stack.artifacts.rule_files["chaos-payments.yaml"]["groups"] for r in g["rules"] if r["alert"] == name
     )
@@ -193,3 +193,23 @@ def test_experiment_parameters_reach_the_engine():
     )
     env = {e["name"]: e["value"] for e in chaos._env(experiment)}
     assert env == {"TOTAL_CHAOS_DURATION": "120", "PODS_AFFECTED_PERC": "10", "SEQUENCE": "parallel", "NETWORK_LATENCY": "250"}
+
+
+def test_a_running_experiment_silences_the_services_warnings_but_not_its_own_verdict():
+    from routing.explain import explain
+
+    config = from_values("dev", values_of("dev")).artifacts.alertmanager
+    running = {"alertname": "ChaosExperimentRunning", "service": "checkout", "severity": "info", "cluster": "dev-eu1"}
+
+    def silenced_by_chaos(labels: dict) -> bool:
+        return any(
+            all(m.matches(running) for m in rule.source)
+            and all(labels.get(name, "") == running.get(name, "") for name in rule.equal)
+            for rule in explain(config, labels).silenced_by
+        )
+
+    warning = {"alertname": "HighLatency", "service": "checkout", "severity": "warning", "cluster": "dev-eu1"}
+    assert silenced_by_chaos(warning)
+    assert not silenced_by_chaos({**warning, "service": "search"})
+    assert not silenced_by_chaos({**warning, "severity": "critical"})
+    assert not silenced_by_chaos({**warning, "alertname": "ChaosExperimentFailed"})

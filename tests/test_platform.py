@@ -148,7 +148,7 @@ def test_vmagent_writes_to_storage_and_to_thanos_receive(built):
 def test_the_rendered_alertmanager_config_and_receiver_secrets_are_mounted(built):
     inventory, _, _ = built
     values = releases(inventory)["alertmanager"]["values"]
-    assert values["config"]["route"]["receiver"] == "platform-catch-all"
+    assert values["config"]["route"]["receiver"] == "catch-all"
     (mount,) = values["extraSecretMounts"]
     assert (mount["secretName"], mount["mountPath"]) == ("alertmanager-receivers", "/etc/alertmanager-secrets")
     secret = inventory.by_name("alerting-alertmanager-receivers")

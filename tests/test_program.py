@@ -38,7 +38,7 @@ def test_every_helm_release_is_pinned_to_a_repository_and_version(inventory):
 def test_the_alertmanager_release_runs_the_rendered_config(inventory):
     (am,) = [r for r in inventory.of_type(RELEASE) if r.inputs["chart"] == "alertmanager"]
     config = am.inputs["values"]["config"]
-    assert config["route"]["receiver"] == "platform-catch-all"
+    assert config["route"]["receiver"] == "catch-all"
     expected = 1 if inventory.stack == "dev" else 3
     assert am.inputs["values"]["replicaCount"] == expected
 

@@ -72,7 +72,7 @@ def _break(target: Path, tmp_path: Path, rel: str, old: str, new: str) -> Path:
 
 def test_a_broken_alertmanager_config_fails_with_amtools_own_message(rendered, tmp_path):
     target, _, _ = rendered[("dev", "example")]
-    broken = _break(target, tmp_path, "alertmanager/alertmanager.yaml", "receiver: platform-alerts", "receiver: nobody")
+    broken = _break(target, tmp_path, "alertmanager/alertmanager.yaml", "receiver: catch-all", "receiver: nobody")
     (finding,) = [f for f in checks.run_all(broken) if f.check == "amtool check-config"]
     assert not finding.ok
     assert 'undefined receiver "nobody" used in route' in finding.detail

@@ -12,5 +12,7 @@ def organisation() -> Organisation:
         platform_team="platform",
         security_team="security",
         slack=SlackApp(bot_token=SecretRef(secret="slack-bot-token")),
+        runbook_url="https://runbooks.example.com/cluster",
+        dashboard_url="https://grafana.example.com/d/cluster-overview",
         teams=[platform.team(), payments.team(), storefront.team(), data.team(), security.team()],
     )
