@@ -6,6 +6,7 @@ The tree, top to bottom:
     └── team="<team>"                        one per team; mutes the team's own maintenance windows
         ├── service="<service>"               only for services with maintenance windows of their own
         │   └── (the priority routes below, for this service, with its windows muted too)
+        ├── source="falco", priority=~"..."   security team only: Falco's priorities translated (render.falco)
         ├── priority="P0" .. priority="P3"    -> <team>-p0 .. <team>-p3; P2 only in the team's business hours
         └── priority=""                       alerts without a priority are classified here from their severity
                                               and the catalog entry of their service (model.priority)
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from model.catalog import Impact, Organisation, Priority, Service, Severity, Team, Tier
 from model.priority import classify
 from model.settings import Settings
-from render import inhibition, notification_templates, receivers, time_intervals
+from render import falco, inhibition, notification_templates, receivers, time_intervals
 from render.receivers import CATCH_ALL, receiver_name
 from render.topology import alertmanager_secret_path
 
@@ -98,6 +99,14 @@ def priority_routes(org: Organisation, team: Team, services: list[Service], mute
     return labelled + classification_routes(org, team, services, mutes)
 
 
+def falco_routes(team: Team, mutes: list[str]) -> list[dict]:
+    """Falco events carry Falco's priority in the `priority` label: route them by what it means for us."""
+    return [
+        _route(team, priority, [f'source="{falco.SOURCE}"', f'priority=~"{falco.priority_pattern(priority)}"'], mutes)
+        for priority in falco.PRIORITIES
+    ]
+
+
 def team_route(org: Organisation, team: Team) -> dict:
     """Everything labelled with the team's name; services with their own maintenance windows get a subtree."""
     team_mutes = [time_intervals.maintenance_name(team.name, w.name) for w in team.maintenance if not w.services]
@@ -116,6 +125,8 @@ def team_route(org: Organisation, team: Team) -> dict:
                     "routes": priority_routes(org, team, [service], mutes),
                 }
             )
+    if team.name == org.security_team:
+        children.extend(falco_routes(team, team_mutes))
     children.extend(priority_routes(org, team, team.services, team_mutes))
     # The team node itself only takes alerts whose priority label is none of P0..P3: straight to the team channel.
     route: dict = {"matchers": [f'team="{team.name}"'], "receiver": receiver_name(team.name, Priority.P2)}

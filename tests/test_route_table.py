@@ -108,6 +108,17 @@ CASES: dict[str, tuple[str, Path | None, dict[str, str], str | None, list[str]]]
         "prod", SMALL_CATALOG, {"team": "infra", "service": "db", "severity": "warning", "priority": "P2"}, "2026-12-10T23:00:00Z", []),
     "Small catalog: a Thursday morning P2 in Sydney is sent.": (
         "prod", SMALL_CATALOG, {"team": "infra", "service": "db", "severity": "warning", "priority": "P2"}, "2026-12-09T23:00:00Z", ["infra-p2"]),
+    # Falco events carry Falco's priority: the security team's routes translate it.
+    "A critical Falco event pages security at high urgency.": (
+        "prod", EXAMPLE, {"team": "security", "source": "falco", "priority": "Critical", "alertname": "Terminal shell in container"}, None, ["security-p1"]),
+    "A Falco warning waits for security's business hours.": (
+        "prod", EXAMPLE, {"team": "security", "source": "falco", "priority": "Warning"}, "2026-12-07T03:00:00Z", []),
+    "A Falco warning reaches the security channel in business hours.": (
+        "prod", EXAMPLE, {"team": "security", "source": "falco", "priority": "Warning"}, "2026-12-07T10:00:00Z", ["security-p2"]),
+    "A Falco notice becomes a security ticket.": (
+        "prod", EXAMPLE, {"team": "security", "source": "falco", "priority": "Notice"}, None, ["security-p3"]),
+    "A non-Falco alert with a foreign priority still reaches the team channel.": (
+        "prod", EXAMPLE, {"team": "security", "priority": "Critical"}, None, ["security-p2"]),
     "Small catalog: an unknown team reaches the catch-all.": (
         "dev", SMALL_CATALOG, {"team": "web", "severity": "critical"}, None, ["catch-all"]),
 }
