@@ -155,12 +155,13 @@ def required_secrets(stack: str, config: dict[str, str]) -> list[str]:
     """Names of the secrets a stack's rendered configuration reads."""
     import catalog
     import render
-    from stacks.config import decode, parse_settings, settings_secrets
+    from stacks.config import decode, parse_settings, platform_provided_secrets, settings_secrets
 
     settings = parse_settings({k: decode(v) for k, v in config.items()}, f"Pulumi.{stack}.yaml")
     org = catalog.load(settings.catalog, base_dir=PROJECT_DIR)
     artifacts = render.render(org, settings)
-    return sorted(set(artifacts.secrets) | set(settings_secrets(settings, org)))
+    needed = set(artifacts.secrets) | set(settings_secrets(settings, org))
+    return sorted(needed - platform_provided_secrets(settings, org))
 
 
 def _mock_outputs(type_: str, name: str, inputs: dict) -> dict:
@@ -168,6 +169,8 @@ def _mock_outputs(type_: str, name: str, inputs: dict) -> dict:
     state = dict(inputs)
     if type_ == "random:index/randomPassword:RandomPassword":
         state["result"] = f"offline-random-{name}"
+    elif type_ == "grafana:onCall/integration:Integration":
+        state["link"] = f"https://oncall.offline.invalid/integrations/v1/alertmanager/{name}/"
     elif type_ == "kubernetes:helm.sh/v3:Release":
         state["status"] = {"name": inputs.get("name", name), "namespace": inputs.get("namespace", ""), "status": "deployed"}
     return state
@@ -196,6 +199,9 @@ def _run_mocked(inventory: Inventory, config: dict[str, str], secret_keys: list[
             return f"{args.name}-id", _mock_outputs(args.typ, args.name, args.inputs)
 
         def call(self, args: mocks.MockCallArgs):
+            if args.token == "grafana:onCall/getUser:getUser":
+                login = args.args.get("username", "")
+                return {"id": f"user-{login}", "username": login, "email": login, "role": "user"}
             return {}
 
     class RecordingMonitor(mocks.MockMonitor):

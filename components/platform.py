@@ -19,12 +19,14 @@ from components.grafana import Grafana, GrafanaArgs
 from components.karma import Karma, KarmaArgs
 from components.litmus import Litmus, LitmusArgs
 from components.oncall import OnCall, OnCallArgs, PostgresConnection, RedisConnection
+from components.oncall_escalation import OnCallEscalation, OnCallEscalationArgs
 from components.otel import OtelCollector, OtelCollectorArgs
 from components.pyrra import Pyrra, PyrraArgs
 from components.sloth import Sloth, SlothArgs
 from components.thanos import Thanos, ThanosArgs
 from components.victoriametrics import VictoriaMetrics, VictoriaMetricsArgs
 from render import falco as falco_config
+from render import oncall as oncall_config
 from render import otel as otel_config
 from render.topology import (
     FALCO_NAMESPACE,
@@ -97,21 +99,6 @@ class Platform(pulumi.ComponentResource):
 
         monitoring, after_ns = inside(MONITORING_NAMESPACE)
 
-        self.alertmanager = Alertmanager(
-            f"{name}-alertmanager",
-            AlertmanagerArgs(
-                namespace=monitoring,
-                config=artifacts.alertmanager,
-                templates=artifacts.alertmanager_templates,
-                secrets={secret_name: secret(secret_name) for secret_name in artifacts.secrets},
-                replicas=settings.alertmanager.replicas,
-                retention=str(settings.alertmanager.retention),
-                storage_size=settings.alertmanager.storage_size,
-                storage_class=settings.storage_class,
-                exposure=expose("alertmanager"),
-            ),
-            opts=after_ns,
-        )
         self.thanos = None
         if settings.thanos.enabled:
             self.thanos = Thanos(
@@ -182,6 +169,38 @@ class Platform(pulumi.ComponentResource):
                 redis=redis,
                 high_availability=ha,
                 exposure=expose("oncall"),
+            ),
+            opts=after_ns,
+        )
+        # The teams' rotations and escalation chains; their integrations' URLs become Alertmanager receiver secrets.
+        links: dict[str, pulumi.Output[str]] = {}
+        self.oncall_escalation = None
+        if settings.oncall.escalation.manage:
+            self.oncall_escalation = OnCallEscalation(
+                f"{name}-oncall-escalation",
+                OnCallEscalationArgs(
+                    api_url=settings.oncall.escalation.api_url or settings.url("oncall"),
+                    api_token=secret(settings.oncall.escalation.api_token.secret),
+                    plans=oncall_config.escalation_plans(org),
+                    depends_on=(self.oncall,),
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            links = self.oncall_escalation.integration_links
+        self.alertmanager = Alertmanager(
+            f"{name}-alertmanager",
+            AlertmanagerArgs(
+                namespace=monitoring,
+                config=artifacts.alertmanager,
+                templates=artifacts.alertmanager_templates,
+                secrets={
+                    secret_name: links.get(secret_name) or secret(secret_name) for secret_name in artifacts.secrets
+                },
+                replicas=settings.alertmanager.replicas,
+                retention=str(settings.alertmanager.retention),
+                storage_size=settings.alertmanager.storage_size,
+                storage_class=settings.storage_class,
+                exposure=expose("alertmanager"),
             ),
             opts=after_ns,
         )

@@ -115,9 +115,17 @@ class Jira(StrictModel):
 class OnCall(StrictModel):
     """The team's Grafana OnCall rotation; the platform creates its integration unless `integration_url` is given."""
 
-    rotation: list[str] = Field(min_length=1, description="OnCall users (e-mail) in rotation order")
+    rotation: list[EmailAddress] = Field(min_length=1, description="OnCall users (their e-mail logins) in rotation order")
     shift_length: Duration = Duration.of(days=7)
+    manager: EmailAddress | None = Field(default=None, description="who a `manager` escalation step notifies")
     integration_url: SecretRef | None = None
+
+    @model_validator(mode="after")
+    def _shift_fits_the_calendar(self) -> OnCall:
+        hour = Duration.of(hours=1).milliseconds
+        if self.shift_length.milliseconds % hour or not Duration.of(hours=1) <= self.shift_length <= Duration.of(days=28):
+            raise ValueError("shift_length must be whole hours, from 1h to 28d")
+        return self
 
 
 class BusinessHours(StrictModel):
@@ -359,6 +367,16 @@ def _reference_problems(org: Organisation) -> Iterator[tuple[Loc, str]]:
         for loc, channel in (("incidents", team.slack.incidents), ("alerts", team.slack.alerts)):
             if channel.webhook is None and org.slack is None:
                 yield ("teams", ti, "slack", loc, "webhook"), "required: the organisation has no Slack app (`slack.bot_token`) to post with"
+        if team.oncall is not None:
+            for si, step in enumerate(team.escalation.steps):
+                if step.after.milliseconds and not Duration.of(minutes=1) <= step.after <= Duration.of(hours=24):
+                    yield ("teams", ti, "escalation", "steps", si, "after"), "must be 0s or between 1m and 24h for Grafana OnCall"
+                if step.notify == EscalationTarget.manager and team.oncall.manager is None:
+                    yield ("teams", ti, "oncall", "manager"), f"required: escalation.steps[{si}] notifies the manager"
+                if step.notify == EscalationTarget.secondary_oncall and len(team.oncall.rotation) < 2:
+                    yield ("teams", ti, "oncall", "rotation"), (
+                        f"needs two people: escalation.steps[{si}] notifies the secondary on-call"
+                    )
         for ci, experiment in enumerate(team.chaos_experiments):
             if experiment.service not in own:
                 yield ("teams", ti, "chaos_experiments", ci, "service"), (

@@ -93,6 +93,18 @@ class RedisEndpoint(CamelModel):
     tls: bool = True
 
 
+class OnCallEscalationSettings(CamelModel):
+    """Each team's rotations, escalation chain and Alertmanager integration, kept in OnCall through its API.
+
+    Off on a first deploy: the API token is created in the running OnCall (Settings > API tokens), then set with
+    `pulumi config set --secret --path 'secrets.oncall-api-token'` and this switched on.
+    """
+
+    manage: bool = False
+    api_url: Url | None = Field(default=None, description="OnCall's API as seen from where `pulumi up` runs")
+    api_token: SecretRef = SecretRef(secret="oncall-api-token")
+
+
 class OnCallSettings(CamelModel):
     """Grafana OnCall's engine and the services it needs.
 
@@ -103,6 +115,7 @@ class OnCallSettings(CamelModel):
     postgres: PostgresEndpoint | None = None
     redis: RedisEndpoint | None = None
     grafana_url: Url | None = None
+    escalation: OnCallEscalationSettings = OnCallEscalationSettings()
 
 
 class GrafanaSettings(CamelModel):

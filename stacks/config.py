@@ -58,14 +58,25 @@ def settings_secrets(settings: Settings, org: Organisation) -> dict[str, str]:
             refs.setdefault(endpoint.password.secret, f"{PROJECT}:{key}.password")
     if botkube_runs(settings, org):
         refs[settings.botkube.app_token.secret] = f"{PROJECT}:botkube.appToken"
+    if settings.oncall.escalation.manage:
+        refs[settings.oncall.escalation.api_token.secret] = f"{PROJECT}:oncall.escalation.apiToken"
     return refs
+
+
+def platform_provided_secrets(settings: Settings, org: Organisation) -> set[str]:
+    """Receiver secrets the platform fills itself: the URLs of the OnCall integrations it creates."""
+    if not settings.oncall.escalation.manage:
+        return set()
+    from render.oncall import escalation_plans
+
+    return {plan.integration_secret for plan in escalation_plans(org) if plan.integration_secret}
 
 
 def check_secrets(settings: Settings, org: Organisation, rendered: tuple[str, ...], source: str) -> None:
     """Every secret the rendered configs read must be set; the error says where it is referenced and how to set it."""
     platform = settings_secrets(settings, org)
     referenced = {**dict(org.secret_refs()), **platform}
-    missing = sorted((set(rendered) | set(platform)) - set(settings.secrets))
+    missing = sorted((set(rendered) | set(platform)) - set(settings.secrets) - platform_provided_secrets(settings, org))
     if missing:
         raise InputError(
             Problem(

@@ -50,9 +50,10 @@ def test_receiver_credentials_reach_the_cluster_only_as_a_pulumi_secret(inventor
     assert revealed["slack-bot-token"] == engine.placeholder("slack-bot-token")
 
 
-def test_no_placeholder_secret_appears_outside_kubernetes_secrets(inventory):
+def test_no_placeholder_secret_appears_outside_kubernetes_secrets_and_provider_credentials(inventory):
     for res in inventory.resources:
-        if res.type == "kubernetes:core/v1:Secret":
+        if res.type in ("kubernetes:core/v1:Secret", "pulumi:providers:grafana"):
+            assert not any(v in repr(engine.redact(res.inputs)) for v in inventory.placeholders.values()), res.name
             continue
         text = repr(engine.reveal(res.inputs))
         for value in inventory.placeholders.values():

@@ -38,7 +38,10 @@ def team() -> Team:
         ),
         pagerduty=PagerDuty(routing_key=SecretRef(secret="payments-pagerduty")),
         email=Email(to=["payments-oncall@example.com", "payments-leads@example.com"]),
-        oncall=OnCall(rotation=["dara@example.com", "eli@example.com", "fatima@example.com", "gus@example.com"]),
+        oncall=OnCall(
+            rotation=["dara@example.com", "eli@example.com", "fatima@example.com", "gus@example.com"],
+            manager="nina@example.com",
+        ),
         webhooks=[
             Webhook(name="jira", kind="jira", url=SecretRef(secret="payments-jira-webhook")),
             Webhook(name="sms", kind="sms", url=SecretRef(secret="payments-sms-gateway")),

@@ -42,7 +42,7 @@ def team() -> Team:
             username="alertmanager@example.com",
             password=SecretRef(secret="jira-api-token"),
         ),
-        oncall=OnCall(rotation=["ana@example.com", "ben@example.com", "chen@example.com"]),
+        oncall=OnCall(rotation=["ana@example.com", "ben@example.com", "chen@example.com"], manager="mira@example.com"),
         business_hours=BusinessHours(timezone="Europe/Berlin", start="08:00", end="18:00"),
         escalation=EscalationPolicy(
             steps=[

@@ -33,7 +33,7 @@ def team() -> Team:
         ),
         pagerduty=PagerDuty(routing_key=SecretRef(secret="security-pagerduty")),
         email=Email(to=["soc@example.com"]),
-        oncall=OnCall(rotation=["jo@example.com", "kai@example.com", "lea@example.com"]),
+        oncall=OnCall(rotation=["jo@example.com", "kai@example.com", "lea@example.com"], manager="omar@example.com"),
         webhooks=[Webhook(name="sms", kind="sms", url=SecretRef(secret="security-sms-gateway"))],
         business_hours=BusinessHours(timezone="Europe/Berlin"),
         escalation=EscalationPolicy(
