@@ -7,8 +7,9 @@ PY := $(VENV)/bin/python
 CLI := $(PY) -m cli
 CATALOG_OPT := $(if $(CATALOG),--catalog $(CATALOG),)
 PYTEST_ARGS ?=
+POLICY_CONFIG ?=
 
-.PHONY: setup venv tools render check plan test schema clean help
+.PHONY: setup venv tools render check plan policy test schema clean help
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -35,6 +36,9 @@ check: setup ## Validate build/$(STACK)/ with amtool, promtool, vmalert and the 
 
 plan: setup ## The main job offline: run the program under mocks, print its resources, render and check
 	$(CLI) plan --stack $(STACK) $(CATALOG_OPT)
+
+policy: venv ## The CrossGuard pack in policies/ against the program's resources (optional POLICY_CONFIG=file.json)
+	$(CLI) policy --stack $(STACK) $(if $(POLICY_CONFIG),--policy-pack-config $(POLICY_CONFIG),)
 
 test: setup ## The whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
