@@ -251,7 +251,7 @@ def print_outcome(outcome: Outcome, out) -> bool:
     for d in sorted(outcome.diagnostics, key=lambda d: (d.level != "mandatory", d.policy, d.resource, d.message)):
         colour = "red" if d.level == "mandatory" else "yellow"
         out.print(f"[{colour}]{d.level.upper():9}[/{colour}] {escape(d.policy)}  [dim]{escape(d.resource)}[/dim]")
-        out.print(f"          {escape(d.message)}")
+        out.print(f"          {escape(d.message)}", soft_wrap=True)
     for name, reason in sorted(outcome.not_applicable.items()):
         out.print(f"[dim]n/a[/dim]       {escape(name)}: {escape(reason)}")
     book = module.framework.exception_book()
@@ -267,7 +267,7 @@ def print_outcome(outcome: Outcome, out) -> bool:
             f"{len(applied)} violation{'s' if len(applied) > 1 else ''} [dim](approved by {escape(granted.approved_by)}"
             f"{until}; {book.source})[/dim]"
         )
-        out.print(f"          [dim]{escape(granted.reason)}[/dim]")
+        out.print(f"          [dim]{escape(granted.reason)}[/dim]", soft_wrap=True)
     mandatory, advisory = len(outcome.mandatory), len(outcome.at("advisory"))
     out.print(f"{mandatory} mandatory, {advisory} advisory violations; {len(outcome.excepted)} excepted")
     return mandatory == 0

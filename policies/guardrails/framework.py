@@ -63,10 +63,19 @@ class Reporter:
         self._report(text, urn)
 
 
+def _whole(value: Any) -> Any:
+    """Config arrives through protobuf, where every number is a float: 3.0 -> 3, so messages read naturally."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_whole(v) for v in value]
+    return value
+
+
 def with_defaults(config: Any, schema: dict[str, dict]) -> dict:
     """The policy's configuration: the schema's defaults, overridden by what the pack's configuration sets."""
     settings = {key: spec["default"] for key, spec in schema.items() if "default" in spec}
-    settings.update(dict(config or {}))
+    settings.update({key: _whole(value) for key, value in dict(config or {}).items()})
     return settings
 
 
