@@ -19,7 +19,7 @@ from typing import Any
 
 import jsonschema
 import yaml
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import struct_pb2
 from pulumi.runtime import proto
 
 from cli.engine import Inventory, Registration
@@ -219,8 +219,7 @@ def load_exceptions() -> None:
     try:
         module.framework.use_exceptions(exceptions.load(exceptions.DEFAULT_FILE, module.POLICY_NAMES))
     except exceptions.ExceptionsError as exc:
-        raise InputError([Problem(*line.split(": ", 2)) if line.count(": ") >= 2 else Problem("exceptions.yaml", "(file)", line)
-                          for line in exc.problems]) from None
+        raise InputError([Problem(*problem) for problem in exc.problems]) from None
 
 
 def run(stack: str, config_file: Path | None = None, inventory: Inventory | None = None) -> Outcome:
@@ -232,11 +231,6 @@ def run(stack: str, config_file: Path | None = None, inventory: Inventory | None
     inventory = inventory or engine.run(stack)
     use_stack_config(stack)
     return analyze(inventory.resources, stack, config)
-
-
-def as_properties(value: Any) -> dict:
-    """A Struct back to a dict (for tests comparing what the pack received)."""
-    return json_format.MessageToDict(value)
 
 
 def print_outcome(outcome: Outcome, out) -> bool:

@@ -55,7 +55,7 @@ BAD_FILES = {
 def test_a_bad_exception_is_refused_naming_file_and_field(document, message):
     with pytest.raises(exceptions.ExceptionsError) as raised:
         exceptions.parse(document, "exceptions.yaml", guardrails.POLICY_NAMES)
-    assert any(line.startswith(message) for line in raised.value.problems), raised.value.problems
+    assert any(": ".join(problem).startswith(message) for problem in raised.value.problems), raised.value.problems
 
 
 def test_the_shipped_exceptions_each_give_a_reason_and_an_approver():

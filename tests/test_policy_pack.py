@@ -57,6 +57,12 @@ def test_the_pack_has_a_dozen_named_policies_with_sensible_levels():
     assert all(p.description.endswith(".") for p in guardrails.POLICIES)
 
 
+def test_the_documentation_describes_every_policy_at_its_level():
+    text = (PROJECT_DIR / "docs" / "policies.md").read_text()
+    for p in guardrails.POLICIES:
+        assert f"| `{p.name}` | {p.enforcement_level.value} |" in text, p.name
+
+
 def test_every_setting_has_a_type_and_a_default():
     with_settings = [p for p in guardrails.POLICIES if p.config_schema]
     assert len(with_settings) >= 12

@@ -270,8 +270,14 @@ CASES: dict[str, Case] = {
     ),
     "A Sloth SLO whose alerts name no team is refused": Case(
         "dev", "alert-rules-labelled",
-        only(lambda: fx.sloth(fx.edited(fx.SLOTH_SLO, lambda d: d["spec"]["slos"][0]["alerting"]["labels"].pop("team")))),
+        only(lambda: fx.sloth(fx.edited(fx.SLOTH_SLO, lambda d: (d["spec"]["labels"].pop("team"),
+                                                                  d["spec"]["slos"][0]["alerting"]["labels"].pop("team"))))),
         "PrometheusServiceLevel monitoring/checkout spec.slos[0].alerting.pageAlert: alert CheckoutAvailabilityBudgetBurn: no `team` label",
+    ),
+    "A Sloth SLO's own labels reach its alerts": Case(
+        "dev", "alert-rules-labelled",
+        only(lambda: fx.sloth(fx.edited(fx.SLOTH_SLO, lambda d: d["spec"]["slos"][0]["alerting"]["labels"].pop("team")))),
+        None,
     ),
     "A Pyrra SLO without a runbook annotation is refused": Case(
         "dev", "alert-rules-labelled",
@@ -306,6 +312,23 @@ CASES: dict[str, Case] = {
         program("prod", "alertmanager-release", am_config(p0_route("payments-alerts"))),
         'route.routes[0] {priority="P0", team="payments"}: selects P0 alerts, but a P0 alert {priority="P0", team="payments"} '
         "reaches only payments-alerts, none of which pages",
+    ),
+    "A team route inside a P0 route is judged as a P0 route": Case(
+        "prod", "alertmanager-p0-routes-page",
+        program("prod", "alertmanager-release", am_config(lambda c: c["route"]["routes"].insert(0, {
+            "matchers": ['priority="P0"'], "receiver": "payments-pager",
+            "routes": [{"matchers": ['team="storefront"'], "receiver": "storefront-alerts"}],
+        }) or c["receivers"].append(PAGER))),
+        'route.routes[0].routes[0] {team="storefront"}: selects P0 alerts, but a P0 alert {priority="P0", team="storefront"} '
+        "reaches only storefront-alerts",
+    ),
+    "A deliberate black hole receiver is allowed": Case(
+        "dev", "alertmanager-routes-have-receivers",
+        program("dev", "alertmanager-release", am_config(lambda c: (
+            c["route"]["routes"].append({"matchers": ['alertname="Watchdog"'], "receiver": "null"}),
+            c["receivers"].append({"name": "null"}),
+        ))),
+        None,
     ),
     "A production P0 route to PagerDuty passes": Case(
         "prod", "alertmanager-p0-routes-page",
@@ -458,6 +481,13 @@ CASES: dict[str, Case] = {
         program("dev", "grafana-oncall-plugin", lambda i: i["data"].update({"extra.yaml": "auth:\n  token: s3cr3t-value\n"})),
         "ConfigMap monitoring/grafana-oncall-plugin: `data.extra.yaml.<document>.auth.token` holds a value under the key `token`",
     ),
+    "An authorization header in a collector's exporter is refused": Case(
+        "dev", "no-plaintext-secrets",
+        program("dev", "otel-collector-release", values(lambda v: v["alternateConfig"]["exporters"]["prometheusremotewrite"].update(
+            headers={"X-Scope": "Bearer eyJhbGciOiJIUzI1NiJ9.payload.signature"}))),
+        "`values.alternateConfig.exporters.prometheusremotewrite.headers.X-Scope` holds an HTTP authorization header",
+    ),
+    "The program's own secrets, all by reference, pass": Case("prod", "no-plaintext-secrets", program("prod"), None),
     "A credential in a custom resource's spec is refused": Case(
         "dev", "no-plaintext-secrets",
         program("dev", "victoriametrics-vmagent", spec(lambda s: s["remoteWrite"][0].update(bearerToken="abc123"))),

@@ -77,13 +77,15 @@ def alert_rules(resource_type: str, props: object, name: str) -> Iterator[AlertR
     elif (obj.group, obj.kind) == ("sloth.slok.dev", "PrometheusServiceLevel"):
         for s, slo in enumerate(obj.spec.get("slos") or []):
             alerting = (slo or {}).get("alerting") or {}
+            # The SLO's own labels reach its alerts through the recorded series the alert expressions select.
+            inherited = {**(obj.spec.get("labels") or {}), **(slo.get("labels") or {})}
             for kind in ("pageAlert", "ticketAlert"):
                 alert = alerting.get(kind) or {}
                 if alert.get("disable") is True:
                     continue
                 yield AlertRule(
                     obj.subject, f"spec.slos[{s}].alerting.{kind}", str(alerting.get("name") or slo.get("name")),
-                    {**(alerting.get("labels") or {}), **(alert.get("labels") or {})},
+                    {**inherited, **(alerting.get("labels") or {}), **(alert.get("labels") or {})},
                     {**(alerting.get("annotations") or {}), **(alert.get("annotations") or {})},
                 )
     elif (obj.group, obj.kind) == ("pyrra.dev", "ServiceLevelObjective"):
@@ -186,7 +188,7 @@ ROUTES_HAVE_RECEIVERS = resource_policy(
         "allowedEmptyReceivers": {
             "type": "array",
             "items": {"type": "string"},
-            "default": [],
+            "default": ["null", "blackhole"],
             "description": "receivers allowed to have no integrations (deliberate black holes), by name or glob",
         }
     },
@@ -246,7 +248,8 @@ def check_p0_routes_page(args, config: dict, report: Reporter) -> None:
     label, priorities = config["priorityLabel"], config["pagingPriorities"]
     receivers = routing.receivers(found.config)
     for node in routing.nodes(found.config):
-        selects = [m for m in node.matchers if m.name == label]
+        # A route inside a P0 route is a P0 route too: judge every one an alert of that priority can end at.
+        selects = [m for m in node.ancestors + node.matchers if m.name == label]
         if not selects or any(m.matches({}) for m in selects):
             continue
         for priority in priorities:

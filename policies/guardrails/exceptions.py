@@ -20,11 +20,11 @@ _FIELDS = {"policy", "resource", "where", "reason", "approvedBy", "expires"}
 
 
 class ExceptionsError(ValueError):
-    """The exceptions file is wrong; one line per problem, naming the file and the field."""
+    """The exceptions file is wrong: one (file, field, message) per problem, never a value from the file."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("\n".join(problems))
+    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
         self.problems = problems
+        super().__init__("\n".join(": ".join(p) for p in problems))
 
 
 @dataclass(frozen=True)
@@ -73,33 +73,33 @@ class ExceptionBook:
 def parse(document: object, source: str, policy_names: Iterable[str]) -> tuple[PolicyException, ...]:
     """Validated exceptions from the parsed YAML document; every problem at once, never the values themselves."""
     names = set(policy_names)
-    problems: list[str] = []
+    problems: list[tuple[str, str, str]] = []
     if document is None:
         return ()
     if not isinstance(document, dict) or set(document) - {"exceptions"}:
-        raise ExceptionsError([f"{source}: (file): must be a mapping with one key, `exceptions`"])
+        raise ExceptionsError([(source, "(file)", "must be a mapping with one key, `exceptions`")])
     entries = document.get("exceptions") or []
     if not isinstance(entries, list):
-        raise ExceptionsError([f"{source}: exceptions: must be a list"])
+        raise ExceptionsError([(source, "exceptions", "must be a list")])
     out = []
     for index, entry in enumerate(entries):
-        where = f"{source}: exceptions[{index}]"
+        where = f"exceptions[{index}]"
         if not isinstance(entry, dict):
-            problems.append(f"{where}: must be a mapping")
+            problems.append((source, where, "must be a mapping"))
             continue
         for unknown in sorted(set(entry) - _FIELDS):
-            problems.append(f"{where}.{unknown}: unknown field (known: {', '.join(sorted(_FIELDS))})")
+            problems.append((source, f"{where}.{unknown}", f"unknown field (known: {', '.join(sorted(_FIELDS))})"))
         for required in ("policy", "resource", "reason", "approvedBy"):
             if not isinstance(entry.get(required), str) or not entry[required].strip():
-                problems.append(f"{where}.{required}: required, a non-empty string")
+                problems.append((source, f"{where}.{required}", "required, a non-empty string"))
         if isinstance(entry.get("policy"), str) and entry["policy"] not in names:
-            problems.append(f"{where}.policy: no policy of that name in the pack")
+            problems.append((source, f"{where}.policy", "no policy of that name in the pack"))
         expires = entry.get("expires")
         if expires is not None and not isinstance(expires, dt.date):
             try:
                 expires = dt.date.fromisoformat(str(expires))
             except ValueError:
-                problems.append(f"{where}.expires: must be a date (YYYY-MM-DD)")
+                problems.append((source, f"{where}.expires", "must be a date (YYYY-MM-DD)"))
                 expires = None
         if not problems:
             out.append(
@@ -127,7 +127,7 @@ def load(path: Path, policy_names: Iterable[str], today: dt.date | None = None) 
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f"line {mark.line + 1}" if mark else "(file)"
-        raise ExceptionsError([f"{source}: {at}: not valid YAML"]) from None
+        raise ExceptionsError([(source, at, "not valid YAML")]) from None
     book = ExceptionBook(exceptions=parse(document, source, policy_names), source=source)
     if today:
         book.today = today

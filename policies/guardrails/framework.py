@@ -36,8 +36,8 @@ def exception_book() -> exceptions.ExceptionBook:
     return _book
 
 
-def use_exceptions(book: exceptions.ExceptionBook) -> None:
-    """Replace the exceptions in force (the offline runner and tests)."""
+def use_exceptions(book: exceptions.ExceptionBook | None) -> None:
+    """Replace the exceptions in force (the offline runner and tests); None reloads the file on next use."""
     global _book
     _book = book
 
@@ -48,7 +48,6 @@ class Reporter:
     def __init__(self, policy: str, report_violation: Report) -> None:
         self.policy = policy
         self._report = report_violation
-        self.count = 0
 
     def __call__(self, subject: str, message: str, where: str = "", urn: str | None = None) -> None:
         book = exception_book()
@@ -59,7 +58,6 @@ class Reporter:
         text = f"{subject}{' ' + where if where else ''}: {message}"
         if granted is not None:
             text += f" (its exception in {book.source} expired on {granted.expires.isoformat()})"
-        self.count += 1
         self._report(text, urn)
 
 
@@ -79,8 +77,22 @@ def with_defaults(config: Any, schema: dict[str, dict]) -> dict:
     return settings
 
 
-def _schema(schema: dict[str, dict] | None) -> PolicyConfigSchema | None:
-    return PolicyConfigSchema(properties=schema) if schema else None
+def _policy(kind: type, name: str, description: str, check: Check, level: EnforcementLevel, severity: Severity,
+            schema: dict[str, dict] | None, remediation: str | None):
+    schema = schema or {}
+
+    def validate(args, report_violation) -> None:
+        check(args, with_defaults(args.get_config(), schema), Reporter(name, report_violation))
+
+    return kind(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=level,
+        config_schema=PolicyConfigSchema(properties=schema) if schema else None,
+        severity=severity,
+        remediation_steps=remediation,
+    )
 
 
 def resource_policy(
@@ -94,20 +106,7 @@ def resource_policy(
     remediation: str | None = None,
 ) -> ResourceValidationPolicy:
     """A policy judging one resource at a time, before it is created or updated."""
-    schema = schema or {}
-
-    def validate(args, report_violation) -> None:
-        check(args, with_defaults(args.get_config(), schema), Reporter(name, report_violation))
-
-    return ResourceValidationPolicy(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=level,
-        config_schema=_schema(schema),
-        severity=severity,
-        remediation_steps=remediation,
-    )
+    return _policy(ResourceValidationPolicy, name, description, check, level, severity, schema, remediation)
 
 
 def stack_policy(
@@ -121,17 +120,4 @@ def stack_policy(
     remediation: str | None = None,
 ) -> StackValidationPolicy:
     """A policy judging the stack's resources together, once all of them are known."""
-    schema = schema or {}
-
-    def validate(args, report_violation) -> None:
-        check(args, with_defaults(args.get_config(), schema), Reporter(name, report_violation))
-
-    return StackValidationPolicy(
-        name=name,
-        description=description,
-        validate=validate,
-        enforcement_level=level,
-        config_schema=_schema(schema),
-        severity=severity,
-        remediation_steps=remediation,
-    )
+    return _policy(StackValidationPolicy, name, description, check, level, severity, schema, remediation)

@@ -41,12 +41,18 @@ def sizing_problems(resources: object, require_cpu_limit: bool) -> list[str]:
     return problems
 
 
-def check_requests_and_limits(args, config: dict, report: Reporter) -> None:
+def pods(args, report: Reporter, settings: str) -> workloads.Subject | None:
+    """The pods a resource runs; a chart without a profile is reported, since where it takes `settings` is unknown."""
     found = workloads.subject(args.resource_type, args.props, args.name)
+    if found is not None and found.unknown_chart:
+        report(found.name, charts.unknown_chart(found.unknown_chart, settings), urn=args.urn)
+    return found
+
+
+def check_requests_and_limits(args, config: dict, report: Reporter) -> None:
+    found = pods(args, report, "container resources")
     if found is None:
         return
-    if found.unknown_chart:
-        report(found.name, charts.unknown_chart(found.unknown_chart, "container resources"), urn=args.urn)
     for pod in found.pods:
         for at, resources in pod.resources:
             problems = sizing_problems(resources, config["requireCpuLimit"])
@@ -89,11 +95,9 @@ def privilege_problems(context: dict, allowed_capabilities: list[str]) -> list[s
 
 
 def check_no_privileged(args, config: dict, report: Reporter) -> None:
-    found = workloads.subject(args.resource_type, args.props, args.name)
+    found = pods(args, report, "container security contexts")
     if found is None:
         return
-    if found.unknown_chart:
-        report(found.name, charts.unknown_chart(found.unknown_chart, "container security contexts"), urn=args.urn)
     allowed = [str(c).upper() for c in config["allowedCapabilities"]]
     for pod in found.pods:
         if pod.privileged:
@@ -155,11 +159,9 @@ def root_problem(pod_context: dict, context: dict) -> str | None:
 
 
 def check_non_root(args, config: dict, report: Reporter) -> None:
-    found = workloads.subject(args.resource_type, args.props, args.name)
+    found = pods(args, report, "security contexts")
     if found is None:
         return
-    if found.unknown_chart:
-        report(found.name, charts.unknown_chart(found.unknown_chart, "security contexts"), urn=args.urn)
     for pod in found.pods:
         if pod.runs_as_root:
             report(found.name, f"runs as root: {pod.runs_as_root}", pod.where, args.urn)

@@ -33,6 +33,7 @@ SECRET_VALUES = {
     "an AWS access key": r"\b(AKIA|ASIA)[0-9A-Z]{16}\b",
     "a GitHub token": r"\bgh[pousr]_[0-9A-Za-z]{30,}",
     "a URL with a password": r"\b[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@",
+    "an HTTP authorization header": r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{16,}",
     "an OnCall integration URL": r"/integrations/v1/[a-z_]+/[0-9A-Za-z]{16,}",
 }
 _SECRET_VALUES = {what: re.compile(pattern) for what, pattern in SECRET_VALUES.items()}
