@@ -225,6 +225,11 @@ CASES: dict[str, Case] = {
         program("prod", "alertmanager-release", values(lambda v: v.update(replicaCount=1))),
         "Release monitoring/alertmanager: runs 1 Alertmanager replicas; production needs at least 3",
     ),
+    "A replica count that is no number is refused": Case(
+        "prod", "production-alertmanager-ha",
+        program("prod", "alertmanager-release", values(lambda v: v.update(replicaCount="three"))),
+        "Release monitoring/alertmanager: its replica count is not a number",
+    ),
     "A production Alertmanager without a disruption budget is refused": Case(
         "prod", "production-alertmanager-ha",
         program("prod", "alertmanager-release", values(lambda v: v.pop("podDisruptionBudget"))),
@@ -301,6 +306,11 @@ CASES: dict[str, Case] = {
         "dev", "alertmanager-routes-have-receivers",
         program("dev", "alertmanager-release", am_config(lambda c: c["route"]["routes"][0].update(receiver="nobody"))),
         "sends to receiver nobody, which is not defined",
+    ),
+    "A matcher Alertmanager cannot read is refused": Case(
+        "dev", "alertmanager-routes-have-receivers",
+        program("dev", "alertmanager-release", am_config(lambda c: c["route"]["routes"].append({"matchers": ["team"], "receiver": "x"}))),
+        "Release monitoring/alertmanager values.config: its routes cannot be read as Alertmanager reads them: bad matcher 'team'",
     ),
     "A route to a receiver without integrations is refused": Case(
         "dev", "alertmanager-routes-have-receivers",

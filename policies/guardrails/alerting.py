@@ -30,10 +30,23 @@ CONFIG_VALUES = {
 
 @dataclass(frozen=True)
 class AlertmanagerConfig:
+    """An Alertmanager configuration, its routes read once; `unreadable` says why they could not be."""
+
     subject: str
     where: str
     config: dict
     urn: str | None = None
+    nodes: tuple[routing.Node, ...] = ()
+    unreadable: str | None = None
+
+
+def _read(subject: str, where: str, config: dict | None, urn: str | None) -> AlertmanagerConfig | None:
+    if config is None:
+        return None
+    try:
+        return AlertmanagerConfig(subject, where, config, urn, tuple(routing.nodes(config)))
+    except routing.MatcherError as exc:
+        return AlertmanagerConfig(subject, where, config, urn, unreadable=str(exc))
 
 
 def alertmanager_config(resource_type: str, props: object, name: str, urn: str | None = None) -> AlertmanagerConfig | None:
@@ -41,12 +54,10 @@ def alertmanager_config(resource_type: str, props: object, name: str, urn: str |
     rel = release(resource_type, props, name)
     if rel is not None and rel.chart_name in CONFIG_VALUES:
         at = CONFIG_VALUES[rel.chart_name]
-        config = routing.as_config(dig(rel.values, at))
-        return AlertmanagerConfig(rel.subject, "values." + ".".join(at), config, urn) if config else None
+        return _read(rel.subject, "values." + ".".join(at), routing.as_config(dig(rel.values, at)), urn)
     obj = kube_object(resource_type, props, name)
     if obj is not None and obj.kind == "VMAlertmanager":
-        config = routing.as_config(obj.spec.get("configRawYaml"))
-        return AlertmanagerConfig(obj.subject, "spec.configRawYaml", config, urn) if config else None
+        return _read(obj.subject, "spec.configRawYaml", routing.as_config(obj.spec.get("configRawYaml")), urn)
     return None
 
 
@@ -142,9 +153,9 @@ ALERT_RULE_LABELS = resource_policy(
 
 def check_receivers_used(args, config: dict, report: Reporter) -> None:
     found = alertmanager_config(args.resource_type, args.props, args.name)
-    if found is None:
+    if found is None or found.unreadable:
         return
-    used = {node.route.get("receiver") for node in routing.nodes(found.config)}
+    used = {node.route.get("receiver") for node in found.nodes}
     for name in routing.receivers(found.config):
         if name not in used and not any(fnmatchcase(name, p) for p in config["ignoredReceivers"]):
             report(found.subject, f"receiver {name} is defined but no route sends to it", found.where, args.urn)
@@ -165,9 +176,12 @@ def check_routes_have_receivers(args, config: dict, report: Reporter) -> None:
     found = alertmanager_config(args.resource_type, args.props, args.name)
     if found is None:
         return
+    if found.unreadable:
+        report(found.subject, f"its routes cannot be read as Alertmanager reads them: {found.unreadable}", found.where, args.urn)
+        return
     defined = routing.receivers(found.config)
     allowed_empty = config["allowedEmptyReceivers"]
-    for node in routing.nodes(found.config):
+    for node in found.nodes:
         where = f"{found.where} {node.path} {routing.describe(node.matchers)}"
         own = node.route.get("receiver")
         if not own:
@@ -242,12 +256,12 @@ def _paging_applies(args, config: dict) -> None:
 
 def check_p0_routes_page(args, config: dict, report: Reporter) -> None:
     found = alertmanager_config(args.resource_type, args.props, args.name)
-    if found is None:
+    if found is None or found.unreadable:
         return
     _paging_applies(args, config)
     label, priorities = config["priorityLabel"], config["pagingPriorities"]
     receivers = routing.receivers(found.config)
-    for node in routing.nodes(found.config):
+    for node in found.nodes:
         # A route inside a P0 route is a P0 route too: judge every one an alert of that priority can end at.
         selects = [m for m in node.ancestors + node.matchers if m.name == label]
         if not selects or any(m.matches({}) for m in selects):
@@ -284,7 +298,8 @@ P0_ROUTES_PAGE = resource_policy(
 def check_p0_alerts_page(args, config: dict, report: Reporter) -> None:
     _paging_applies(args, config)
     label, priorities = config["priorityLabel"], set(config["pagingPriorities"])
-    configs = [c for c in (alertmanager_config(r.resource_type, r.props, r.name, r.urn) for r in args.resources) if c]
+    configs = [c for c in (alertmanager_config(r.resource_type, r.props, r.name, r.urn) for r in args.resources)
+               if c and not c.unreadable]
     if not configs:
         return
     unpaged: dict[tuple[int, str, tuple[str, ...]], list[str]] = {}

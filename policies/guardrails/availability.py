@@ -43,20 +43,28 @@ def running_during_disruption(pdb: object, replicas: int) -> int | None:
     return None
 
 
-def alertmanagers(resources) -> list[tuple[str, str, int, object]]:
+def count(value: object) -> int | None:
+    """A replica count or factor as a number, None when it is not one; an unknown one stops the policy as the engine expects."""
+    value = known(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return int(value)
+
+
+def alertmanagers(resources) -> list[tuple[str, str, int | None, object]]:
     """(subject, urn, replicas, PodDisruptionBudget settings) of every Alertmanager cluster in the stack."""
     found = []
     for res in resources:
         rel = release(res.resource_type, res.props, res.name)
         if rel is not None and rel.chart_name in ALERTMANAGER_CHARTS:
             replicas_at, pdb_at, default = ALERTMANAGER_CHARTS[rel.chart_name]
-            replicas = known(dig(rel.values, replicas_at, default))
-            found.append((rel.subject, res.urn, int(replicas), dig(rel.values, pdb_at)))
+            replicas = count(dig(rel.values, replicas_at, default))
+            found.append((rel.subject, res.urn, replicas, dig(rel.values, pdb_at)))
             continue
         obj = kube_object(res.resource_type, res.props, res.name)
         if obj is not None and obj.kind == "VMAlertmanager":
-            replicas = known(obj.spec.get("replicaCount", 1))
-            found.append((obj.subject, res.urn, int(replicas), obj.spec.get("podDisruptionBudget")))
+            replicas = count(obj.spec.get("replicaCount", 1))
+            found.append((obj.subject, res.urn, replicas, obj.spec.get("podDisruptionBudget")))
     return found
 
 
@@ -64,6 +72,9 @@ def check_alertmanager_ha(args, config: dict, report: Reporter) -> None:
     if not environment.is_production(config):
         args.not_applicable(f"environment {environment.environment()} is not production")
     for subject, urn, replicas, pdb in alertmanagers(args.resources):
+        if replicas is None:
+            report(subject, "its replica count is not a number", urn=urn)
+            continue
         if replicas < config["minReplicas"]:
             report(subject, f"runs {replicas} Alertmanager replicas; production needs at least {config['minReplicas']}", urn=urn)
         running = running_during_disruption(pdb, replicas)
@@ -109,12 +120,15 @@ def check_vmcluster_replicated(args, config: dict, report: Reporter) -> None:
         if obj.kind == "VMSingle":
             report(obj.subject, f"production keeps its metrics on a single node; use a VMCluster with replicationFactor >= {minimum}", urn=res.urn)
         elif obj.kind == "VMCluster":
-            factor = int(known(obj.spec.get("replicationFactor", 1)))
+            factor = count(obj.spec.get("replicationFactor", 1))
+            if factor is None:
+                report(obj.subject, "replicationFactor is not a number", urn=res.urn)
+                continue
             if factor < minimum:
                 report(obj.subject, f"replicationFactor is {factor}; production stores every sample at least {minimum} times", urn=res.urn)
             storage = obj.spec.get("vmstorage")
-            nodes = int(known(storage.get("replicaCount", 1))) if isinstance(storage, dict) else 0
-            if nodes < factor:
+            nodes = count(storage.get("replicaCount", 1)) if isinstance(storage, dict) else 0
+            if nodes is not None and nodes < factor:
                 report(obj.subject, f"vmstorage runs {nodes} nodes, fewer than replicationFactor {factor}: writes would fail", urn=res.urn)
 
 

@@ -128,6 +128,8 @@ def route(config: dict, labels: dict[str, str]) -> list[str]:
         receiver = node.get("receiver") or inherited
         reached: list[str] = []
         for child in node.get("routes") or []:
+            if not isinstance(child, dict):
+                continue
             found = match(child, receiver)
             reached.extend(found)
             if found and not child.get("continue", False):
