@@ -12,7 +12,9 @@ from cli.__main__ import app
 from policies import guardrails
 from policies.guardrails import exceptions
 from policies.guardrails.framework import use_exceptions
-from tests.policy_support import resources, violations
+from tests import policy_fixtures as fx
+from tests.conftest import PROJECT_DIR
+from tests.policy_support import registered, resources, violations
 
 TODAY = dt.date(2026, 11, 27)
 FALCO_ROOT = {"policy": "kubernetes-non-root", "resource": "Release falco/falco", "reason": "kernel events",
@@ -100,3 +102,19 @@ def test_make_policy_refuses_a_bad_exceptions_file_with_exit_code_2(tmp_path, mo
     result = CliRunner().invoke(app, ["policy", "--stack", "dev"])
     assert result.exit_code == 2
     assert "exceptions.yaml: exceptions[0].expires: must be a date (YYYY-MM-DD)" in result.output
+
+
+def test_the_readmes_example_excuses_the_node_drain_it_describes_and_nothing_else():
+    readme = (PROJECT_DIR / "README.md").read_text().split("### Asking for an exception", 1)[1]
+    example = yaml.safe_load(readme.split("```yaml", 1)[1].split("```", 1)[0])
+    use_exceptions(book(*example, today=dt.date(2027, 1, 14)))
+
+    def drain(doc: dict) -> None:
+        doc["spec"]["experiments"][0]["name"] = "node-drain"
+
+    engine = registered(lambda: fx.custom(fx.edited(fx.CHAOS_ENGINE, drain)))
+    assert violations("chaos-blast-radius", "dev", engine) == []
+    unbounded = registered(lambda: fx.custom(fx.edited(fx.CHAOS_ENGINE, lambda d: (drain(d), d["spec"]["appinfo"].pop("applabel")))))
+    assert [m.split(": ", 1)[0] for m in violations("chaos-blast-radius", "dev", unbounded)] == [
+        "ChaosEngine payments/checkout-pod-delete spec.appinfo"
+    ]

@@ -1,7 +1,7 @@
 """Exceptions to the guardrails: reviewed entries in `policies/exceptions.yaml`, each with a reason and an approver.
 
-An exception names one policy, the resource it excuses (as violations name it, e.g. `Release falco/falco`; glob
-patterns allowed) and optionally where inside it (`where`, e.g. one workload of a chart). An exception past its
+An exception names one policy, the resource it excuses (as violations name it, e.g. `Release falco/falco`; `*`
+and `?` are wildcards) and optionally where inside it (`where`, e.g. one workload of a chart). An exception past its
 `expires` date no longer excuses anything, and the violation says that it expired.
 """
 
@@ -17,6 +17,11 @@ import yaml
 
 DEFAULT_FILE = Path(__file__).resolve().parent.parent / "exceptions.yaml"
 _FIELDS = {"policy", "resource", "where", "reason", "approvedBy", "expires"}
+
+
+def _glob(text: str, pattern: str) -> bool:
+    """`*` and `?` are wildcards; brackets are literal, as in `spec.experiments[0]`."""
+    return fnmatchcase(text, pattern.replace("[", "[[]"))
 
 
 class ExceptionsError(ValueError):
@@ -39,7 +44,7 @@ class PolicyException:
     expires: dt.date | None = None
 
     def covers(self, policy: str, subject: str, where: str) -> bool:
-        return self.policy == policy and fnmatchcase(subject, self.resource) and fnmatchcase(where or "", self.where)
+        return self.policy == policy and _glob(subject, self.resource) and _glob(where or "", self.where)
 
     def expired(self, today: dt.date) -> bool:
         return self.expires is not None and today > self.expires
