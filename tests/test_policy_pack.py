@@ -74,13 +74,13 @@ def test_every_setting_has_a_type_and_a_default():
 class ServedPack:
     """The pack started the way the Pulumi CLI starts a Python pack: `python -m pulumi.policy <engine> .` in its directory."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], directory=PACK) -> None:
         import grpc
         from pulumi.runtime.proto import analyzer_pb2_grpc
 
         self.process = subprocess.Popen(
             [sys.executable, "-m", "pulumi.policy", "127.0.0.1:1", "."],
-            cwd=PACK, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=directory, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, "PYTHONPATH": "", **env},
         )
         port: list[str] = []
@@ -160,3 +160,14 @@ def test_a_value_a_policy_needs_that_is_unknown_during_a_preview_is_reported_as_
     [diagnostic] = [d for d in response.diagnostics if d.policyName == "production-alertmanager-ha"]
     assert diagnostic.enforcementLevel == proto.ADVISORY
     assert "can't run policy 'production-alertmanager-ha'" in diagnostic.message and "during preview" in diagnostic.message
+
+
+def test_a_pack_with_a_wrong_exceptions_file_refuses_to_start_and_names_the_field(tmp_path):
+    import shutil
+
+    copy = tmp_path / "policies"
+    shutil.copytree(PACK, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    (copy / "exceptions.yaml").write_text("exceptions:\n  - policy: kubernetes-non-root\n    resource: x\n")
+    with pytest.raises(AssertionError) as refused:
+        ServedPack({}, directory=copy).close()
+    assert "exceptions.yaml: exceptions[0].reason: required, a non-empty string" in str(refused.value)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel
 
-from . import alerting, availability, chaos, kubernetes, secrets, slo
+from . import alerting, availability, chaos, framework, kubernetes, secrets, slo
 
 PACK_NAME = "alerting-platform-guardrails"
 POLICIES = [
@@ -25,7 +25,11 @@ ENFORCEMENT_LEVEL = EnforcementLevel.MANDATORY
 
 
 def pack_arguments() -> dict:
-    """The arguments of the PolicyPack, shared by the pack and the offline runner."""
+    """The arguments of the PolicyPack, shared by the pack and the offline runner.
+
+    The exceptions file is read here, so a wrong one stops the pack at start with its problems, not mid-preview.
+    """
+    framework.exception_book()
     return {
         "name": PACK_NAME,
         "policies": POLICIES,
