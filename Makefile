@@ -9,8 +9,9 @@ CATALOG_OPT := $(if $(CATALOG),--catalog $(CATALOG),)
 PYTEST_ARGS ?=
 LABELS ?=
 AT ?=
+POLICY_CONFIG ?=
 
-.PHONY: setup venv tools render check plan route test schema clean help
+.PHONY: setup venv tools render check plan route policy test schema clean help
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -41,6 +42,9 @@ plan: setup ## The main job offline: run the program under mocks, print its reso
 route: venv ## Receivers an alert reaches: LABELS="team=... service=... severity=..." [AT=2026-12-07T03:00:00Z]
 	@test -n "$(LABELS)" || { echo 'usage: make route STACK=dev LABELS="team=payments service=checkout severity=critical" [AT=<ISO-8601>]' >&2; exit 2; }
 	@$(CLI) route --stack $(STACK) $(CATALOG_OPT) $(if $(AT),--at '$(AT)',) $(LABELS)
+
+policy: venv ## The CrossGuard pack in policies/ against the program's resources (optional POLICY_CONFIG=file.json)
+	$(CLI) policy --stack $(STACK) $(if $(POLICY_CONFIG),--policy-pack-config $(POLICY_CONFIG),)
 
 test: setup ## The whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)

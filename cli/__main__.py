@@ -1,4 +1,4 @@
-"""Offline commands behind `make render`, `make check`, `make plan` and `make schema`."""
+"""Offline commands behind `make render`, `make check`, `make plan`, `make policy` and `make schema`."""
 
 from __future__ import annotations
 
@@ -120,6 +120,22 @@ def plan(stack: StackOpt, catalog: CatalogOpt = None, build_dir: BuildOpt = PROJ
     )
     out.print(f"Rendered {len(files)} files to {target}; checking them with the real tools:\n")
     if not _print_findings(checks.run_all(target)):
+        raise typer.Exit(1)
+
+
+PackConfigOpt = Annotated[
+    Optional[Path], typer.Option("--policy-pack-config", help="JSON of policy name -> enforcement level or settings")
+]
+
+
+@app.command()
+def policy(stack: StackOpt, policy_pack_config: PackConfigOpt = None) -> None:
+    """Run the CrossGuard pack in policies/ against the program's resources; exit 1 on a mandatory violation."""
+    from cli import policy as pack
+
+    with user_errors():
+        outcome = pack.run(stack, policy_pack_config)
+    if not pack.print_outcome(outcome, out):
         raise typer.Exit(1)
 
 

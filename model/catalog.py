@@ -338,6 +338,14 @@ def _reference_problems(org: Organisation) -> Iterator[tuple[Loc, str]]:
     for field in ("platform_team", "security_team"):
         if getattr(org, field) not in team_names:
             yield (field,), f"unknown team {getattr(org, field)!r}; teams are: {', '.join(sorted(team_names))}"
+    if org.platform_team in team_names:
+        index = team_names.index(org.platform_team)
+        platform = org.teams[index]
+        if platform.pagerduty is None and platform.oncall is None:
+            yield ("teams", index, "pagerduty"), (
+                "required: the platform team is the on-call of last resort for teams nobody can page "
+                "(give `pagerduty` or `oncall`)"
+            )
 
     where: dict[str, tuple[int, int]] = {}
     for ti, team in enumerate(org.teams):

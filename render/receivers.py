@@ -3,6 +3,7 @@
 | priority | paging on                                              | paging off (`paging: false`)       |
 |----------|--------------------------------------------------------|------------------------------------|
 | P0       | PagerDuty (critical), incident channel, OnCall, SMS    | incident channel                   |
+|          | (a team with neither PagerDuty nor OnCall: the platform team's pager instead) |             |
 | P1       | PagerDuty (error: high urgency) or OnCall, alerts channel, e-mail | alerts channel, e-mail  |
 | P2       | alerts channel                                         | alerts channel                     |
 | P3       | a ticket (native Jira, else Jira webhooks) and e-mail   | the same                           |
@@ -152,6 +153,9 @@ def team_receivers(org: Organisation, team: Team, settings: Settings) -> list[di
     p0: list[tuple[str, dict]] = []
     if paging and team.pagerduty:
         p0.append(("pagerduty_configs", pagerduty(team.pagerduty, "critical")))
+    elif paging and not oncall:
+        # A team nobody can page still gets its P0s answered: the platform team is the on-call of last resort.
+        p0 += last_resort_pager(org)
     p0.append(("slack_configs", slack(org, team.slack.incidents)))
     if paging:
         p0 += oncall
@@ -176,6 +180,16 @@ def team_receivers(org: Organisation, team: Team, settings: Settings) -> list[di
         _bundle(receiver_name(team.name, priority), integrations + generic)
         for priority, integrations in zip(Priority, (p0, p1, p2, p3))
     ]
+
+
+def last_resort_pager(org: Organisation) -> list[tuple[str, dict]]:
+    """The platform team's pager (PagerDuty, else its OnCall integration); the catalog guarantees it has one."""
+    platform = org.team(org.platform_team)
+    if platform.pagerduty:
+        return [("pagerduty_configs", pagerduty(platform.pagerduty, "critical"))]
+    secret = oncall_secret(platform)
+    assert secret is not None, "the catalog requires the platform team to be reachable by pager"
+    return [("webhook_configs", webhook(secret))]
 
 
 def catch_all(org: Organisation) -> dict:

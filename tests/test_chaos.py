@@ -213,3 +213,13 @@ def test_a_running_experiment_silences_the_services_warnings_but_not_its_own_ver
     assert not silenced_by_chaos({**warning, "service": "search"})
     assert not silenced_by_chaos({**warning, "severity": "critical"})
     assert not silenced_by_chaos({**warning, "alertname": "ChaosExperimentFailed"})
+
+
+def test_the_policy_pack_reads_the_approval_the_program_writes():
+    """The pack imports no project code; its defaults must still name what render.chaos writes."""
+    from policies.guardrails import chaos as chaos_policy
+
+    stack = from_values("prod", values_of("prod"))
+    (checkout,) = [o for o in stack.artifacts.chaos_objects if o["metadata"]["name"] == "checkout-pod-delete"]
+    assert checkout["metadata"]["labels"][chaos_policy.APPROVAL_LABEL] == "true"
+    assert checkout["metadata"]["annotations"][chaos_policy.APPROVER_ANNOTATION] == "dara@example.com"

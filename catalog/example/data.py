@@ -59,7 +59,7 @@ def team() -> Team:
                 service="data-pipeline",
                 fault=ChaosFault.pod_cpu_hog,
                 cpu_cores=1,
-                pods_affected_percent=100,
+                pods_affected_percent=50,
             ),
         ],
         services=[

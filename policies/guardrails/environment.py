@@ -1,0 +1,43 @@
+"""What a policy knows about the stack it runs against: its environment and whether it pages.
+
+The Pulumi CLI hands a policy pack the stack's name and configuration (`pulumi.get_stack()`, `pulumi.Config`),
+so these come from the same `Pulumi.<stack>.yaml` the program reads: `alerting-platform:environment` and
+`alerting-platform:paging`. Without them (a stack of another project) the stack name stands in.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+
+import pulumi
+
+PROJECT = "alerting-platform"
+PRODUCTION_ENVIRONMENTS = ["prod", "production"]
+
+
+def environment() -> str:
+    """The stack's `environment` setting, else the stack's name."""
+    configured = pulumi.Config(PROJECT).get("environment")
+    return configured or pulumi.get_stack()
+
+
+def is_production(config: dict) -> bool:
+    """Whether the stack is production by the policy's `productionEnvironments` (names or glob patterns)."""
+    name = environment()
+    return any(fnmatchcase(name, pattern) for pattern in config.get("productionEnvironments", PRODUCTION_ENVIRONMENTS))
+
+
+def pages() -> bool:
+    """Whether the stack pages people at all (`paging: false` sends P0 and P1 to chat instead)."""
+    configured = pulumi.Config(PROJECT).get_bool("paging")
+    return True if configured is None else configured
+
+
+PRODUCTION_SCHEMA = {
+    "productionEnvironments": {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": PRODUCTION_ENVIRONMENTS,
+        "description": "environments (the stack's `environment` setting, else its name; glob patterns) this policy treats as production",
+    }
+}
