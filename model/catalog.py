@@ -14,7 +14,9 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from model.base import Duration, Name, SecretName, StrictModel, TimeOfDay, TimeZone, Url
+from model.budgets import Budget, budget_problems
 from model.errors import CrossReferenceError, Loc, format_path
+from model.slo import SLO, SLODefaults, slo_problems
 
 
 class Severity(StrEnum):
@@ -233,6 +235,8 @@ class Service(StrictModel):
     dashboard_url: Url
     namespace: Name
     selector: dict[str, str] = Field(default_factory=dict, description="pod labels; default app.kubernetes.io/name=<name>")
+    slos: list[SLO] = Field(default_factory=list, description="service level objectives (see docs/slo.md)")
+    budgets: list[Budget] = Field(default_factory=list, description="performance budgets (see docs/slo.md)")
 
     @property
     def pod_selector(self) -> dict[str, str]:
@@ -266,6 +270,7 @@ class Organisation(StrictModel):
     major_impact_users: int = Field(
         default=10_000, ge=1, description="an outage affecting at least this many users counts as high impact"
     )
+    slo_defaults: SLODefaults = Field(default_factory=SLODefaults, description="engine, profile and policy of SLOs")
     teams: list[Team] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -358,6 +363,9 @@ def _reference_problems(org: Organisation) -> Iterator[tuple[Loc, str]]:
     if cycle:
         ti, si = where[cycle[0]]
         yield ("teams", ti, "services", si, "depends_on"), "dependency cycle: " + " -> ".join(cycle + [cycle[0]])
+
+    yield from slo_problems(org)
+    yield from budget_problems(org)
 
 
 def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:
