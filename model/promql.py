@@ -62,7 +62,7 @@ class Selector:
         name, brace, rest = text.partition("{")
         name = name.strip()
         if not METRIC_NAME.match(name):
-            raise ValueError(f"{text!r} is not a series selector: it must start with a metric name")
+            raise ValueError(f"{text!r} is not a series selector: write a metric name with optional label matchers, not an expression")
         matchers: list[Matcher] = []
         if brace:
             if not rest.endswith("}"):

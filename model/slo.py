@@ -432,7 +432,39 @@ def slo_problems(org) -> Iterator[tuple[Loc, str]]:
                     yield loc + ("name",), f"SLO id {sid!r} is longer than 128 characters"
                 if slo.owner and slo.owner not in team_names:
                     yield loc + ("owner",), f"unknown team {slo.owner!r}"
+                yield from _sli_problems(slo, service, loc + ("sli",))
                 yield from _alerting_problems(slo, defaults, known_profiles, loc)
+
+
+def _sli_problems(slo: SLO, service, loc: Loc) -> Iterator[tuple[Loc, str]]:
+    """Selectors that can select nothing, or a part that is not inside its whole."""
+    from model.promql import example_labels, labels_inside_not
+
+    ns, name = service.namespace, service.name
+    sli = slo.sli
+    if isinstance(sli, RawSLI):
+        pairs = [("fixture", "errors", sli.fixture.errors, sli.fixture.total)] if sli.fixture.errors else []
+        singles = [("fixture", "gauge", sli.fixture.gauge)] if sli.fixture.gauge else []
+    elif isinstance(sli, RatioSLI):
+        part = "errors" if sli.errors is not None else "good"
+        pairs, singles = [(None, part, getattr(sli, part), sli.total)], []
+    else:
+        pairs, singles = [], [(None, "histogram", sli.histogram)]
+    for parent, field, selector in singles:
+        where = loc + ((parent,) if parent else ()) + (field,)
+        if example_labels(selector.scoped(ns, name)) is None:
+            yield where, f"{selector} can select no series"
+    for parent, field, part, total in pairs:
+        where = loc + ((parent,) if parent else ())
+        part_s, total_s = part.scoped(ns, name), total.scoped(ns, name)
+        if part_s.metric != total_s.metric:
+            for f, sel in ((field, part_s), ("total", total_s)):
+                if example_labels(sel) is None:
+                    yield where + (f,), f"{sel} can select no series"
+        elif example_labels(total_s, part_s) is None:
+            yield where + (field,), f"{part_s} must select a part of {total_s}; no series matches both"
+        elif labels_inside_not(total_s, part_s) is None:
+            yield where + (field,), f"{part_s} selects every series of {total_s}: the ratio could never move"
 
 
 def _unknown_profile(name: str, known: set[str]) -> str:

@@ -156,7 +156,8 @@ class Model:
         return _and([self.window(w.short.milliseconds, t, w.factor), self.window(w.long.milliseconds, t, w.factor), self.guard(w)])
 
     def condition(self, severity: Tier, t: int) -> bool | None:
-        return _or([self.tier(w, t) for w in self.r.tiers(severity)])
+        """Whether the alert of `severity` holds; an alert that is not rendered never does."""
+        return _or([self.tier(w, t) for w in _native(self.r, severity)])
 
     def firing(self, severity: Tier, t: int) -> bool | None:
         """The alert fires at `t` if its condition held at every evaluation since one at least `for` earlier."""
@@ -218,7 +219,7 @@ def _and(states: list[bool | None]) -> bool | None:
 def _or(states: list[bool | None]) -> bool | None:
     if True in states:
         return True
-    return None if None in states or not states else False
+    return None if None in states else False
 
 
 # --- Input series ---------------------------------------------------------------------------------------------
@@ -400,16 +401,24 @@ def _finer(step: int) -> list[int]:
     return out
 
 
+def _candidates(step: int, warmup: int, guess: int) -> list[tuple[int, int]]:
+    """(step, warmup) pairs, cheapest first: when what the model is unsure of overlaps the moment to check, a
+    longer warmup moves the other alerts' transitions away, a finer step narrows the uncertainty."""
+    pairs = [(s, int(warmup * k)) for s in _finer(step) for k in (1, 1.5, 2)]
+    return sorted(pairs, key=lambda p: ((p[1] + guess) / p[0], -p[0]))
+
+
 def fast_scenario(org: Organisation, r: ResolvedSLO, alerts: dict) -> dict | None:
     """Nominal traffic filling the page windows, then a 14.4x burn: the page fires within the windows' bound."""
     page = _native(r, Tier.page)
     b0, b1 = nominal_burn(r), min(FAST_BURN, _max_burn(r))
     if page and not any(w.factor * 1.05 < b1 for w in page):
         b1 = min(_max_burn(r), max(w.factor for w in page) * 1.25)
-    longest = max(w.long.milliseconds for w in (page or r.windows))
-    guess = detection_time(page or r.windows, longest, b0, b1, r.slo.alerting.page_for.milliseconds) or longest
-    for step in _finer(_step(guess / 8, (longest + guess) / 150)):
-        test = _fast(r, alerts, page, b0, b1, longest, guess, step)
+    # Without a page to time, an hour of nominal traffic is enough to show the policy react.
+    longest = max(w.long.milliseconds for w in page) if page else HOUR
+    guess = detection_time(page, longest, b0, b1, r.slo.alerting.page_for.milliseconds) if page else HOUR
+    for step, warmup in _candidates(_step(guess / 8, (longest + guess) / 150), longest, guess):
+        test = _fast(r, alerts, page, b0, b1, warmup, guess, step)
         if test is not None:
             return test
     raise GenerationError(f"SLO {r.id}: the page must fire within the window math's bound of a {b1:g}x burn, but cannot be shown")
@@ -467,8 +476,8 @@ def slow_scenario(org: Organisation, r: ResolvedSLO, alerts: dict) -> dict | Non
     guess = detection_time(tickets, warmup, b0, b_s, r.slo.alerting.ticket_for.milliseconds)
     if guess is None:
         return None
-    for step in _finer(_step(guess / 8, (warmup + guess) / 150)):
-        test = _slow(r, alerts, tickets, b0, b_s, warmup, step)
+    for step, longer in _candidates(_step(guess / 8, (warmup + guess) / 150), warmup, guess):
+        test = _slow(r, alerts, tickets, b0, b_s, longer, step)
         if test is not None:
             return test
     raise GenerationError(f"SLO {r.id}: the ticket must fire on a {b_s:.3g}x burn and the page not, but cannot be shown")
