@@ -305,6 +305,11 @@ def pyrra_windows(period: Duration, floor: bool = True) -> tuple[AlertWindow, ..
     return tuple(out)
 
 
+def pyrra_can_window(period: Duration) -> bool:
+    """Whether Pyrra's own windows for this period are all at least a minute (from 2d19h12m on)."""
+    return all(w.short.milliseconds and w.long.milliseconds for w in pyrra_windows(period, floor=False))
+
+
 def pyrra_for(period: Duration) -> tuple[Duration, ...]:
     """The `for` of each Pyrra tier at this period."""
     ns = period.milliseconds * 1_000_000

@@ -1,6 +1,7 @@
 """Sloth `PrometheusServiceLevel` and Pyrra `ServiceLevelObjective` objects: one of each per SLO.
 
-Every SLO gets both, so `kubectl get slos` lists all of them and Pyrra shows every error budget. Exactly one
+Every SLO gets both (Pyrra from the period on where its windows work), so `kubectl get slos` lists all of them
+and Pyrra shows their error budgets. Exactly one
 engine alerts: the label `ENGINE_LABEL` names it, the Sloth controller only reconciles objects labelled `sloth`
 (`SLOTH_LABEL_SELECTOR`), and Pyrra's burn-rate and absent alerts are off unless Pyrra owns the SLO.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 from model.catalog import Organisation, Severity
 from model.priority import classify
 from model.promql import number
-from model.slo import Engine, RawSLI, ResolvedSLO, Severity as Tier, enabled, resolved_slos
+from model.slo import Engine, RawSLI, ResolvedSLO, Severity as Tier, enabled, pyrra_can_window, resolved_slos
 from render import sli, slo_rules
 from render.topology import MONITORING_NAMESPACE
 
@@ -113,5 +114,10 @@ def sloth_objects(org: Organisation) -> tuple[dict, ...]:
 
 
 def pyrra_objects(org: Organisation) -> tuple[dict, ...]:
-    """Every SLO as a Pyrra object, in catalog order."""
-    return tuple(pyrra_object(org, r) for r in resolved_slos(org))
+    """Every SLO as a Pyrra object, in catalog order, except those with periods under 2d19h12m.
+
+    Pyrra records a burn rate for each of its windows even when it does not alert, and below that period its
+    shortest window rounds to 0s (pyrra-dev/pyrra#1028): the `rate(...[0s])` it would write is invalid and takes
+    its whole rule group down. Those SLOs keep their native rules and Sloth object, without a Pyrra view.
+    """
+    return tuple(pyrra_object(org, r) for r in resolved_slos(org) if pyrra_can_window(r.slo.period))

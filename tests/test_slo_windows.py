@@ -98,3 +98,9 @@ def test_a_custom_profile_keeps_its_windows_and_defaults_the_short_one():
         ("page", "5m", "1h", 10),
         ("ticket", "2h", "1d", 2),
     ]
+
+
+def test_pyrras_shortest_window_rounds_to_nothing_below_2d19h12m():
+    from model.slo import pyrra_can_window
+
+    assert pyrra_can_window(D("2d19h12m")) and not pyrra_can_window(D("2d19h11m"))
