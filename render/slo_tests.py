@@ -18,7 +18,7 @@ generator fails loudly if the math promises a page it cannot show.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from model.catalog import Organisation
 from model.promql import Selector, example_labels, labels_inside_not
@@ -97,6 +97,8 @@ class Model:
     burn: Burn
     rate: float
     step: int
+    _sums: list[tuple[float, float, int]] = field(default_factory=list)
+    """Running sums of the base-window band at each evaluation, for the period mean."""
 
     @property
     def gauge(self) -> bool:
@@ -181,21 +183,31 @@ class Model:
         """
         period = self.r.slo.period.milliseconds
         exact = self.r.slo.period in slo_rules.windows(self.r)
-        base = slo_rules.base_window(self.r).milliseconds
         lows, highs = [], []
         for k in range(6):
             v = t - k * self.step
-            if exact:
-                band = self.band(period, v, views=1)
-            else:
-                bands = [self.band(base, s, views=1) for s in range(0, v + 1, self.step) if s > v - period]
-                bands = [b for b in bands if b is not None]
-                band = (sum(b[0] for b in bands) / len(bands), sum(b[1] for b in bands) / len(bands)) if bands else None
+            band = self.band(period, v, views=1) if exact else self._period_mean(v, period)
             if band is None:
                 return None if k == 0 else (min(lows), max(highs))
             lows.append(1 - band[1])
             highs.append(1 - band[0])
         return min(lows), max(highs)
+
+    def _period_mean(self, v: int, period: int) -> tuple[float, float] | None:
+        """The band of the mean of the base-window ratio recorded at every evaluation in (v - period, v]."""
+        if v < 0:
+            return None
+        last = v // self.step
+        while len(self._sums) <= last:
+            band = self.band(slo_rules.base_window(self.r).milliseconds, len(self._sums) * self.step, views=1)
+            lo, hi, n = self._sums[-1] if self._sums else (0.0, 0.0, 0)
+            self._sums.append((lo + band[0], hi + band[1], n + 1) if band else (lo, hi, n))
+        first = max(0, (v - period) // self.step + 1)
+        lo, hi, n = self._sums[last]
+        if first > 0:
+            lo0, hi0, n0 = self._sums[first - 1]
+            lo, hi, n = lo - lo0, hi - hi0, n - n0
+        return (lo / n, hi / n) if n else None
 
     def below(self, threshold: float, t: int, inclusive: bool = False) -> bool | None:
         band = self.remaining(t)
