@@ -249,7 +249,7 @@ def _run_rule_tests(build_dir: Path, name: str, tool: str, *args: str) -> Iterat
     tools.path(tool)
     with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
         results = list(pool.map(lambda f: _run_rule_test(tool, args, f), files))
-    for file, result in zip(files, results):
+    for file, result in zip(files, results, strict=True):
         yield Finding(name, _rel(file, build_dir), result.ok, "" if result.ok else result.output)
 
 

@@ -8,7 +8,7 @@ default to the OpenTelemetry semantic conventions, node-exporter and goldpinger;
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar, Literal, Union
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
@@ -52,7 +52,7 @@ class _Limit(_WithFor):
 
     @model_validator(mode="after")
     def _bound_or_seasonal(self):
-        if (getattr(self, "max") is None) == (self.seasonal is None):
+        if (self.max is None) == (self.seasonal is None):
             raise ValueError("give either `max` or `seasonal` (a seasonal threshold replaces the fixed one)")
         return self
 
@@ -173,7 +173,7 @@ class InfrastructureBudget(_Budget):
     metrics: InfrastructureMetrics = InfrastructureMetrics()
 
 
-Budget = Annotated[Union[FrontendBudget, BackendBudget, InfrastructureBudget], Field(discriminator="kind")]
+Budget = Annotated[FrontendBudget | BackendBudget | InfrastructureBudget, Field(discriminator="kind")]
 
 
 def budget_problems(org) -> list:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any, Literal, Union, get_args
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
@@ -119,7 +119,7 @@ class RawSLI(Kinded):
         return query
 
 
-SLI = Annotated[Union[RatioSLI, LatencySLI, FreshnessSLI, RawSLI], Field(discriminator="kind")]
+SLI = Annotated[RatioSLI | LatencySLI | FreshnessSLI | RawSLI, Field(discriminator="kind")]
 
 
 # --- Alerting profiles ----------------------------------------------------------------------------------------

@@ -99,7 +99,7 @@ def _requests_series(src: Requests, rate: Timeline, errors: Timeline) -> list[di
     good = labels_inside_not(total, failing)
     if good is None:
         raise GenerationError(f"every series of {total} is a failure")
-    pairs = [(m, r, e) for (m, r), (_, e) in zip(rate, errors)]
+    pairs = [(m, r, e) for (m, r), (_, e) in zip(rate, errors, strict=True)]
     return [
         {"series": series.series_name(total.metric, bad), "values": series.counter([(m, r * e * 60) for m, r, e in pairs])},
         {"series": series.series_name(total.metric, good), "values": series.counter([(m, r * (1 - e) * 60) for m, r, e in pairs])},
@@ -273,16 +273,7 @@ class Judge:
         return None if len(verdicts) != 1 else verdicts.pop()
 
     def firing(self, rule: dict, t: int) -> bool | None:
-        pending = _for(rule)
-        if pending == 0:
-            return self.condition(rule, t)
-        if t - pending < 0:
-            return False
-        first = (t - pending) // self.step * self.step
-        states = {x: self.condition(rule, x) for x in range(first, t + 1, self.step)}
-        if any(v is False for x, v in states.items() if x > t - pending):
-            return False
-        return True if all(v is True for v in states.values()) else None
+        return series.firing(lambda x: self.condition(rule, x), t, _for(rule), self.step)
 
 
 def _for(rule: dict) -> int:

@@ -244,7 +244,7 @@ def budget_rules(org: Organisation, team: Team, service: Service, budget: Budget
         current = f"{s.record}{sel}" if s.utilisation is not None else f"({s.expr()})"
         worse = ">" if s.higher_is_worse else "<"
 
-        def alert(name: str, expr: str, for_: Duration, summary: str, description: str) -> dict:
+        def alert(name: str, expr: str, for_: Duration, summary: str, description: str, s: Signal = s) -> dict:
             return rules.alert(
                 org, team, service, name=name, expr=expr, severity=severity, for_=for_,
                 labels={"budget": budget.name, "signal": s.key}, summary=summary, description=description,

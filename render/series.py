@@ -39,6 +39,23 @@ def gauge(segments: Segments) -> str:
     return " ".join(parts)
 
 
+def firing(condition, t: int, pending: int, step: int) -> bool | None:
+    """Whether an alert fires at `t` (True, False, or None when unsure), from its condition at each evaluation.
+
+    It fires if its condition held at every evaluation since one at least `pending` (its `for`) earlier; a
+    condition that was false after that point restarts the wait.
+    """
+    if pending == 0:
+        return condition(t)
+    if t - pending < 0:
+        return False
+    first = (t - pending) // step * step
+    states = {s: condition(s) for s in range(first, t + 1, step)}
+    if any(v is False for s, v in states.items() if s > t - pending):
+        return False
+    return True if all(v is True for v in states.values()) else None
+
+
 def series_name(metric: str, labels: dict[str, str]) -> str:
     """`metric{a="b"}` as test files name a series."""
     from model.promql import quote

@@ -44,7 +44,7 @@ RATE = 10.0
 FAST_BURN = 14.4
 
 
-def LATENESS(step: int) -> int:
+def lateness(step: int) -> int:
     """How late past the window math an alert may legitimately fire: the window edge may sit two samples off
     (a rate starts at its first sample; VictoriaMetrics queries 30s in the past), and an alert may read the
     recording of the previous evaluation before its own condition holds for a whole evaluation step."""
@@ -162,18 +162,9 @@ class Model:
         return _or([self.tier(w, t) for w in _native(self.r, severity)])
 
     def firing(self, severity: Tier, t: int) -> bool | None:
-        """The alert fires at `t` if its condition held at every evaluation since one at least `for` earlier."""
         alerting = self.r.slo.alerting
         pending = (alerting.page_for if severity == Tier.page else alerting.ticket_for).milliseconds
-        if pending == 0:
-            return self.condition(severity, t)
-        if t - pending < 0:
-            return False
-        first = (t - pending) // self.step * self.step
-        states = {s: self.condition(severity, s) for s in range(first, t + 1, self.step)}
-        if any(v is False for s, v in states.items() if s > t - pending):
-            return False
-        return True if all(v is True for v in states.values()) else None
+        return series.firing(lambda s: self.condition(severity, s), t, pending, self.step)
 
     def remaining(self, t: int) -> tuple[float, float] | None:
         """The lowest and highest remaining budget share the freeze and exhausted alerts can see at `t`.
@@ -436,8 +427,8 @@ def fast_scenario(org: Organisation, r: ResolvedSLO, alerts: dict) -> dict | Non
     raise GenerationError(f"SLO {r.id}: the page must fire within the window math's bound of a {b1:g}x burn, but cannot be shown")
 
 
-def _fast(r: ResolvedSLO, alerts: dict, page, b0: float, b1: float, longest: int, guess: int, step: int) -> dict | None:
-    onset = _ceil(longest, step)
+def _fast(r: ResolvedSLO, alerts: dict, page, b0: float, b1: float, warmup: int, guess: int, step: int) -> dict | None:
+    onset = _ceil(warmup, step)
     burn = Burn(((0, b0), (onset, b1)))
     model = Model(r, burn, RATE, step)
     exp = Expectations(r, model, alerts)
@@ -446,7 +437,7 @@ def _fast(r: ResolvedSLO, alerts: dict, page, b0: float, b1: float, longest: int
         bound = detection_time(page, onset, b0, b1, r.slo.alerting.page_for.milliseconds)
         if bound is None:
             raise GenerationError(f"SLO {r.id}: no page tier fires on a {b1:g}x burn")
-        deadline = onset + bound + LATENESS(step)
+        deadline = onset + bound + lateness(step)
         first = onset + _ceil(bound, step)
         t = _certain_from(exp, first - step, step, (deadline - first) // step + 2, lambda s: model.firing(Tier.page, s) is True)
         if t is None or t > deadline:
@@ -504,7 +495,7 @@ def _slow(r: ResolvedSLO, alerts: dict, tickets, b0: float, b_s: float, warmup: 
     checks = _nominal_check(exp, onset, r)
     first = onset + _ceil(bound, step)
     t = _certain_from(
-        exp, first - step, step, LATENESS(step) // step + 2,
+        exp, first - step, step, lateness(step) // step + 2,
         lambda s: model.firing(Tier.ticket, s) is True and model.firing(Tier.page, s) is False,
     )
     if t is None:

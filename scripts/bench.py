@@ -21,7 +21,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from cli import checks, engine, tools  # noqa: E402
 from model.catalog import Organisation  # noqa: E402
 from render import render  # noqa: E402
-from render.yamlio import dump  # noqa: E402
 from stacks.config import decode, parse_settings  # noqa: E402
 
 TIMES: list[tuple[str, float, str]] = []

@@ -128,7 +128,7 @@ def test_the_page_is_asserted_within_the_bound_the_window_math_gives(r, builds):
         _t(c["eval_time"]) for c in checks_
         if c["alertname"] == "ErrorBudgetBurn" and any(a["exp_labels"]["severity"] == "critical" for a in c["exp_alerts"])
     ]
-    assert paged and min(paged) - onset <= bound + slo_tests.LATENESS(step)
+    assert paged and min(paged) - onset <= bound + slo_tests.lateness(step)
     # Slow-burn test: the ticket fires and the page stays quiet.
     slow = _load(builds["example"], f"slo-{r.id}-slow.yaml")["tests"][0]["alert_rule_test"]
     last = [c for c in slow if c["alertname"] == "ErrorBudgetBurn"][-1]
