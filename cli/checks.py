@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -247,6 +248,54 @@ def helm_values_schemas(build_dir: Path) -> Iterator[Finding]:
         errors = sorted(validator.iter_errors(rel["values"]), key=lambda e: list(e.absolute_path))
         detail = "\n".join(f"{'.'.join(map(str, e.absolute_path)) or '(values)'}: {e.message}" for e in errors)
         yield Finding("helm values.schema.json", subject, not errors, detail)
+
+
+# --- Rule behaviour tests ---------------------------------------------------------------------------------------
+
+
+def _rule_test_files(build_dir: Path) -> list[Path]:
+    return sorted((build_dir / "rule-tests").glob("*.yaml"))
+
+
+_verdicts: dict[tuple[str, str], tools.Result] = {}
+
+
+def _run_rule_test(tool: str, args: tuple[str, ...], file: Path) -> tools.Result:
+    """Run one behaviour-test file; the same bytes (test and rule files) get the same verdict once per process."""
+    import hashlib
+
+    doc = yaml.safe_load(file.read_text())
+    digest = hashlib.sha256(file.read_bytes())
+    for rule_file in doc.get("rule_files", []):
+        path = (file.parent / rule_file).resolve()
+        digest.update(path.read_bytes() if path.exists() else b"missing")
+    key = (tool + " ".join(args), digest.hexdigest())
+    if key not in _verdicts:
+        _verdicts[key] = tools.run(tool, *args, str(file), cwd=file.parent)
+    return _verdicts[key]
+
+
+def _run_rule_tests(build_dir: Path, name: str, tool: str, *args: str) -> Iterator[Finding]:
+    # Each file evaluates its rules over days of test time; spread them over the machine's cores.
+    from concurrent.futures import ThreadPoolExecutor
+
+    files = _rule_test_files(build_dir)
+    tools.path(tool)
+    with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
+        results = list(pool.map(lambda f: _run_rule_test(tool, args, f), files))
+    for file, result in zip(files, results, strict=True):
+        yield Finding(name, _rel(file, build_dir), result.ok, "" if result.ok else result.output)
+
+
+@check
+def promtool_test_rules(build_dir: Path) -> Iterator[Finding]:
+    yield from _run_rule_tests(build_dir, "promtool test rules", "promtool", "test", "rules")
+
+
+@check
+def vmalert_tool_unittest(build_dir: Path) -> Iterator[Finding]:
+    # vmalert adds the group name as a label to its alerts; the tests are shared with promtool, which does not.
+    yield from _run_rule_tests(build_dir, "vmalert-tool unittest", "vmalert-tool", "unittest", "--disableAlertgroupLabel", "--files")
 
 
 from cli import alerting_checks  # noqa: E402,F401  registers the shadowed-route lint

@@ -14,8 +14,10 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from model.base import Duration, EmailAddress, Name, SecretName, StrictModel, TimeOfDay, TimeZone, Url
+from model.budgets import Budget, budget_problems
 from model.chaos import ChaosExperiment
 from model.errors import CrossReferenceError, Loc, format_path
+from model.slo import SLO, SLODefaults, slo_problems
 
 
 class Severity(StrEnum):
@@ -243,6 +245,8 @@ class Service(StrictModel):
     dashboard_url: Url
     namespace: Name
     selector: dict[str, str] = Field(default_factory=dict, description="pod labels; default app.kubernetes.io/name=<name>")
+    slos: list[SLO] = Field(default_factory=list, description="service level objectives (see docs/slo.md)")
+    budgets: list[Budget] = Field(default_factory=list, description="performance budgets (see docs/slo.md)")
 
     @property
     def pod_selector(self) -> dict[str, str]:
@@ -283,6 +287,7 @@ class Organisation(StrictModel):
     dashboard_url: Url | None = Field(
         default=None, description="dashboard for alerts about the whole cluster rather than one service"
     )
+    slo_defaults: SLODefaults = Field(default_factory=SLODefaults, description="engine, profile and policy of SLOs")
     teams: list[Team] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -410,6 +415,9 @@ def _reference_problems(org: Organisation) -> Iterator[tuple[Loc, str]]:
     if cycle:
         ti, si = where[cycle[0]]
         yield ("teams", ti, "services", si, "depends_on"), "dependency cycle: " + " -> ".join(cycle + [cycle[0]])
+
+    yield from slo_problems(org)
+    yield from budget_problems(org)
 
 
 def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:

@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from model.catalog import Organisation
 from model.settings import Settings
-from render import alertmanager, chaos, karma, notification_templates, rules
+from render import alertmanager, budgets, chaos, karma, notification_templates, rules, slo_crs, slo_rules
+from render.rule_tests import RuleTests
 from render.yamlio import dump
 
 
@@ -25,7 +27,7 @@ class Artifacts:
     """Prometheus rule files by file name; each becomes one VMRule."""
     karma: dict
     """Karma's configuration."""
-    rule_tests: dict[str, dict] = field(default_factory=dict)
+    rule_tests: Mapping[str, dict] = field(default_factory=dict)
     """`promtool test rules` files by file name; they name the rule files as `../rules/<file>`."""
     sloth_slos: tuple[dict, ...] = ()
     """PrometheusServiceLevel objects (sloth.slok.dev/v1), created by the Sloth component."""
@@ -52,8 +54,17 @@ def render(org: Organisation, settings: Settings) -> Artifacts:
     return Artifacts(
         alertmanager=am_config,
         alertmanager_templates=notification_templates.render(org, settings),
-        rule_files={**rules.service_health_rules(org), **rules.outage_rules(org), **chaos.chaos_rules(org, settings)},
+        rule_files={
+            **rules.service_health_rules(org),
+            **rules.outage_rules(org),
+            **chaos.chaos_rules(org, settings),
+            **slo_rules.slo_rule_files(org),
+            **budgets.budget_rule_files(org),
+        },
         karma=karma.render(settings),
         chaos_objects=chaos.chaos_objects(org, settings),
+        rule_tests=RuleTests(org),
+        sloth_slos=slo_crs.sloth_objects(org),
+        pyrra_slos=slo_crs.pyrra_objects(org),
         secrets=tuple(alertmanager.secrets_used(am_config)),
     )

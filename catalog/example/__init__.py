@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from catalog.example import data, payments, platform, security, storefront
+from model.base import Duration
 from model.catalog import Organisation, SecretRef, SlackApp
+from model.slo import BurnTier, CustomProfile, ErrorBudgetPolicy, SLODefaults
 
 
 def organisation() -> Organisation:
@@ -14,5 +16,20 @@ def organisation() -> Organisation:
         slack=SlackApp(bot_token=SecretRef(secret="slack-bot-token")),
         runbook_url="https://runbooks.example.com/cluster",
         dashboard_url="https://grafana.example.com/d/cluster-overview",
+        slo_defaults=SLODefaults(
+            profile="workbook",
+            policy=ErrorBudgetPolicy(freeze_below=0.1),
+            profiles={
+                # Page at ten and five times the sustainable burn, ticket at twice: for short periods, where the
+                # workbook's 14.4x would need most of the period to be an outage.
+                "two-five-ten": CustomProfile(
+                    tiers=[
+                        BurnTier(severity="page", factor=10, long=Duration.of(hours=1), short=Duration.of(minutes=5)),
+                        BurnTier(severity="page", factor=5, long=Duration.of(hours=3), short=Duration.of(minutes=15)),
+                        BurnTier(severity="ticket", factor=2, long=Duration.of(hours=6), short=Duration.of(minutes=30)),
+                    ]
+                ),
+            },
+        ),
         teams=[platform.team(), payments.team(), storefront.team(), data.team(), security.team()],
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from catalog.example.common import dashboard, runbook
 from model.base import Duration
+from model.slo import SLO, FreshnessSLI
 from model.catalog import (
     BusinessHours,
     Email,
@@ -72,6 +73,17 @@ def team() -> Team:
                 runbook_url=runbook("data-pipeline"),
                 dashboard_url=dashboard("data-pipeline"),
                 namespace="data",
+                slos=[
+                    SLO(
+                        name="freshness",
+                        description="Records landing in the warehouse within an hour of being produced.",
+                        objective=95,
+                        period=Duration.of(hours=24),
+                        sli=FreshnessSLI(histogram="pipeline_record_lag_seconds", within=Duration.of(hours=1)),
+                        labels={"category": "freshness"},
+                        alerting={"profile": "two-five-ten"},
+                    ),
+                ],
             ),
             Service(
                 name="reporting",

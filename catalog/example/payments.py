@@ -6,6 +6,8 @@ from datetime import datetime
 
 from catalog.example.common import dashboard, runbook
 from model.base import Duration
+from model.budgets import BackendBudget, ThroughputLimit
+from model.slo import SLO, RatioSLI
 from model.catalog import (
     BusinessHours,
     Email,
@@ -91,6 +93,28 @@ def team() -> Team:
                 runbook_url=runbook("checkout"),
                 dashboard_url=dashboard("checkout"),
                 namespace="payments",
+                slos=[
+                    SLO(
+                        name="success",
+                        description="Checkouts that end in a placed order.",
+                        objective=99.5,
+                        period=Duration.of(days=7),
+                        sli=RatioSLI(total="checkout_attempts_total", good="checkout_completed_total"),
+                        labels={"category": "success"},
+                        alerting={"budget_exhausted": True},
+                        policy={"freeze_below": 0.25},
+                    ),
+                ],
+                budgets=[
+                    BackendBudget(
+                        name="api",
+                        description="Checkout API latency, its database queries, errors and traffic.",
+                        api_p99=Duration.of(seconds=1),
+                        db_query_p95=Duration.of(seconds=0.1),
+                        error_rate=0.01,
+                        throughput=ThroughputLimit(min_of_baseline=0.7, baseline="same-hour-last-week"),
+                    ),
+                ],
             ),
             Service(
                 name="payments-api",

@@ -23,6 +23,9 @@ from model.catalog import (
     Tier,
     WeeklyWindow,
 )
+from model.base import Duration
+from model.budgets import InfrastructureBudget, UtilisationLimit
+from model.slo import SLO, LatencySLI, RatioSLI, RawFixture, RawSLI
 from model.chaos import Approval, ChaosExperiment, ChaosFault
 
 
@@ -80,6 +83,26 @@ def team() -> Team:
                 runbook_url=runbook("api-gateway"),
                 dashboard_url=dashboard("api-gateway"),
                 namespace="edge",
+                slos=[
+                    SLO(
+                        name="availability",
+                        description="Requests answered without a server error.",
+                        objective=99.9,
+                        period=Duration.of(days=30),
+                        sli=RatioSLI(total="http_requests_total", errors='http_requests_total{code=~"5.."}'),
+                        labels={"category": "availability"},
+                        alerting={"budget_exhausted": True},
+                    ),
+                    SLO(
+                        name="latency",
+                        description="Requests answered within 500 ms.",
+                        objective=95,
+                        period=Duration.of(days=7),
+                        sli=LatencySLI(histogram="http_request_duration_seconds", under=Duration.of(seconds=0.5)),
+                        labels={"category": "latency"},
+                        alerting={"min_events": 100},
+                    ),
+                ],
             ),
             Service(
                 name="postgres",
@@ -90,6 +113,30 @@ def team() -> Team:
                 dashboard_url=dashboard("postgres"),
                 namespace="databases",
                 selector={"cnpg.io/cluster": "main"},
+                slos=[
+                    SLO(
+                        name="availability",
+                        description="Share of time the primary accepts connections.",
+                        objective=99.95,
+                        period=Duration.of(days=30),
+                        sli=RawSLI(
+                            error_ratio_query='1 - avg(avg_over_time(pg_up{namespace="databases", service="postgres"}[{{.window}}]))',
+                            fixture=RawFixture(gauge='pg_up{namespace="databases", service="postgres"}', meaning="good"),
+                        ),
+                        labels={"category": "availability"},
+                    ),
+                ],
+                budgets=[
+                    InfrastructureBudget(
+                        name="database-nodes",
+                        description="Headroom of the nodes the database runs on.",
+                        matchers={"node_pool": "databases"},
+                        cpu=UtilisationLimit(share=0.95, under=0.8),
+                        memory=UtilisationLimit(share=0.95, under=0.85),
+                        disk_io=UtilisationLimit(share=0.95, under=0.7),
+                        network_latency_p99=Duration.of(seconds=0.01),
+                    ),
+                ],
             ),
             Service(
                 name="kafka",

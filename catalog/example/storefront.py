@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from catalog.example.common import dashboard, runbook
 from model.base import Duration
+from model.budgets import FrontendBudget, Regression, Seasonal, TimeLimit
+from model.slo import SLO, LatencySLI, RatioSLI
 from model.catalog import (
     BusinessHours,
     Email,
@@ -62,6 +64,29 @@ def team() -> Team:
                 runbook_url=runbook("frontend"),
                 dashboard_url=dashboard("frontend"),
                 namespace="storefront",
+                slos=[
+                    SLO(
+                        name="page-load",
+                        description="Page loads that complete within 2 s for real users.",
+                        objective=90,
+                        period=Duration.of(days=7),
+                        sli=LatencySLI(histogram="page_load_seconds", under=Duration.of(seconds=2)),
+                        labels={"category": "latency"},
+                    ),
+                ],
+                budgets=[
+                    FrontendBudget(
+                        name="web-vitals",
+                        description="Core web vitals at the 75th percentile of real users.",
+                        lcp=TimeLimit(max=Duration.of(seconds=2.5), regression=Regression(tolerance=0.2)),
+                        fcp=Duration.of(seconds=1.8),
+                        cls=0.1,
+                        inp=Duration.of(seconds=0.2),
+                        fid=Duration.of(seconds=0.1),
+                        # Page load swings with the weekly traffic mix: judge it against the same hour of past weeks.
+                        page_load=TimeLimit(seasonal=Seasonal(weeks=2, z=3)),
+                    ),
+                ],
             ),
             Service(
                 name="search",
@@ -72,6 +97,16 @@ def team() -> Team:
                 runbook_url=runbook("search"),
                 dashboard_url=dashboard("search"),
                 namespace="storefront",
+                slos=[
+                    SLO(
+                        name="relevance",
+                        description="Searches where the shopper opens one of the first ten results.",
+                        objective=85,
+                        period=Duration.of(days=7),
+                        sli=RatioSLI(total="search_queries_total", good='search_queries_total{outcome="clicked_top10"}'),
+                        labels={"category": "quality"},
+                    ),
+                ],
             ),
             Service(
                 name="search-indexer",

@@ -1,0 +1,38 @@
+"""The behaviour tests of every SLO and budget, generated on first use.
+
+The Pulumi program never reads them, so `pulumi up` does not pay for them; `make render`, `make check` and
+`make plan` write them to `build/<stack>/rule-tests/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from model.catalog import Organisation
+from model.errors import InputError, Problem
+from render import budget_tests, slo_tests
+
+
+class RuleTests(Mapping):
+    """`promtool test rules` files by name, generated from the organisation when first read."""
+
+    def __init__(self, org: Organisation) -> None:
+        self._org = org
+        self._files: dict[str, dict] | None = None
+
+    def _load(self) -> dict[str, dict]:
+        if self._files is None:
+            try:
+                self._files = {**slo_tests.slo_rule_tests(self._org), **budget_tests.budget_rule_tests(self._org)}
+            except (slo_tests.GenerationError, budget_tests.GenerationError) as exc:
+                raise InputError([Problem("catalog", "behaviour tests", str(exc))]) from None
+        return self._files
+
+    def __getitem__(self, name: str) -> dict:
+        return self._load()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
