@@ -72,6 +72,13 @@ class Falco(pulumi.ComponentResource):
             },
             "falcosidekick": {"enabled": False},
             "resources": resources("100m", "512Mi", cpu_limit="1", memory_limit="1Gi"),
+            # falcoctl fetches rule artifacts at start (install) and keeps them current (follow).
+            "falcoctl": {
+                "artifact": {
+                    "install": {"resources": resources("10m", "32Mi", cpu_limit="100m", memory_limit="64Mi")},
+                    "follow": {"resources": resources("10m", "32Mi", cpu_limit="100m", memory_limit="64Mi")},
+                }
+            },
         }
         self.falco = release(
             f"{name}-release", "falco", FALCO_CHART, args.namespace, falco_values, args.extra_values,

@@ -223,6 +223,7 @@ class Platform(pulumi.ComponentResource):
                 namespace=monitoring,
                 slos=artifacts.sloth_slos,
                 extra_labels={"cluster": settings.cluster_name},
+                default_slo_period=str(org.slo_defaults.sloth_period),
                 depends_on=prometheus_crds,
             ),
             opts=after_ns,

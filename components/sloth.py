@@ -17,6 +17,7 @@ from components.common import (
     resources,
     restricted_pod,
 )
+from render.slo_crs import SLOTH_LABEL_SELECTOR
 
 CHART = Chart("sloth", "https://slok.github.io/sloth", "0.16.0")
 
@@ -28,6 +29,10 @@ class SlothArgs:
     """Rendered PrometheusServiceLevel objects (sloth.slok.dev/v1)."""
     extra_labels: dict[str, str] = field(default_factory=dict)
     """Added to every rule Sloth generates (e.g. the cluster)."""
+    label_selector: str = SLOTH_LABEL_SELECTOR
+    """Only SLO objects Sloth owns: the others exist for Sloth-style dashboards but alert through another engine."""
+    default_slo_period: str = "30d"
+    """The period the controller computes windows for (the catalog's `slo_defaults.sloth_period`)."""
     depends_on: tuple[pulumi.Resource, ...] = ()
     """What must exist first: the monitoring.coreos.com CRDs (Sloth writes PrometheusRules, its chart a PodMonitor)."""
     extra_values: dict[str, Any] = field(default_factory=dict)
@@ -43,7 +48,11 @@ class Sloth(pulumi.ComponentResource):
     def __init__(self, name: str, args: SlothArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{PACKAGE}:index:Sloth", name, None, opts)
         values = {
-            "sloth": {"extraLabels": dict(sorted(args.extra_labels.items()))},
+            "sloth": {
+                "extraLabels": dict(sorted(args.extra_labels.items())),
+                "labelSelector": args.label_selector,
+                "defaultSloPeriod": args.default_slo_period,
+            },
             # The common-plugins sidecar git-syncs from GitHub at run time; SLIs here are plain queries.
             "commonPlugins": {"enabled": False},
             "metrics": {"enabled": True},

@@ -6,6 +6,7 @@ import dataclasses
 
 import pytest
 
+import catalog
 import render
 from cli import build, checks, engine
 from components.common import deep_merge
@@ -289,3 +290,13 @@ def test_the_secrets_the_platform_needs_are_named_by_their_config_keys():
     with pytest.raises(InputError) as exc:
         from_values("prod", values)
     assert "alerting-platform:secrets.oncall-redis-password: missing; referenced by alerting-platform:oncall.redis.password" in str(exc.value)
+
+
+def test_sloth_handles_only_the_slos_it_owns_with_the_catalogs_period():
+    from render.slo_crs import SLOTH_LABEL_SELECTOR
+
+    inventory = engine.run("dev")
+    (sloth,) = [r for r in inventory.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "sloth"]
+    values = sloth.inputs["values"]["sloth"]
+    assert values["labelSelector"] == SLOTH_LABEL_SELECTOR
+    assert values["defaultSloPeriod"] == str(catalog.load("example").slo_defaults.sloth_period)

@@ -19,7 +19,6 @@ PLATFORM_EXCEPTIONS = {
     ("kubernetes-non-root", "Release falco/falco", "*"),
     ("kubernetes-no-privileged-containers", "Release litmus/litmus", "*"),
     ("kubernetes-non-root", "Release litmus/litmus", "*"),
-    ("kubernetes-requests-and-limits", "Release falco/falco", "workload falcoctl-*"),
 }
 
 
