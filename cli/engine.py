@@ -190,7 +190,8 @@ def run_program(body: Callable[[], None], stack: str = "test") -> Inventory:
 
 def _run_mocked(inventory: Inventory, config: dict[str, str], secret_keys: list[str], body: Callable[[], None]) -> Inventory:
     import pulumi
-    from pulumi.runtime import mocks, settings as runtime_settings
+    from pulumi.runtime import mocks
+    from pulumi.runtime import settings as runtime_settings
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
 

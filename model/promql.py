@@ -156,7 +156,7 @@ def _regex_example(pattern: str) -> str | None:
     """A short string the regular expression matches in full, or None when the pattern is beyond this sketch."""
     try:
         from re import _parser as parser  # noqa: PLC0415 - the standard library's own regex parser
-        from re._constants import ANY, BRANCH, IN, LITERAL, MAX_REPEAT, MIN_REPEAT, NEGATE, RANGE, SUBPATTERN, CATEGORY
+        from re._constants import ANY, BRANCH, CATEGORY, IN, LITERAL, MAX_REPEAT, MIN_REPEAT, NEGATE, RANGE, SUBPATTERN
     except ImportError:  # pragma: no cover - other Python versions fall back to the candidate list
         return None
 

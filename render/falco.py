@@ -6,7 +6,6 @@ from model.catalog import Organisation, Priority
 from model.settings import Settings
 from render.topology import alertmanager_replica_urls
 
-
 SOURCE = "falco"
 """The `source` label falcosidekick puts on every event it sends to Alertmanager."""
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from model.catalog import Organisation, Severity
 from model.priority import classify
 from model.promql import number
-from model.slo import Engine, RawSLI, ResolvedSLO, Severity as Tier, enabled, pyrra_can_window, resolved_slos
+from model.slo import Engine, RawSLI, ResolvedSLO, enabled, pyrra_can_window, resolved_slos
+from model.slo import Severity as Tier
 from render import sli, slo_rules
 from render.topology import MONITORING_NAMESPACE
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 from model.base import Duration
 from model.catalog import Organisation, Severity
 from model.promql import number, quote
-from model.slo import AlertWindow, Engine, RawSLI, ResolvedSLO, Severity as Tier, enabled, resolved_slos
+from model.slo import AlertWindow, Engine, RawSLI, ResolvedSLO, enabled, resolved_slos
+from model.slo import Severity as Tier
 from render import rules, sli
 
 ALERT = "ErrorBudgetBurn"

@@ -30,10 +30,12 @@ from model.slo import (
     RatioSLI,
     RawSLI,
     ResolvedSLO,
-    Severity as Tier,
     enabled,
     le_matcher_value,
     resolved_slos,
+)
+from model.slo import (
+    Severity as Tier,
 )
 from render import series, sli, slo_rules
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
@@ -67,7 +67,7 @@ class Spec:
         )
 
     def contains(self, moment: datetime) -> bool:
-        local = moment.astimezone(ZoneInfo(self.location) if self.location else timezone.utc)
+        local = moment.astimezone(ZoneInfo(self.location) if self.location else UTC)
         if self.times is not None:
             minute = local.hour * 60 + local.minute
             if not any(start <= minute < end for start, end in self.times):

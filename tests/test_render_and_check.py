@@ -48,7 +48,7 @@ def test_the_build_holds_the_files_the_tools_read(rendered):
 
 
 def test_no_secret_value_appears_in_any_rendered_file(rendered):
-    for target, files, inventory in rendered.values():
+    for _target, files, inventory in rendered.values():
         for value in inventory.placeholders.values():
             leaks = [name for name, text in files.items() if value in text]
             assert not leaks, f"{value} leaked into {leaks}"

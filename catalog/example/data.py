@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from catalog.example.common import dashboard, runbook
 from model.base import Duration
-from model.slo import SLO, FreshnessSLI
 from model.catalog import (
     BusinessHours,
     Email,
@@ -23,6 +22,7 @@ from model.catalog import (
     WeeklyWindow,
 )
 from model.chaos import ChaosExperiment, ChaosFault
+from model.slo import SLO, FreshnessSLI
 
 
 def team() -> Team:

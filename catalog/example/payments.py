@@ -7,7 +7,6 @@ from datetime import datetime
 from catalog.example.common import dashboard, runbook
 from model.base import Duration
 from model.budgets import BackendBudget, ThroughputLimit
-from model.slo import SLO, RatioSLI
 from model.catalog import (
     BusinessHours,
     Email,
@@ -28,6 +27,7 @@ from model.catalog import (
     Webhook,
 )
 from model.chaos import Approval, ChaosExperiment, ChaosFault, SteadyState
+from model.slo import SLO, RatioSLI
 
 
 def team() -> Team:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from catalog.example.common import dashboard, runbook
 from model.base import Duration
+from model.budgets import InfrastructureBudget, UtilisationLimit
 from model.catalog import (
     BusinessHours,
     Email,
@@ -23,10 +24,8 @@ from model.catalog import (
     Tier,
     WeeklyWindow,
 )
-from model.base import Duration
-from model.budgets import InfrastructureBudget, UtilisationLimit
-from model.slo import SLO, LatencySLI, RatioSLI, RawFixture, RawSLI
 from model.chaos import Approval, ChaosExperiment, ChaosFault
+from model.slo import SLO, LatencySLI, RatioSLI, RawFixture, RawSLI
 
 
 def team() -> Team:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from catalog.example.common import dashboard, runbook
 from model.base import Duration
 from model.budgets import FrontendBudget, Regression, Seasonal, TimeLimit
-from model.slo import SLO, LatencySLI, RatioSLI
 from model.catalog import (
     BusinessHours,
     Email,
@@ -24,6 +23,7 @@ from model.catalog import (
     Webhook,
 )
 from model.chaos import ChaosExperiment, ChaosFault
+from model.slo import SLO, LatencySLI, RatioSLI
 
 
 def team() -> Team:

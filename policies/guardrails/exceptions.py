@@ -67,7 +67,7 @@ class ExceptionBook:
 
     exceptions: tuple[PolicyException, ...] = ()
     source: str = "exceptions.yaml"
-    today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).date())
+    today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
     applied: list[Applied] = field(default_factory=list)
 
     def find(self, policy: str, subject: str, where: str) -> PolicyException | None:

@@ -181,7 +181,7 @@ def _minute_rounded(value: float) -> float:
 
 def pyrra_windows(window: float) -> list[tuple[str, float, float]]:
     """(tier, short, long) of the burn-rate alerts Pyrra writes for an SLO window, in seconds."""
-    return [(tier, _minute_rounded(window / s), _minute_rounded(window / l)) for tier, s, l in PYRRA_TIERS]
+    return [(tier, _minute_rounded(window / short), _minute_rounded(window / long_)) for tier, short, long_ in PYRRA_TIERS]
 
 
 def sloth_window_problems(values: dict, config: dict) -> Iterator[tuple[str, str]]:
@@ -275,7 +275,7 @@ def check_windows(args, config: dict, report: Reporter) -> None:
         alerting = obj.spec.get("alerting") or {}
         if not window or alerting.get("burnrates") is False or alerting.get("disabled") is True:
             return
-        for tier, short, long_ in pyrra_windows(window):
+        for tier, short, _long in pyrra_windows(window):
             if short < minimum:
                 report(
                     obj.subject,

@@ -9,7 +9,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cli import tools
@@ -105,7 +105,7 @@ class Cluster:
 
     def post(self, alerts: list[dict], replicas: list[int] | None = None) -> None:
         """Send the alerts to every live replica, as vmalert does: each replica must know every alert."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         body = json.dumps(
             [{"labels": a["labels"], "annotations": a.get("annotations", {}), "startsAt": now.isoformat(),
               "endsAt": (now + timedelta(minutes=15)).isoformat()} for a in alerts]

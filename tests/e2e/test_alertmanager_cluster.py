@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -250,7 +250,7 @@ def environment(tmp_path_factory):
         pytest.skip(reason)
     tools.path("prometheus-alertmanager")
     root = tmp_path_factory.mktemp("cluster")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     doc, held_until = catalog(now)
     with CaptureServer() as capture, SmtpSink() as smtp:
         artifacts = render(Organisation.model_validate(doc), settings(smtp.address))
@@ -263,7 +263,7 @@ def environment(tmp_path_factory):
             (config_dir / name).write_text(text)
         write_secrets(config, secrets_dir, capture.url)
         with am.Cluster(config_dir / "alertmanager.yaml", root, replicas=3, peer_timeout=f"{PEER_TIMEOUT:g}s") as cluster:
-            assert datetime.now(timezone.utc) < held_until, "the cluster took too long to form: core's day already began"
+            assert datetime.now(UTC) < held_until, "the cluster took too long to form: core's day already began"
             alerts = [alert(name, **labels) for name, (labels, _) in SCENARIOS.items()]
             # The warning twin of DiskFull: same alertname and service, silenced by the critical one.
             alerts.append(alert("DiskFull", team="shop", service="cart", severity="warning", priority="P3"))
@@ -321,7 +321,7 @@ def test_a_p2_alert_outside_business_hours_is_held_then_sent_once_when_they_begi
     capture, smtp, cluster = environment["capture"], environment["smtp"], environment["cluster"]
     held_name, _, held_expected = HELD
     start = environment["held_until"]
-    wait = max((start - datetime.now(timezone.utc)).total_seconds(), 0) + 20
+    wait = max((start - datetime.now(UTC)).total_seconds(), 0) + 20
     assert _wait_for(lambda: any(d.alertname == held_name for d in _deliveries(capture, smtp)), wait), cluster.tail()
     time.sleep(3 * PEER_TIMEOUT + 2)
     held = [d for d in _deliveries(capture, smtp) if d.alertname == held_name]
