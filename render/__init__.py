@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from model.catalog import Organisation
+from model.errors import InputError, Problem
 from model.settings import Settings
 from render import alertmanager, budgets, chaos, karma, notification_templates, rules, slo_crs, slo_rules
 from render.rule_tests import RuleTests
@@ -48,19 +49,30 @@ class Artifacts:
         return out
 
 
+def _rule_files(*parts: dict[str, dict]) -> dict[str, dict]:
+    """One mapping of every rule file; two generators writing one file name would silently drop rules."""
+    merged: dict[str, dict] = {}
+    for part in parts:
+        for name, content in part.items():
+            if name in merged:
+                raise InputError([Problem("catalog", f"rules/{name}", "two generators would write this rule file; rename the team, service or SLO")])
+            merged[name] = content
+    return merged
+
+
 def render(org: Organisation, settings: Settings) -> Artifacts:
     """Every artifact of one environment."""
     am_config = alertmanager.render(org, settings)
     return Artifacts(
         alertmanager=am_config,
         alertmanager_templates=notification_templates.render(org, settings),
-        rule_files={
-            **rules.service_health_rules(org),
-            **rules.outage_rules(org),
-            **chaos.chaos_rules(org, settings),
-            **slo_rules.slo_rule_files(org),
-            **budgets.budget_rule_files(org),
-        },
+        rule_files=_rule_files(
+            rules.service_health_rules(org),
+            rules.outage_rules(org),
+            chaos.chaos_rules(org, settings),
+            slo_rules.slo_rule_files(org),
+            budgets.budget_rule_files(org),
+        ),
         karma=karma.render(settings),
         chaos_objects=chaos.chaos_objects(org, settings),
         rule_tests=RuleTests(org),

@@ -105,3 +105,11 @@ def test_helm_values_that_break_the_charts_schema_fail(rendered, tmp_path):
     broken = _break(target, tmp_path, "releases.yaml", "replicaCount: 3", "replicaCount: three")
     failed = [f for f in checks.run_all(broken) if not f.ok]
     assert len(failed) == 1 and "'three' is not of type 'integer'" in failed[0].detail
+
+
+def test_two_generators_writing_one_rule_file_is_an_input_error():
+    from model.errors import InputError
+    from render import _rule_files
+
+    with pytest.raises(InputError, match=r"catalog: rules/x.yaml: two generators would write this rule file"):
+        _rule_files({"x.yaml": {"groups": []}}, {"x.yaml": {"groups": []}})
