@@ -88,8 +88,8 @@ def organisation(teams: int, services: int, slos: int) -> dict:
         "name": "bench", "platform_team": "team-000", "security_team": "team-001",
         "slack": {"bot_token": {"secret": "slack-bot-token"}},
         "slo_defaults": {"profiles": {"fast": {"tiers": [
-            {"severity": "page", "factor": 10, "long": "1h"}, {"severity": "page", "factor": 5, "long": "6h"},
-            {"severity": "ticket", "factor": 2, "long": "1d"}]}}},
+            {"severity": "page", "factor": 10, "long": "1h"}, {"severity": "page", "factor": 5, "long": "3h"},
+            {"severity": "ticket", "factor": 2, "long": "6h"}]}}},
         "teams": team_docs,
     }
 
