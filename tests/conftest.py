@@ -20,6 +20,20 @@ def small_catalog_doc() -> dict:
     return copy.deepcopy(yaml.safe_load(SMALL_CATALOG.read_text()))
 
 
+def stack_values(stack: str, catalog: Path | str | None = None, **overrides) -> dict:
+    """Decoded config of `Pulumi.<stack>.yaml` as the program reads it, secrets as placeholders.
+
+    `catalog` replaces the stack's catalog; other keyword arguments replace `alerting-platform:<key>` values.
+    """
+    from cli import engine
+    from stacks.config import decode
+
+    config, _, _ = engine.stack_config(stack, {"catalog": str(catalog)} if catalog else None)
+    values = {k: decode(v) for k, v in config.items()}
+    values.update({f"alerting-platform:{k}": v for k, v in overrides.items()})
+    return values
+
+
 def write_yaml(path: Path, doc: object) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(doc, sort_keys=False))

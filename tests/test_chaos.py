@@ -13,17 +13,9 @@ from model.errors import InputError
 from model.loading import load_catalog
 from render import chaos
 from stacks import from_values
-from stacks.config import decode
-from tests.conftest import write_yaml
+from tests.conftest import stack_values, write_yaml
 
 EXPERIMENT = {"name": "web-pod-delete", "service": "web", "fault": "pod-delete", "environments": ["dev"]}
-
-
-def values_of(stack: str, catalog=None, **overrides) -> dict:
-    config, _, _ = engine.stack_config(stack, {"catalog": str(catalog)} if catalog else None)
-    values = {k: decode(v) for k, v in config.items()}
-    values.update({f"alerting-platform:{k}": v for k, v in overrides.items()})
-    return values
 
 
 BAD_EXPERIMENTS = {
@@ -87,20 +79,20 @@ def test_production_guardrails_stop_the_stack_naming_the_experiment(case, tmp_pa
     experiment, expected = GUARDRAILS[case]
     path = _catalog_with(tmp_path, small_catalog_doc, **experiment)
     with pytest.raises(InputError) as exc:
-        from_values("prod", values_of("prod", catalog=path))
+        from_values("prod", stack_values("prod", catalog=path))
     assert f"{path}: {expected} (stack Pulumi.prod.yaml: alerting-platform:production)" in str(exc.value).splitlines()
 
 
 def test_an_unapproved_experiment_runs_in_development(tmp_path, small_catalog_doc):
     path = _catalog_with(tmp_path, small_catalog_doc, environments=["dev"], pods_affected_percent=100)
-    stack = from_values("dev", values_of("dev", catalog=path))
+    stack = from_values("dev", stack_values("dev", catalog=path))
     kinds = [o["kind"] for o in stack.artifacts.chaos_objects]
     assert kinds == ["ServiceAccount", "Role", "RoleBinding", "ChaosExperiment", "ChaosEngine"]
 
 
 def test_experiments_run_only_in_the_environments_they_name(tmp_path, small_catalog_doc):
     path = _catalog_with(tmp_path, small_catalog_doc, environments=["staging"])
-    stack = from_values("dev", values_of("dev", catalog=path))
+    stack = from_values("dev", stack_values("dev", catalog=path))
     assert stack.artifacts.chaos_objects == ()
     assert not any(name.startswith("chaos-") for name in stack.artifacts.rule_files)
 
@@ -109,7 +101,7 @@ def test_approved_production_experiments_carry_the_approval_label(tmp_path, smal
     path = _catalog_with(
         tmp_path, small_catalog_doc, environments=["prod"], approval={"by": "lead@small.example", "ticket": "CHG-77"}
     )
-    stack = from_values("prod", values_of("prod", catalog=path))
+    stack = from_values("prod", stack_values("prod", catalog=path))
     (engine_,) = [o for o in stack.artifacts.chaos_objects if o["kind"] == "ChaosEngine"]
     assert engine_["metadata"]["labels"][chaos.APPROVED_LABEL] == "true"
     assert engine_["metadata"]["annotations"]["chaos.alerting-platform.io/ticket"] == "CHG-77"
@@ -117,7 +109,7 @@ def test_approved_production_experiments_carry_the_approval_label(tmp_path, smal
 
 
 def test_the_example_runs_only_approved_experiments_in_prod():
-    stack = from_values("prod", values_of("prod"))
+    stack = from_values("prod", stack_values("prod"))
     engines = [o for o in stack.artifacts.chaos_objects if o["kind"] == "ChaosEngine"]
     assert {e["metadata"]["name"] for e in engines} == {"checkout-pod-delete", "gateway-pod-delete"}
     assert all(e["metadata"]["labels"][chaos.APPROVED_LABEL] == "true" for e in engines)
@@ -134,7 +126,7 @@ def test_litmus_creates_every_chaos_object_after_its_release():
 
 def test_chaos_alerts_fire_on_a_failed_run_and_while_chaos_runs(tmp_path):
     """promtool evaluates the rendered rules: a failed run raises a warning, a running experiment an info alert."""
-    stack = from_values("dev", values_of("dev"))
+    stack = from_values("dev", stack_values("dev"))
     rules = tmp_path / "chaos-payments.yaml"
     rules.write_text(yaml.safe_dump(stack.artifacts.rule_files["chaos-payments.yaml"]))
     selector = '{chaosresult_namespace="payments", chaosengine_name="checkout-pod-delete"}'
@@ -198,7 +190,7 @@ def test_experiment_parameters_reach_the_engine():
 def test_a_running_experiment_silences_the_services_warnings_but_not_its_own_verdict():
     from routing.explain import explain
 
-    config = from_values("dev", values_of("dev")).artifacts.alertmanager
+    config = from_values("dev", stack_values("dev")).artifacts.alertmanager
     running = {"alertname": "ChaosExperimentRunning", "service": "checkout", "severity": "info", "cluster": "dev-eu1"}
 
     def silenced_by_chaos(labels: dict) -> bool:
@@ -219,7 +211,7 @@ def test_the_policy_pack_reads_the_approval_the_program_writes():
     """The pack imports no project code; its defaults must still name what render.chaos writes."""
     from policies.guardrails import chaos as chaos_policy
 
-    stack = from_values("prod", values_of("prod"))
+    stack = from_values("prod", stack_values("prod"))
     (checkout,) = [o for o in stack.artifacts.chaos_objects if o["metadata"]["name"] == "checkout-pod-delete"]
     assert checkout["metadata"]["labels"][chaos_policy.APPROVAL_LABEL] == "true"
     assert checkout["metadata"]["annotations"][chaos_policy.APPROVER_ANNOTATION] == "dara@example.com"

@@ -16,17 +16,9 @@ from model.base import Duration
 from model.errors import InputError
 from render import botkube, falco, otel
 from stacks import from_values
-from stacks.config import decode
-from tests.conftest import SMALL_CATALOG, STACKS
+from tests.conftest import SMALL_CATALOG, STACKS, stack_values
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
-
-
-def stack_values(stack: str, **overrides) -> dict:
-    config, _, _ = engine.stack_config(stack)
-    values = {k: decode(v) for k, v in config.items()}
-    values.update({f"alerting-platform:{k}": v for k, v in overrides.items()})
-    return values
 
 
 def settings_of(stack: str):

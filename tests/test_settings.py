@@ -6,30 +6,21 @@ import json
 
 import pytest
 
-from cli import engine
 from model.errors import InputError
 from stacks import from_values
 from stacks.config import decode, parse_settings
-from tests.conftest import STACKS
-
-
-def values_of(stack: str, **overrides) -> dict:
-    config, _, _ = engine.stack_config(stack)
-    values = {k: decode(v) for k, v in config.items()}
-    for key, value in overrides.items():
-        values[f"alerting-platform:{key}"] = value
-    return values
+from tests.conftest import STACKS, stack_values
 
 
 @pytest.mark.parametrize("stack", STACKS)
 def test_each_stack_file_is_complete(stack):
-    built = from_values(stack, values_of(stack))
+    built = from_values(stack, stack_values(stack))
     assert built.settings.environment == stack
     assert built.catalog.name == "example"
 
 
 def test_dev_and_prod_differ_where_environments_should():
-    dev, prod = (from_values(s, values_of(s)).settings for s in STACKS)
+    dev, prod = (from_values(s, stack_values(s)).settings for s in STACKS)
     assert (dev.alertmanager.replicas, prod.alertmanager.replicas) == (1, 3)
     assert (dev.metrics.mode, prod.metrics.mode) == ("single", "cluster")
     assert dev.metrics.retention < prod.metrics.retention
@@ -78,12 +69,12 @@ BAD_CONFIG = {
 def test_bad_stack_config_is_refused_with_file_and_key(case):
     overrides, expected = BAD_CONFIG[case]
     with pytest.raises(InputError) as exc:
-        parse_settings(values_of("prod", **overrides), "Pulumi.prod.yaml")
+        parse_settings(stack_values("prod", **overrides), "Pulumi.prod.yaml")
     assert f"Pulumi.prod.yaml: {expected}" in str(exc.value).splitlines()
 
 
 def test_a_missing_secret_names_its_reference_and_how_to_set_it():
-    values = values_of("prod")
+    values = stack_values("prod")
     secrets = values["alerting-platform:secrets"]
     del secrets["slack-bot-token"]
     with pytest.raises(InputError) as exc:
@@ -95,12 +86,12 @@ def test_a_missing_secret_names_its_reference_and_how_to_set_it():
 
 
 def test_secret_values_never_appear_in_settings_repr_or_errors():
-    values = values_of("prod", alertmanager={"replicas": -1})
+    values = stack_values("prod", alertmanager={"replicas": -1})
     values["alerting-platform:secrets"]["smtp-password"] = "hunter2-very-secret"
     with pytest.raises(InputError) as exc:
         parse_settings(values, "Pulumi.prod.yaml")
     assert "hunter2" not in str(exc.value)
-    values = values_of("prod")
+    values = stack_values("prod")
     values["alerting-platform:secrets"]["smtp-password"] = "hunter2-very-secret"
     settings = parse_settings(values, "Pulumi.prod.yaml")
     assert "hunter2" not in repr(settings) and "hunter2" not in str(settings)
