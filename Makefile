@@ -16,7 +16,7 @@ POLICY_CONFIG ?=
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-setup: venv tools ## Virtualenv with the pinned dependencies, and the real tools in .tools/ (idempotent)
+setup: venv tools ## Virtualenv with the pinned dependencies, the real tools and Helm in .tools/ (idempotent)
 
 venv: $(VENV)/.installed
 
@@ -25,10 +25,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-tools: .tools/VERSIONS
+tools: .tools/VERSIONS .tools/bin/helm
 
 .tools/VERSIONS: scripts/setup-tools.sh
 	scripts/setup-tools.sh
+
+.tools/bin/helm: scripts/setup-helm.sh
+	scripts/setup-helm.sh
 
 render: venv ## Write build/$(STACK)/ (STACK=dev|prod, optional CATALOG=path.yaml)
 	$(CLI) render --stack $(STACK) $(CATALOG_OPT)

@@ -10,6 +10,7 @@ from typing import Any
 from cli.engine import Inventory, redact, reveal
 from render import Artifacts
 from render.yamlio import dump
+from stacks import Stack
 
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 _K8S_TYPE = re.compile(r"^kubernetes:(?!helm\.sh/)[^:]+:[A-Za-z]+$")
@@ -70,15 +71,17 @@ def manifest_file_name(obj: dict[str, Any]) -> str:
     return "-".join(re.sub(r"[^a-z0-9.-]+", "-", str(p).lower()) for p in parts) + ".yaml"
 
 
-def write(out_dir: Path, artifacts: Artifacts, inventory: Inventory) -> dict[str, str]:
+def write(out_dir: Path, stack: Stack, inventory: Inventory) -> dict[str, str]:
     """Replace `out_dir` with the stack's files; returns relative path -> content of everything written."""
-    files = dict(artifacts.files())
+    files = dict(stack.artifacts.files())
     for obj in kubernetes_objects(inventory):
         name = f"manifests/{manifest_file_name(obj)}"
         if name in files:
             raise ValueError(f"two objects would be written to {name}")
         files[name] = dump(obj)
-    files["releases.yaml"] = dump({"releases": helm_releases(inventory)})
+    files["releases.yaml"] = dump(
+        {"kubernetesVersion": stack.settings.kubernetes_version, "releases": helm_releases(inventory)}
+    )
 
     if out_dir.exists():
         shutil.rmtree(out_dir)
@@ -89,14 +92,19 @@ def write(out_dir: Path, artifacts: Artifacts, inventory: Inventory) -> dict[str
     return files
 
 
-def stack_artifacts(stack: str, catalog: Path | None = None) -> Artifacts:
-    """What `stack` renders (secrets as placeholders), without running the program; `catalog` replaces its catalog."""
+def load(stack: str, catalog: Path | None = None) -> Stack:
+    """What `stack` is built from (secrets as placeholders), without running the program; `catalog` replaces its catalog."""
     from cli import engine
     from stacks import from_values
     from stacks.config import decode
 
     config, _, _ = engine.stack_config(stack, _overrides(catalog))
-    return from_values(stack, {k: decode(v) for k, v in config.items()}).artifacts
+    return from_values(stack, {k: decode(v) for k, v in config.items()})
+
+
+def stack_artifacts(stack: str, catalog: Path | None = None) -> Artifacts:
+    """What `stack` renders (secrets as placeholders), without running the program; `catalog` replaces its catalog."""
+    return load(stack, catalog).artifacts
 
 
 def _overrides(catalog: Path | None) -> dict[str, str]:
@@ -108,6 +116,5 @@ def render_stack(stack: str, build_dir: Path, catalog: Path | None = None) -> tu
     from cli import engine
 
     inventory = engine.run(stack, _overrides(catalog))
-    artifacts = stack_artifacts(stack, catalog)
     target = build_dir / stack
-    return inventory, target, write(target, artifacts, inventory)
+    return inventory, target, write(target, load(stack, catalog), inventory)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -14,9 +13,10 @@ import kubernetes_validate
 import yaml
 
 from cli import tools
+from render import yamlio
 
 KUBERNETES_VERSION = "1.33"
-"""The Kubernetes API version built-in objects are validated against."""
+"""The Kubernetes version objects are validated against when no stack names one (`kubernetesVersion`)."""
 
 
 @dataclass(frozen=True)
@@ -92,13 +92,6 @@ def vmalert_dry_run(build_dir: Path) -> Iterator[Finding]:
 # --- Kubernetes objects ---------------------------------------------------------------------------------------
 
 
-class _CrdLoader(yaml.SafeLoader):
-    """The prometheus-operator CRDs carry a bare `=` enum value that PyYAML reads as the `value` tag."""
-
-
-_CrdLoader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
-
-
 def _strict(schema: object) -> object:
     """Treat fields a CRD does not declare as errors: the API server would silently prune them."""
     if isinstance(schema, dict):
@@ -116,20 +109,27 @@ def _strict(schema: object) -> object:
     return schema
 
 
-@cache
-def crd_schemas() -> dict[tuple[str, str, str], dict]:
-    """(group, version, kind) -> openAPIV3Schema of every vendored CRD."""
+Schemas = dict[tuple[str, str, str], dict]
+
+
+def crd_schemas(crds: tuple[dict, ...] | list[dict]) -> Schemas:
+    """(group, version, kind) -> the strict openAPIV3Schema of every version of the given CRDs."""
     schemas = {}
-    for file in sorted((tools.SHARED_DIR / "schemas" / "crds").glob("*.yaml")):
-        for doc in yaml.load_all(file.read_text(), Loader=_CrdLoader):
-            if not doc or doc.get("kind") != "CustomResourceDefinition":
-                continue
-            spec = doc["spec"]
-            for version in spec["versions"]:
-                schema = version.get("schema", {}).get("openAPIV3Schema")
-                if schema:
-                    schemas[(spec["group"], version["name"], spec["names"]["kind"])] = _strict(schema)
+    for doc in crds:
+        spec = doc["spec"]
+        for version in spec["versions"]:
+            schema = version.get("schema", {}).get("openAPIV3Schema")
+            if schema:
+                schemas[(spec["group"], version["name"], spec["names"]["kind"])] = _strict(schema)
     return schemas
+
+
+@cache
+def vendored_schemas() -> Schemas:
+    """The schemas of every CRD the vendored charts install: for an object checked without a build at hand."""
+    from cli.helm import vendored_crds
+
+    return crd_schemas(vendored_crds())
 
 
 def is_custom_group(group: str) -> bool:
@@ -137,16 +137,19 @@ def is_custom_group(group: str) -> bool:
     return "." in group and not group.endswith(".k8s.io")
 
 
-def validate_object(obj: dict) -> list[str]:
-    """Problems of one Kubernetes object: built-in kinds by the Kubernetes OpenAPI schema, CRs by their CRD."""
+def validate_object(obj: dict, schemas: Schemas | None = None, kube_version: str = KUBERNETES_VERSION) -> list[str]:
+    """Problems of one Kubernetes object: built-in kinds by the Kubernetes OpenAPI schema, CRs by their CRD.
+
+    `schemas` are the CRDs the platform installs (default: those of the vendored charts).
+    """
     api_version, kind = obj.get("apiVersion", ""), obj.get("kind", "")
     group, _, version = api_version.rpartition("/")
     meta = obj.get("metadata") or {}
     problems = [] if meta.get("name") else ["metadata.name is missing"]
     if is_custom_group(group):
-        schema = crd_schemas().get((group, version, kind))
+        schema = (vendored_schemas() if schemas is None else schemas).get((group, version, kind))
         if schema is None:
-            return problems + [f"no CRD schema for {api_version} {kind} in {tools.SHARED_DIR / 'schemas' / 'crds'}"]
+            return problems + [f"no CRD the platform installs serves {api_version} {kind}"]
         validator = jsonschema.Draft7Validator(schema)
         body = {k: v for k, v in obj.items() if k != "metadata"}
         for err in sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path)):
@@ -154,21 +157,13 @@ def validate_object(obj: dict) -> list[str]:
             problems.append(f"{where}: {err.message}")
         return problems
     try:
-        kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+        kubernetes_validate.validate(obj, kube_version, strict=True)
     except kubernetes_validate.ValidationError as exc:
         where = ".".join(str(p) for p in exc.caused_by.absolute_path) if getattr(exc, "caused_by", None) else ""
         problems.append(f"{where or '(object)'}: {str(exc).splitlines()[0]}")
     except kubernetes_validate.SchemaNotFoundError:
-        problems.append(f"no Kubernetes {KUBERNETES_VERSION} schema for {api_version} {kind}")
+        problems.append(f"no Kubernetes {kube_version} schema for {api_version} {kind}")
     return problems
-
-
-@check
-def kubernetes_schemas(build_dir: Path) -> Iterator[Finding]:
-    for file in sorted((build_dir / "manifests").glob("*.yaml")):
-        for obj in yaml.safe_load_all(file.read_text()):
-            problems = validate_object(obj)
-            yield Finding("kubernetes schema", _rel(file, build_dir), not problems, "\n".join(problems))
 
 
 @check
@@ -177,7 +172,7 @@ def vmagent_relabel_configs(build_dir: Path) -> Iterator[Finding]:
     import tempfile
 
     for file in sorted((build_dir / "manifests").glob("vmagent-*.yaml")):
-        agent = yaml.safe_load(file.read_text())
+        agent = yamlio.load(file.read_text())
         targets = [rw for rw in agent.get("spec", {}).get("remoteWrite", []) if rw.get("inlineUrlRelabelConfig")]
         if not targets:
             continue
@@ -190,64 +185,6 @@ def vmagent_relabel_configs(build_dir: Path) -> Iterator[Finding]:
             env = {e["name"]: f"example-{e['name'].lower()}" for e in agent["spec"].get("extraEnvs", [])}
             result = tools.run("vmagent", "-dryRun", "-loggerLevel=ERROR", *args, env=env)
         yield Finding("vmagent -dryRun", _rel(file, build_dir), result.ok, "" if result.ok else result.output)
-
-
-# --- Helm values ----------------------------------------------------------------------------------------------
-
-
-def _merged_with_defaults(schema: object, merged: bool = True) -> object:
-    """The schema as it applies to our values alone, before Helm merges them over the chart's defaults.
-
-    Helm validates the merged values. Maps merge, so a key the schema requires inside a map may come from the
-    chart's values.yaml, which is not available offline: there `required` is dropped. Lists replace the defaults
-    wholesale, so inside list items every `required` still holds. Types, enums and unknown keys are checked as-is.
-    """
-    if isinstance(schema, list):
-        return [_merged_with_defaults(v, merged) for v in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {}
-    for key, value in schema.items():
-        if key == "required" and merged:
-            continue
-        if key in ("items", "prefixItems"):
-            out[key] = _merged_with_defaults(value, merged=False)
-        elif key in ("properties", "definitions", "$defs", "patternProperties"):
-            out[key] = {k: _merged_with_defaults(v, merged) for k, v in value.items()}
-        else:
-            out[key] = _merged_with_defaults(value, merged)
-    return out
-
-
-def chart_values_schema(chart: str) -> dict | None:
-    path = tools.SHARED_DIR / "schemas" / "helm-values" / f"{chart}.schema.json"
-    return _merged_with_defaults(json.loads(path.read_text())) if path.exists() else None
-
-
-def _validator_class(schema: dict) -> type:
-    """The draft a chart's schema names; charts that name none known (`http://json-schema.org/schema#`) get draft-07."""
-    named = str(schema.get("$schema", "")).rstrip("#")
-    drafts = (jsonschema.Draft202012Validator, jsonschema.Draft201909Validator, jsonschema.Draft7Validator,
-              jsonschema.Draft6Validator, jsonschema.Draft4Validator)
-    return next((d for d in drafts if d.META_SCHEMA["$schema"].rstrip("#") == named), jsonschema.Draft7Validator)
-
-
-@check
-def helm_values_schemas(build_dir: Path) -> Iterator[Finding]:
-    releases = yaml.safe_load((build_dir / "releases.yaml").read_text())["releases"]
-    for rel in releases:
-        subject = f"release {rel['namespace']}/{rel['name']} ({rel['chart']} {rel['version']})"
-        missing = [key for key in ("chart", "repository", "version") if not rel.get(key)]
-        if missing:
-            yield Finding("helm release pinned", subject, False, f"missing {', '.join(missing)}")
-            continue
-        schema = chart_values_schema(rel["chart"])
-        if schema is None:
-            continue  # the chart ships no values.schema.json
-        validator = _validator_class(schema)(schema)
-        errors = sorted(validator.iter_errors(rel["values"]), key=lambda e: list(e.absolute_path))
-        detail = "\n".join(f"{'.'.join(map(str, e.absolute_path)) or '(values)'}: {e.message}" for e in errors)
-        yield Finding("helm values.schema.json", subject, not errors, detail)
 
 
 # --- Rule behaviour tests ---------------------------------------------------------------------------------------
@@ -264,7 +201,7 @@ def _run_rule_test(tool: str, args: tuple[str, ...], file: Path) -> tools.Result
     """Run one behaviour-test file; the same bytes (test and rule files) get the same verdict once per process."""
     import hashlib
 
-    doc = yaml.safe_load(file.read_text())
+    doc = yamlio.load(file.read_text())
     digest = hashlib.sha256(file.read_bytes())
     for rule_file in doc.get("rule_files", []):
         path = (file.parent / rule_file).resolve()
@@ -298,4 +235,4 @@ def vmalert_tool_unittest(build_dir: Path) -> Iterator[Finding]:
     yield from _run_rule_tests(build_dir, "vmalert-tool unittest", "vmalert-tool", "unittest", "--disableAlertgroupLabel", "--files")
 
 
-from cli import alerting_checks  # noqa: E402,F401  registers the shadowed-route lint
+from cli import alerting_checks, release_checks  # noqa: F401  register their checks

@@ -10,8 +10,6 @@ from pathlib import Path
 from stacks import PROJECT_DIR
 
 TOOLS_DIR = Path(os.environ.get("ALERTING_TOOLS_DIR", PROJECT_DIR / ".tools"))
-SHARED_DIR = Path(os.environ.get("ALERTING_SHARED_DIR", PROJECT_DIR.parent / "shared"))
-NAMES = ("amtool", "prometheus-alertmanager", "promtool", "prometheus", "victoria-metrics", "vmalert", "vmalert-tool", "vmagent")
 
 
 class ToolMissing(Exception):
@@ -30,6 +28,8 @@ def path(name: str) -> Path:
 class Result:
     code: int
     output: str
+    """stdout and stderr together: the tool's own message on failure."""
+    stdout: str = ""
 
     @property
     def ok(self) -> bool:
@@ -52,4 +52,4 @@ def run(
         check=False,
         env={**os.environ, **env} if env else None,
     )
-    return Result(proc.returncode, (proc.stdout + proc.stderr).strip())
+    return Result(proc.returncode, (proc.stdout + proc.stderr).strip(), proc.stdout)

@@ -60,7 +60,9 @@ class Botkube(pulumi.ComponentResource):
             "existingCommunicationsSecretName": COMMUNICATIONS_SECRET,
             "sources": botkube.sources(args.org),
             "executors": botkube.executors(),
-            "rbac": {"create": True, "groups": [{"name": botkube.READ_ONLY_GROUP, "create": True, "rules": botkube.read_only_rules()}]},
+            # The chart ranges over `groups` as a map keyed by group name; its default group reads every resource,
+            # Secrets included, so ours replaces that group's rules.
+            "rbac": {"create": True, "groups": {botkube.READ_ONLY_GROUP: {"create": True, "rules": botkube.read_only_rules()}}},
             "settings": {"clusterName": args.cluster_name},
             # Botkube reports usage to a third party unless told not to.
             "analytics": {"disable": True},

@@ -200,11 +200,15 @@ def declared_objects(component: str, documents: tuple[dict, ...], opts: pulumi.R
     Built-in kinds become their typed resources so the engine validates them; everything else is a CustomResource.
     """
     from pulumi_kubernetes.apiextensions import CustomResource
-    from pulumi_kubernetes.core.v1 import ServiceAccount
-    from pulumi_kubernetes.rbac.v1 import Role, RoleBinding
+    from pulumi_kubernetes.apps.v1 import DaemonSet, Deployment
+    from pulumi_kubernetes.core.v1 import Service, ServiceAccount
+    from pulumi_kubernetes.rbac.v1 import ClusterRole, ClusterRoleBinding, Role, RoleBinding
 
-    typed = {("v1", "ServiceAccount"): ServiceAccount, ("rbac.authorization.k8s.io/v1", "Role"): Role,
-             ("rbac.authorization.k8s.io/v1", "RoleBinding"): RoleBinding}
+    rbac = "rbac.authorization.k8s.io/v1"
+    typed = {("v1", "ServiceAccount"): ServiceAccount, ("v1", "Service"): Service, (rbac, "Role"): Role,
+             (rbac, "RoleBinding"): RoleBinding, (rbac, "ClusterRole"): ClusterRole,
+             (rbac, "ClusterRoleBinding"): ClusterRoleBinding, ("apps/v1", "Deployment"): Deployment,
+             ("apps/v1", "DaemonSet"): DaemonSet}
     by_key: dict[str, dict] = {}
     for doc in documents:
         meta = doc["metadata"]

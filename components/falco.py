@@ -51,7 +51,9 @@ class Falco(pulumi.ComponentResource):
         super().__init__(f"{PACKAGE}:index:Falco", name, None, opts)
         sidekick_values = {
             "replicaCount": replicas(args.high_availability),
-            "config": {"alertmanager": args.alertmanager_output},
+            # No TLS server here, so no plain-HTTP side port: the chart's Service would otherwise expose a
+            # `http-notls` port that its pods only open with `tlsserver.deploy`.
+            "config": {"alertmanager": args.alertmanager_output, "tlsserver": {"notlspaths": ""}},
             "webui": {"enabled": False},
             "podSecurityContext": restricted_pod(SIDEKICK_UID),
             "securityContext": RESTRICTED_CONTAINER,

@@ -29,12 +29,14 @@ from components.common import (
 )
 from render.topology import ONCALL_RELEASE
 
-CHART = Chart("oncall", "https://grafana.github.io/helm-charts", "1.16.9")
-IMAGE_TAG = "v1.16.9"
+CHART = Chart("oncall", "https://grafana.github.io/helm-charts", "1.16.5")
+IMAGE_TAG = "v1.16.5"
+"""The chart's appVersion: 1.16.5 is the last chart the repository published."""
 ENGINE_PORT = 8080
 ONCALL_UID = 1000
 SECRETS = "oncall-secrets"
 POSTGRES_SECRET = "oncall-postgres"
+POSTGRES_CA_DIR = "/etc/oncall/postgres-ca"
 REDIS_SECRET = "oncall-redis"
 
 # Celery beat keeps its schedule file in the working directory of the image, so OnCall's containers need a
@@ -50,6 +52,8 @@ class PostgresConnection:
     password: pulumi.Input[str]
     port: int = 5432
     ssl_mode: str = "require"
+    ca_certificate: pulumi.Input[str] | None = None
+    """PEM of the CA that signed the server's certificate; mounted for verify-ca and verify-full."""
 
 
 @dataclass(frozen=True)
@@ -75,8 +79,22 @@ class OnCallArgs:
     """Escape hatch: raw chart values merged over ours."""
 
 
-def _tmp() -> dict[str, list]:
-    return {"extraVolumes": [{"name": "tmp", "emptyDir": {}}], "extraVolumeMounts": [{"name": "tmp", "mountPath": "/tmp"}]}
+def _volumes(postgres: PostgresConnection) -> dict[str, list]:
+    """A writable /tmp, and the database's CA where the connection verifies the server."""
+    volumes: list[dict] = [{"name": "tmp", "emptyDir": {}}]
+    mounts: list[dict] = [{"name": "tmp", "mountPath": "/tmp"}]
+    if postgres.ca_certificate is not None:
+        volumes.append({"name": "postgres-ca", "secret": {"secretName": POSTGRES_SECRET, "items": [{"key": "ca.crt", "path": "ca.crt"}]}})
+        mounts.append({"name": "postgres-ca", "mountPath": POSTGRES_CA_DIR, "readOnly": True})
+    return {"extraVolumes": volumes, "extraVolumeMounts": mounts}
+
+
+def database_options(postgres: PostgresConnection) -> str:
+    """libpq parameters as OnCall reads DATABASE_OPTIONS: space-separated key=value pairs."""
+    options = f"sslmode={postgres.ssl_mode}"
+    if postgres.ca_certificate is not None:
+        options += f" sslrootcert={POSTGRES_CA_DIR}/ca.crt"
+    return options
 
 
 def chart_values(args: OnCallArgs) -> dict[str, Any]:
@@ -98,14 +116,21 @@ def chart_values(args: OnCallArgs) -> dict[str, Any]:
         "engine": {
             "replicaCount": replicas(ha),
             "resources": resources("250m", "512Mi", cpu_limit="1", memory_limit="1Gi"),
-            **_tmp(),
+            **_volumes(args.postgres),
         },
+        # The chart runs celery beat inside every celery worker (CELERY_WORKER_BEAT_ENABLED): a second replica would
+        # run every periodic task, escalation checks included, twice. One worker with the scheduler it is.
         "celery": {
-            "replicaCount": replicas(ha),
+            "replicaCount": 1,
+            "worker_beat_enabled": "True",
             "resources": resources("250m", "512Mi", cpu_limit="1", memory_limit="1Gi"),
-            **_tmp(),
+            **_volumes(args.postgres),
         },
-        "migrate": {"enabled": True, "resources": resources("100m", "256Mi", cpu_limit="500m", memory_limit="512Mi")},
+        "migrate": {
+            "enabled": True,
+            "resources": resources("100m", "256Mi", cpu_limit="500m", memory_limit="512Mi"),
+            **_volumes(args.postgres),
+        },
         "oncall": {
             "secrets": {"existingSecret": SECRETS, "secretKey": "secret-key", "mirageSecretKey": "mirage-secret-key"},
             # Notifications leave through Alertmanager and the team channels; OnCall's own SMTP stays off.
@@ -119,7 +144,7 @@ def chart_values(args: OnCallArgs) -> dict[str, Any]:
             "user": args.postgres.user,
             "existingSecret": POSTGRES_SECRET,
             "passwordKey": "password",
-            "options": f"sslmode={args.postgres.ssl_mode}",
+            "options": database_options(args.postgres),
         },
         "broker": {"type": "redis"},
         "externalRedis": external_redis,
@@ -157,7 +182,12 @@ class OnCall(pulumi.ComponentResource):
                 },
                 child(self),
             ),
-            secret_object(f"{name}-postgres", POSTGRES_SECRET, args.namespace, {"password": args.postgres.password}, child(self)),
+            secret_object(
+                f"{name}-postgres", POSTGRES_SECRET, args.namespace,
+                {"password": args.postgres.password}
+                | ({"ca.crt": args.postgres.ca_certificate} if args.postgres.ca_certificate is not None else {}),
+                child(self),
+            ),
         ]
         if args.redis.password is not None:
             secrets.append(

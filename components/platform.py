@@ -15,9 +15,11 @@ from components.botkube import Botkube, BotkubeArgs
 from components.common import PACKAGE, PART_OF, Exposure
 from components.databases import DatabaseArgs, InClusterPostgres, InClusterValkey
 from components.falco import Falco, FalcoArgs
+from components.goldpinger import Goldpinger, GoldpingerArgs
 from components.grafana import Grafana, GrafanaArgs
 from components.karma import Karma, KarmaArgs
 from components.litmus import Litmus, LitmusArgs
+from components.node_exporter import NodeExporter, NodeExporterArgs
 from components.oncall import OnCall, OnCallArgs, PostgresConnection, RedisConnection
 from components.oncall_escalation import OnCallEscalation, OnCallEscalationArgs
 from components.otel import OtelCollector, OtelCollectorArgs
@@ -32,6 +34,7 @@ from render.topology import (
     FALCO_NAMESPACE,
     LITMUS_NAMESPACE,
     MONITORING_NAMESPACE,
+    NODE_EXPORTER_NAMESPACE,
     alertmanager_replica_urls,
     grafana_internal_url,
     metrics_query_url,
@@ -51,6 +54,8 @@ NAMESPACES = {
     FALCO_NAMESPACE: "privileged",
     # The litmus-core chart offers no security-context values; `restricted` is still audited and warned about.
     LITMUS_NAMESPACE: "baseline",
+    # node-exporter reads the host's /proc and /sys in the host's network and process namespaces.
+    NODE_EXPORTER_NAMESPACE: "privileged",
 }
 URL_APPS = ("alertmanager", "karma", "grafana", "oncall", "pyrra", "thanos")
 
@@ -228,10 +233,13 @@ class Platform(pulumi.ComponentResource):
             ),
             opts=after_ns,
         )
-        litmus_ns, after_litmus_ns = inside(LITMUS_NAMESPACE)
+        _, after_litmus_ns = inside(LITMUS_NAMESPACE)
         self.litmus = Litmus(
             f"{name}-litmus",
-            LitmusArgs(namespace=litmus_ns, high_availability=ha, experiments=artifacts.chaos_objects),
+            LitmusArgs(
+                namespace=LITMUS_NAMESPACE, high_availability=ha, experiments=artifacts.chaos_objects,
+                depends_on=(self.victoriametrics.operator,),
+            ),
             opts=after_litmus_ns,
         )
         falco_ns, after_falco_ns = inside(FALCO_NAMESPACE)
@@ -261,6 +269,13 @@ class Platform(pulumi.ComponentResource):
             )
         elif settings.botkube.enabled:
             pulumi.log.warn("Botkube is not deployed: the catalog has no Slack app (`slack.bot_token`) for it to post with")
+        node_ns, after_node_ns = inside(NODE_EXPORTER_NAMESPACE)
+        self.node_exporter = NodeExporter(
+            f"{name}-node-exporter", NodeExporterArgs(namespace=node_ns, depends_on=prometheus_crds), opts=after_node_ns
+        )
+        self.goldpinger = Goldpinger(
+            f"{name}-goldpinger", GoldpingerArgs(namespace=monitoring, depends_on=prometheus_crds), opts=after_ns
+        )
         self.otel_collector = OtelCollector(
             f"{name}-otel-collector",
             OtelCollectorArgs(namespace=monitoring, config=otel_config.collector_config(settings), high_availability=ha),
@@ -277,6 +292,7 @@ class Platform(pulumi.ComponentResource):
             postgres = PostgresConnection(
                 host=pg.host, port=pg.port, database=pg.database, user=pg.user,
                 password=secret(pg.password.secret), ssl_mode=pg.ssl_mode,
+                ca_certificate=secret(pg.ca_certificate.secret) if pg.ca_certificate else None,
             )
         else:
             self.oncall_postgres = InClusterPostgres(

@@ -32,6 +32,8 @@ from render.topology import THANOS_REPLICA_LABEL, VM_NAME
 OPERATOR_CHART = Chart("victoria-metrics-operator", "https://victoriametrics.github.io/helm-charts/", "0.67.2")
 PROMETHEUS_CRDS_CHART = Chart("prometheus-operator-crds", "https://prometheus-community.github.io/helm-charts", "31.0.1")
 VM_API = "operator.victoriametrics.com/v1beta1"
+# Full-schema CRDs: with the default stripped ones the API server accepts any spec without validation.
+OPERATOR_CRD_VALUES = {"crds": {"plain": True, "cleanup": {"enabled": False}}}
 STORAGE_KINDS = {"single": "VMSingle", "cluster": "VMCluster"}
 
 
@@ -201,8 +203,7 @@ class VictoriaMetrics(pulumi.ComponentResource):
         )
         ha = args.high_availability
         values = {
-            # Full-schema CRDs: with the default stripped ones the API server accepts any spec without validation.
-            "crds": {"plain": True, "cleanup": {"enabled": False}},
+            **OPERATOR_CRD_VALUES,
             # The webhook's certificate is generated at template time and would change on every update.
             "admissionWebhooks": {"enabled": False},
             # The converter is what lets VMAlert evaluate Sloth's and Pyrra's PrometheusRules.

@@ -81,6 +81,16 @@ class PostgresEndpoint(CamelModel):
     user: Annotated[str, Field(min_length=1, max_length=63)]
     password: SecretRef
     ssl_mode: Literal["disable", "require", "verify-ca", "verify-full"] = "require"
+    ca_certificate: SecretRef | None = Field(
+        default=None, description="secret holding the PEM of the CA that signed the server's certificate; verify-ca and verify-full need it"
+    )
+
+    @model_validator(mode="after")
+    def _verification_needs_ca(self) -> PostgresEndpoint:
+        # libpq verifies against ~/.postgresql/root.crt, which no image carries: without a CA every connection fails.
+        if self.ssl_mode in ("verify-ca", "verify-full") and self.ca_certificate is None:
+            raise ValueError(f"sslMode {self.ssl_mode} needs caCertificate (a secret holding the CA's PEM)")
+        return self
 
 
 class RedisEndpoint(CamelModel):
@@ -170,6 +180,9 @@ class Settings(CamelModel):
     paging: bool = Field(default=True, description="false: nothing pages; P0/P1 go to the team's Slack instead")
     production: bool = Field(default=False, description="serves real users: chaos needs approval and a bounded blast radius")
     storage_class: str | None = None
+    kubernetes_version: Annotated[str, Field(pattern=r"^1\.(2[89]|3[0-7])$", examples=["1.33"])] = Field(
+        default="1.33", description="the target cluster's Kubernetes minor version: charts render for it, objects validate against it"
+    )
     alertmanager: AlertmanagerSettings = AlertmanagerSettings()
     metrics: MetricsSettings = MetricsSettings()
     thanos: ThanosSettings = ThanosSettings()

@@ -19,7 +19,9 @@ from render.rules import alert
 from render.topology import metrics_query_url
 
 LITMUS_API = "litmuschaos.io/v1alpha1"
-RUNNER_IMAGE = "docker.io/litmuschaos/go-runner:3.29.0"
+LITMUS_VERSION = "3.28.0"
+"""The Litmus release the runner and exporter images come from: the litmus-core chart's appVersion."""
+RUNNER_IMAGE = f"docker.io/litmuschaos/go-runner:{LITMUS_VERSION}"
 SERVICE_ACCOUNT = "litmus-chaos"
 PART_OF = "alerting-platform"
 APPROVED_LABEL = "chaos.alerting-platform.io/approved"

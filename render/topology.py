@@ -39,6 +39,8 @@ def alertmanager_replica_urls(settings: Settings) -> list[str]:
 FALCO_NAMESPACE = "falco"
 """Falco needs privileged pods; they get a namespace of their own so `monitoring` can enforce `restricted`."""
 LITMUS_NAMESPACE = "litmus"
+NODE_EXPORTER_NAMESPACE = "node-exporter"
+"""node-exporter shares the host's namespaces and reads its paths: a namespace of its own, `privileged`."""
 
 
 def service_host(service: str, namespace: str = MONITORING_NAMESPACE) -> str:

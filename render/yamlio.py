@@ -39,3 +39,17 @@ def dump_all(documents: list[Any]) -> str:
     return yaml.dump_all(
         documents, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10_000, default_flow_style=False, explicit_start=True
     )
+
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's parser where PyYAML was built with it: checks read megabytes of rendered YAML."""
+
+
+def load(text: str | bytes) -> Any:
+    """One YAML document, as `yaml.safe_load` reads it."""
+    return yaml.load(text, Loader=_Loader)
+
+
+def load_all(text: str | bytes) -> list[Any]:
+    """Every document of a multi-document text, as `yaml.safe_load_all` reads them."""
+    return list(yaml.load_all(text, Loader=_Loader))

@@ -56,6 +56,8 @@ def settings_secrets(settings: Settings, org: Organisation) -> dict[str, str]:
     for key, endpoint in endpoints.items():
         if endpoint is not None and endpoint.password is not None:
             refs.setdefault(endpoint.password.secret, f"{PROJECT}:{key}.password")
+        if endpoint is not None and getattr(endpoint, "ca_certificate", None) is not None:
+            refs.setdefault(endpoint.ca_certificate.secret, f"{PROJECT}:{key}.caCertificate")
     if botkube_runs(settings, org):
         refs[settings.botkube.app_token.secret] = f"{PROJECT}:botkube.appToken"
     if settings.oncall.escalation.manage:

@@ -7,9 +7,10 @@ import sys
 from functools import reduce
 
 import pytest
+import yaml
 
-from cli import build, checks, engine
-from render.topology import alertmanager_replica_urls
+from cli import build, checks, engine, helm
+from cli.charts import lock
 from stacks import from_values
 from stacks.config import decode
 from tests.conftest import PROJECT_DIR, STACKS
@@ -48,39 +49,35 @@ def custom(inventory, kind: str) -> list:
 # --- Every system, pinned ---------------------------------------------------------------------------------------
 
 SYSTEMS = {
-    # component type: {release name: (chart, repository, version)}
-    "VictoriaMetrics": {
-        "vm-operator": ("victoria-metrics-operator", "https://victoriametrics.github.io/helm-charts/", "0.67.2"),
-        "prometheus-operator-crds": ("prometheus-operator-crds", "https://prometheus-community.github.io/helm-charts", "31.0.1"),
-    },
-    "Thanos": {"thanos": ("thanos", "https://stevehipwell.github.io/helm-charts/", "1.24.1")},
-    "Alertmanager": {"alertmanager": ("alertmanager", "https://prometheus-community.github.io/helm-charts", "1.42.0")},
-    "Karma": {"karma": ("karma", "https://wiremind.github.io/wiremind-helm-charts", "2.13.1")},
-    "OnCall": {"oncall": ("oncall", "https://grafana.github.io/helm-charts", "1.16.9")},
-    "Grafana": {"grafana": ("grafana", "https://grafana-community.github.io/helm-charts", "12.11.1")},
-    "Pyrra": {"pyrra": ("pyrra", "https://pyrra-dev.github.io/helm-charts", "1.11.0")},
-    "Sloth": {"sloth": ("sloth", "https://slok.github.io/sloth", "0.16.0")},
-    "Litmus": {"litmus": ("litmus-core", "https://litmuschaos.github.io/litmus-helm/", "3.29.0")},
-    "Falco": {
-        "falco": ("falco", "https://falcosecurity.github.io/charts", "9.1.0"),
-        "falcosidekick": ("falcosidekick", "https://falcosecurity.github.io/charts", "0.14.0"),
-    },
-    "Botkube": {"botkube": ("botkube", "https://charts.botkube.io", "v1.14.0")},
-    "OtelCollector": {"otel-collector": ("opentelemetry-collector", "https://open-telemetry.github.io/opentelemetry-helm-charts", "0.170.0")},
+    # component type: {release name: chart}; the pins are the lock's (charts/charts.lock.yaml)
+    "VictoriaMetrics": {"vm-operator": "victoria-metrics-operator", "prometheus-operator-crds": "prometheus-operator-crds"},
+    "Thanos": {"thanos": "thanos"},
+    "Alertmanager": {"alertmanager": "alertmanager"},
+    "Karma": {"karma": "karma"},
+    "OnCall": {"oncall": "oncall"},
+    "Grafana": {"grafana": "grafana"},
+    "Pyrra": {"pyrra": "pyrra"},
+    "Sloth": {"sloth": "sloth"},
+    "Litmus": {"litmus": "litmus-core"},
+    "Falco": {"falco": "falco", "falcosidekick": "falcosidekick"},
+    "Botkube": {"botkube": "botkube"},
+    "OtelCollector": {"otel-collector": "opentelemetry-collector"},
+    "NodeExporter": {"node-exporter": "prometheus-node-exporter"},
+    "Goldpinger": {"goldpinger": "goldpinger"},
 }
 
 
 @pytest.mark.parametrize("system", SYSTEMS, ids=list(SYSTEMS))
-def test_every_system_is_a_component_with_its_pinned_charts(system, built):
+def test_every_system_is_a_component_with_its_charts_pinned_as_vendored(system, built):
     inventory, _, _ = built
     (component,) = inventory.of_type(f"alerting:index:{system}")
     platform = inventory.of_type("alerting:index:Platform")[0]
     assert component.parent == platform.urn
     children = {r.inputs["name"]: r.inputs for r in inventory.children(component.urn) if r.type == RELEASE}
-    for name, (chart, repository, version) in SYSTEMS[system].items():
+    for name, chart in SYSTEMS[system].items():
         assert name in children, f"{system} has no release {name}"
-        pinned = children[name]
-        assert (pinned["chart"], pinned["repositoryOpts"]["repo"], pinned["version"]) == (chart, repository, version)
+        pinned, locked = children[name], lock()[chart]
+        assert (pinned["chart"], pinned["repositoryOpts"]["repo"], pinned["version"]) == (chart, locked.repository, locked.version)
 
 
 def test_the_tables_cover_every_release(built):
@@ -101,14 +98,26 @@ def test_no_bitnami_image_or_chart_is_used(built):
 # --- The alert path -------------------------------------------------------------------------------------------
 
 
-def test_vmalert_notifies_exactly_every_alertmanager_replica(built):
+@pytest.fixture(scope="module")
+def alertmanager_pods(built, tmp_path_factory) -> list[str]:
+    """`http://<pod>.<headless service>.<namespace>.svc:<port>` of every pod of the Alertmanager StatefulSet as
+    Helm renders it from the registered release: the addresses every sender must reach, one per replica."""
+    inventory, files, _ = built
+    out = tmp_path_factory.mktemp("alertmanager")
+    (out / "releases.yaml").write_text(files["releases.yaml"])
+    (rendered,) = [r for r in helm.render_all(out) if r.release.name == "alertmanager"]
+    (sts,) = [o for o in rendered.objects if o["kind"] == "StatefulSet"]
+    (port,) = [p["containerPort"] for c in sts["spec"]["template"]["spec"]["containers"] for p in c.get("ports", []) if p.get("name") == "http"]
+    host = f"{sts['spec']['serviceName']}.{rendered.release.namespace}.svc"
+    return [f"http://{sts['metadata']['name']}-{i}.{host}:{port}" for i in range(sts["spec"]["replicas"])]
+
+
+def test_vmalert_notifies_exactly_every_alertmanager_replica(built, alertmanager_pods):
     inventory, _, settings = built
     (vmalert,) = custom(inventory, "VMAlert")
     notifiers = [n["url"] for n in vmalert.inputs["spec"]["notifiers"]]
-    am_replicas = releases(inventory)["alertmanager"]["values"]["replicaCount"]
-    assert notifiers == alertmanager_replica_urls(settings)
-    assert len(notifiers) == am_replicas == settings.alertmanager.replicas
-    assert all("alertmanager-headless" in url and f"alertmanager-{i}." in url for i, url in enumerate(notifiers))
+    assert notifiers == alertmanager_pods
+    assert len(notifiers) == settings.alertmanager.replicas
 
 
 def test_vmalert_evaluates_every_vmrule_including_converted_prometheus_rules(built):
@@ -121,18 +130,18 @@ def test_vmalert_evaluates_every_vmrule_including_converted_prometheus_rules(bui
     assert operator["crds"]["plain"] is True
 
 
-def test_falcosidekick_sends_to_every_alertmanager_replica_with_api_v2(built):
-    inventory, _, settings = built
+def test_falcosidekick_sends_to_every_alertmanager_replica_with_api_v2(built, alertmanager_pods):
+    inventory, _, _ = built
     output = releases(inventory)["falcosidekick"]["values"]["config"]["alertmanager"]
-    assert output["hostport"].split(",") == alertmanager_replica_urls(settings)
+    assert output["hostport"].split(",") == alertmanager_pods
     assert output["endpoint"] == "/api/v2/alerts"
     assert "team:security" in output["extralabels"].split(",")
 
 
-def test_karma_reads_every_alertmanager_replica(built):
-    inventory, _, settings = built
+def test_karma_reads_every_alertmanager_replica(built, alertmanager_pods):
+    inventory, _, _ = built
     servers = releases(inventory)["karma"]["values"]["configMap"]["rawConfig"]["alertmanager"]["servers"]
-    assert [s["uri"] for s in servers] == alertmanager_replica_urls(settings)
+    assert [s["uri"] for s in servers] == alertmanager_pods
     assert len({s["cluster"] for s in servers}) == 1
 
 
@@ -181,7 +190,6 @@ STATELESS_REPLICAS = [
     ("karma", "replicaCount"),
     ("grafana", "replicas"),
     ("oncall", "engine.replicaCount"),
-    ("oncall", "celery.replicaCount"),
     ("thanos", "query.replicas"),
     ("thanos", "queryFrontend.replicas"),
     ("thanos", "receive.router.replicas"),
@@ -196,6 +204,7 @@ SINGLETONS = {
     "sloth": "the chart hard-codes one replica",
     "pyrra": "the chart has no replicas key",
     "thanos compact": "two compactors would compact the same blocks",
+    "oncall celery": "celery beat runs inside every worker: two would run each periodic task twice",
 }
 
 
@@ -212,7 +221,8 @@ def test_the_singletons_are_single_for_the_reasons_given(built):
     assert values["botkube"]["values"]["replicaCount"] == 1
     assert "replicaCount" not in values["sloth"]["values"] and "replicas" not in values["pyrra"]["values"]
     assert "replicas" not in values["thanos"]["values"]["compact"]
-    assert set(SINGLETONS) == {"botkube", "sloth", "pyrra", "thanos compact"}
+    assert values["oncall"]["values"]["celery"]["replicaCount"] == 1
+    assert set(SINGLETONS) == {"botkube", "sloth", "pyrra", "thanos compact", "oncall celery"}
 
 
 def test_prod_alertmanager_is_three_replicas_with_hard_anti_affinity_and_a_disruption_budget(built):
@@ -276,6 +286,8 @@ CONTAINER_SECURITY = {
     "falcosidekick": ["securityContext"],
     "botkube": ["containerSecurityContext"],
     "otel-collector": ["securityContext"],
+    "node-exporter": ["containerSecurityContext"],
+    "goldpinger": ["containerSecurityContext"],
     "thanos": [
         f"{c}.securityContext"
         for c in ("query", "queryFrontend", "receive.ingestor", "receive.router", "storeGateway", "compact")
@@ -356,7 +368,7 @@ def test_namespaces_come_first_and_are_labelled_for_pod_security(built):
     inventory, _, _ = built
     namespaces = {r.inputs["metadata"]["name"]: r for r in inventory.of_type("kubernetes:core/v1:Namespace")}
     levels = {n: r.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] for n, r in namespaces.items()}
-    assert levels == {"monitoring": "restricted", "falco": "privileged", "litmus": "baseline"}
+    assert levels == {"monitoring": "restricted", "falco": "privileged", "litmus": "baseline", "node-exporter": "privileged"}
     platform = inventory.of_type("alerting:index:Platform")[0]
 
     def creates_kubernetes_objects(urn: str) -> bool:
@@ -463,11 +475,14 @@ def test_everything_built_passes_the_real_tools_and_schemas(built, tmp_path):
     findings = checks.run_all(tmp_path)
     assert not [f"{f.check} {f.subject}: {f.detail}" for f in findings if not f.ok]
     kinds = {f.check for f in findings}
-    assert {"kubernetes schema", "helm values.schema.json"} <= kinds
+    assert {
+        "helm template", "kubernetes schema", "values read by chart", "service selects pods", "pod references exist",
+        "wired address resolves", "metric has a source",
+    } <= kinds
     # Only the HA pair labels what it sends to Thanos; that relabelling meets the real vmagent.
     assert ("vmagent -dryRun" in kinds) is settings.high_availability
-    schema_checked = {f.subject.split()[1] for f in findings if f.check == "helm values.schema.json"}
-    assert schema_checked == {"monitoring/alertmanager", "monitoring/karma", "monitoring/otel-collector"}
+    rendered = {f.subject.split()[1] for f in findings if f.check == "helm template"}
+    assert rendered == {f"{r['namespace']}/{r['name']}" for r in yaml.safe_load(files["releases.yaml"])["releases"]}
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -1,0 +1,114 @@
+"""Checks of the Kubernetes side of a build: every release rendered by the real Helm, every object validated, the
+values each chart ignores, and the wiring between the parts (cli.wiring). Registered with cli.checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from cli import charts, values_lint, wiring
+from cli.checks import Finding, check, crd_schemas, validate_object
+from cli.helm import Rendered, releases, render_all
+from render import yamlio
+
+_rendered: dict[tuple[str, float], list[Rendered]] = {}
+
+
+def rendered(build_dir: Path) -> list[Rendered]:
+    """The build's releases rendered once per `releases.yaml` (several checks read them)."""
+    releases_file = build_dir / "releases.yaml"
+    key = (str(build_dir.resolve()), releases_file.stat().st_mtime)
+    if key not in _rendered:
+        _rendered[key] = render_all(build_dir)
+    return _rendered[key]
+
+
+def _kube_version(build_dir: Path) -> str:
+    return releases(build_dir)[0]
+
+
+def _schemas(build_dir: Path):
+    return crd_schemas([crd for r in rendered(build_dir) for crd in r.crds])
+
+
+@check
+def helm_template(build_dir: Path) -> Iterator[Finding]:
+    """Every release through `helm template` at its pinned, vendored chart; the count of objects it renders."""
+    for r in rendered(build_dir):
+        count = f"{len(r.objects)} objects" + (f", {len(r.crds)} CRDs" if r.crds else "")
+        yield Finding("helm template", f"{r.release.subject}: {count if r.ok else 'not rendered'}", r.ok, r.error)
+
+
+@check
+def rendered_objects(build_dir: Path) -> Iterator[Finding]:
+    """Every object Helm renders, strictly: built-in kinds by kubernetes-validate, custom resources by their CRD."""
+    schemas, version = _schemas(build_dir), _kube_version(build_dir)
+    for r in rendered(build_dir):
+        if not r.ok:
+            continue
+        problems = [
+            f"{o.get('kind')} {(o.get('metadata') or {}).get('name')}: {p}"
+            for o in [*r.crds, *r.objects]
+            for p in validate_object(o, schemas, version)
+        ]
+        yield Finding("kubernetes schema", f"{r.release.subject}: {len(r.crds) + len(r.objects)} objects", not problems, "\n".join(problems))
+
+
+@check
+def kubernetes_schemas(build_dir: Path) -> Iterator[Finding]:
+    """The objects the program creates itself, against the same schemas and the CRDs its releases install."""
+    schemas, version = _schemas(build_dir), _kube_version(build_dir)
+    for file in sorted((build_dir / "manifests").glob("*.yaml")):
+        for obj in yamlio.load_all(file.read_text()):
+            problems = validate_object(obj, schemas, version)
+            yield Finding("kubernetes schema", str(file.relative_to(build_dir)), not problems, "\n".join(problems))
+
+
+@check
+def values_read_by_chart(build_dir: Path) -> Iterator[Finding]:
+    """Every values path the program sets is read by the chart; a path Helm would silently ignore fails."""
+    for r in rendered(build_dir):
+        rel = r.release
+        try:
+            chart_dir = charts.chart_dir(rel.chart, rel.repository, rel.version)
+        except LookupError:
+            continue  # reported by `helm template`
+        unread = values_lint.unread_paths(chart_dir, rel.values)
+        detail = "\n".join(f"{path}: the chart {rel.chart} {rel.version} does not read this value" for path in unread)
+        yield Finding("values read by chart", rel.subject, not unread, detail)
+
+
+_clusters: dict[int, list[wiring.Obj]] = {}
+
+
+def _cluster(build_dir: Path) -> list[wiring.Obj]:
+    """The modelled cluster of the build, once per rendering."""
+    releases_ = rendered(build_dir)
+    if id(releases_) not in _clusters:
+        _clusters.clear()
+        _clusters[id(releases_)] = wiring.cluster([r for r in releases_ if r.ok], build_dir)
+    return _clusters[id(releases_)]
+
+
+@check
+def service_selectors(build_dir: Path) -> Iterator[Finding]:
+    for origin, service, problems in wiring.service_problems(_cluster(build_dir)):
+        yield Finding("service selects pods", f"{service} ({origin})", not problems, "\n".join(problems))
+
+
+@check
+def pod_references(build_dir: Path) -> Iterator[Finding]:
+    for origin, workload, problems in wiring.reference_problems(_cluster(build_dir)):
+        yield Finding("pod references exist", f"{workload} ({origin})", not problems, "\n".join(problems))
+
+
+@check
+def wired_urls(build_dir: Path) -> Iterator[Finding]:
+    for where, address, problems in wiring.url_problems(_cluster(build_dir), build_dir):
+        yield Finding("wired address resolves", f"{address} ({where})", not problems, "\n".join(problems))
+
+
+@check
+def rule_metric_sources(build_dir: Path) -> Iterator[Finding]:
+    for metric, ok, detail in wiring.metric_problems(_cluster(build_dir), build_dir):
+        yield Finding("metric has a source", metric, ok, "" if ok else detail)
