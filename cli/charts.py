@@ -60,3 +60,38 @@ def chart_dir(name: str, repository: str, version: str) -> Path:
             f"is vendored"
         )
     return locked.path
+
+
+def published_entry(locked: Locked) -> dict | None:
+    """The chart's entry in the copy of its repository's published index, or None where the lock says none exists."""
+    index = locked.entry.get("index") or {}
+    if "file" not in index:
+        return None
+    document = yaml.safe_load((CHARTS_DIR / index["file"]).read_text())
+    for entry in (document.get("entries") or {}).get(locked.name, []):
+        if str(entry.get("version")) == locked.version:
+            return entry
+    return {}
+
+
+def problems(name: str) -> list[str]:
+    """Why the vendored chart cannot be trusted to be the published one: a tree that is not what was vendored, a
+    version its repository never published, a Chart.yaml that disagrees with the published entry."""
+    locked = lock()[name]
+    found = []
+    if not locked.path.is_dir():
+        return [f"{locked.path.relative_to(PROJECT_DIR)} is missing"]
+    if tree_digest(locked.path) != locked.entry.get("digest"):
+        found.append(f"the tree under charts/{name} is not the one the lock records (digest differs): re-vendor it")
+    index = locked.entry.get("index") or {}
+    if "file" not in index and not index.get("unavailable"):
+        found.append("the lock names neither the published index entry nor why none could be had")
+    entry = published_entry(locked)
+    if entry == {}:
+        found.append(f"{name} {locked.version} is not in the published index of {locked.repository}: pin a published version")
+    elif entry:
+        chart = yaml.safe_load((locked.path / "Chart.yaml").read_text())
+        for key in ("version", "appVersion"):
+            if str(chart.get(key)) != str(entry.get(key)):
+                found.append(f"Chart.yaml says {key} {chart.get(key)}, the published chart {entry.get(key)}")
+    return found

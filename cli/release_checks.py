@@ -11,16 +11,26 @@ from cli.checks import Finding, check, crd_schemas, validate_object
 from cli.helm import Rendered, releases, render_all
 from render import yamlio
 
-_rendered: dict[tuple[str, float], list[Rendered]] = {}
+_rendered: dict[tuple[str, float], tuple[list[Rendered], list[wiring.Obj]]] = {}
+
+
+def _key(build_dir: Path) -> tuple[str, float]:
+    return str(build_dir.resolve()), (build_dir / "releases.yaml").stat().st_mtime
 
 
 def rendered(build_dir: Path) -> list[Rendered]:
     """The build's releases rendered once per `releases.yaml` (several checks read them)."""
-    releases_file = build_dir / "releases.yaml"
-    key = (str(build_dir.resolve()), releases_file.stat().st_mtime)
+    key = _key(build_dir)
     if key not in _rendered:
-        _rendered[key] = render_all(build_dir)
-    return _rendered[key]
+        releases_ = render_all(build_dir)
+        _rendered[key] = (releases_, wiring.cluster([r for r in releases_ if r.ok], build_dir))
+    return _rendered[key][0]
+
+
+def _cluster(build_dir: Path) -> list[wiring.Obj]:
+    """The modelled cluster of the build, once per rendering."""
+    rendered(build_dir)
+    return _rendered[_key(build_dir)][1]
 
 
 def _kube_version(build_dir: Path) -> str:
@@ -36,7 +46,9 @@ def helm_template(build_dir: Path) -> Iterator[Finding]:
     """Every release through `helm template` at its pinned, vendored chart; the count of objects it renders."""
     for r in rendered(build_dir):
         count = f"{len(r.objects)} objects" + (f", {len(r.crds)} CRDs" if r.crds else "")
-        yield Finding("helm template", f"{r.release.subject}: {count if r.ok else 'not rendered'}", r.ok, r.error)
+        trust = charts.problems(r.release.chart) if r.release.chart in charts.lock() else []
+        ok = r.ok and not trust
+        yield Finding("helm template", f"{r.release.subject}: {count if r.ok else 'not rendered'}", ok, "\n".join([r.error, *trust]).strip())
 
 
 @check
@@ -76,18 +88,6 @@ def values_read_by_chart(build_dir: Path) -> Iterator[Finding]:
         unread = values_lint.unread_paths(chart_dir, rel.values)
         detail = "\n".join(f"{path}: the chart {rel.chart} {rel.version} does not read this value" for path in unread)
         yield Finding("values read by chart", rel.subject, not unread, detail)
-
-
-_clusters: dict[int, list[wiring.Obj]] = {}
-
-
-def _cluster(build_dir: Path) -> list[wiring.Obj]:
-    """The modelled cluster of the build, once per rendering."""
-    releases_ = rendered(build_dir)
-    if id(releases_) not in _clusters:
-        _clusters.clear()
-        _clusters[id(releases_)] = wiring.cluster([r for r in releases_ if r.ok], build_dir)
-    return _clusters[id(releases_)]
 
 
 @check

@@ -45,6 +45,7 @@ SCRAPE_METRICS = {"up", "scrape_duration_seconds", "scrape_samples_scraped", "sc
                   "scrape_series_added"}
 """Series every scrape writes for its target (Prometheus and vmagent alike)."""
 RULE_EVALUATOR_METRICS = {"ALERTS", "ALERTS_FOR_STATE"}
+UNPARSABLE = "\0unparsable"
 EXPORTERS_FILE = Path(__file__).parent / "data" / "exporters.yaml"
 
 
@@ -375,7 +376,11 @@ def rule_metrics(build_dir: Path) -> tuple[dict[str, list[str]], set[str]]:
                 if "record" in rule:
                     recorded.add(rule["record"])
                 what = f"rules/{file.name}: {group['name']}: {rule.get('record') or rule.get('alert')}"
-                for name in query_metric_names(str(rule["expr"])):
+                try:
+                    names = query_metric_names(str(rule["expr"]))
+                except Exception:  # noqa: BLE001 - the parser's own exception types; promtool reports why
+                    names = [UNPARSABLE]
+                for name in names:
                     reads.setdefault(name, []).append(what)
     return reads, recorded
 
@@ -387,6 +392,9 @@ def metric_problems(objects: list[Obj], build_dir: Path) -> Iterator[tuple[str, 
     declared = (yamlio.load(declared_file.read_text()) or {}).get("metrics", {}) if declared_file.exists() else {}
     scraped: dict[str, tuple[list[str], list[str]]] = {}
     for metric, readers in sorted(reads.items()):
+        if metric == UNPARSABLE:
+            yield "(expression)", False, f"does not parse, so what it reads is unknown (promtool check rules says why): {'; '.join(readers[:3])}"
+            continue
         if metric in recorded or metric in RULE_EVALUATOR_METRICS or metric in SCRAPE_METRICS:
             continue
         if metric in declared:

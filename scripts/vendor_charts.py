@@ -25,7 +25,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cli.charts import CHARTS_DIR, LOCK_FILE, tree_digest  # noqa: E402
+from cli.charts import CHARTS_DIR, LOCK_FILE, tree_digest
 
 
 def clone_of(clones: Path, url: str) -> Path:

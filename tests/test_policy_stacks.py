@@ -19,6 +19,7 @@ PLATFORM_EXCEPTIONS = {
     ("kubernetes-non-root", "Release falco/falco", "*"),
     ("kubernetes-no-privileged-containers", "Release litmus/litmus", "*"),
     ("kubernetes-non-root", "Release litmus/litmus", "*"),
+    ("kubernetes-no-privileged-containers", "Release node-exporter/node-exporter", "*"),
 }
 
 

@@ -83,6 +83,11 @@ FALCO_KERNEL_ACCESS = (
     "BPF, PERFMON, SYS_RESOURCE and SYS_PTRACE in least-privileged mode"
 )
 
+NODE_EXPORTER_HOST_ACCESS = (
+    "the prometheus-node-exporter chart runs node-exporter in the host's network and process namespaces with the "
+    "host's /, /proc and /sys mounted read-only"
+)
+
 PROFILES: dict[str, ChartProfile] = {
     "alertmanager": ChartProfile(
         (
@@ -170,6 +175,19 @@ PROFILES: dict[str, ChartProfile] = {
     ),
     "botkube": ChartProfile((_standard("botkube", pod="securityContext", container="containerSecurityContext"),)),
     "opentelemetry-collector": ChartProfile((_standard("collector"),)),
+    "prometheus-node-exporter": ChartProfile(
+        (
+            Workload(
+                "node-exporter", (_p("resources"),), _p("securityContext"), (_p("containerSecurityContext"),),
+                privileged=NODE_EXPORTER_HOST_ACCESS,
+            ),
+            Workload(
+                "kube-rbac-proxy", (_p("kubeRBACProxy.resources"),), _p("securityContext"),
+                (_p("kubeRBACProxy.containerSecurityContext"),), enabled=_p("kubeRBACProxy.enabled"), enabled_by_default=False,
+            ),
+        )
+    ),
+    "goldpinger": ChartProfile((_standard("goldpinger", container="containerSecurityContext"),)),
 }
 
 

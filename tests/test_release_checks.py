@@ -1,0 +1,168 @@
+"""`make check` on the Kubernetes side: what Helm renders from the program's releases, and the wiring between them.
+
+Each mutation of a real prod build (a misspelt values key, a wrong port in a wired URL, an unpublished chart pin, a
+custom-resource field its CRD lacks, an exporter nobody deploys) must fail the check that owns it, naming the release
+or file and the path. The defects the checks found in the charts' wiring stay fixed, proven on Helm's own output.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cli import build, release_checks, wiring
+from cli.helm import render_all
+
+
+@pytest.fixture(scope="module")
+def prod_build(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("build")
+    _, target, _ = build.render_stack("prod", out)
+    return target
+
+
+@pytest.fixture(scope="module")
+def prod_rendered(prod_build):
+    return {r.release.name: r for r in render_all(prod_build)}
+
+
+@pytest.fixture
+def mutable_build(prod_build, tmp_path) -> Path:
+    copy = tmp_path / "prod"
+    shutil.copytree(prod_build, copy)
+    return copy
+
+
+def failures(findings) -> list[str]:
+    return [f"{f.subject}: {f.detail}" for f in findings if not f.ok]
+
+
+def edit_yaml(path: Path, change) -> None:
+    document = yaml.safe_load(path.read_text())
+    change(document)
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+def release_values(document: dict, name: str) -> dict:
+    return next(r for r in document["releases"] if r["name"] == name)
+
+
+# --- Mutations: each one fails `make check`, naming the release or file and the path ---------------------------
+
+
+def test_a_misspelt_values_key_is_a_value_the_chart_never_reads(mutable_build):
+    def misspell(doc):
+        query = release_values(doc, "thanos")["values"]["query"]
+        query["replica"] = query.pop("replicas")
+
+    edit_yaml(mutable_build / "releases.yaml", misspell)
+    (failure,) = failures(release_checks.values_read_by_chart(mutable_build))
+    assert failure.startswith("release monitoring/thanos (thanos 1.24.1): query.replica: the chart thanos 1.24.1 does not read")
+
+
+def test_a_wired_url_with_a_port_its_service_lacks_is_refused(mutable_build):
+    path = mutable_build / "manifests" / "vmalert-monitoring-platform.yaml"
+    edit_yaml(path, lambda doc: doc["spec"]["notifiers"][0].update(url="http://alertmanager-0.alertmanager-headless.monitoring.svc:9095"))
+    (failure,) = failures(release_checks.wired_urls(mutable_build))
+    assert "alertmanager-0.alertmanager-headless.monitoring.svc:9095 (manifests/vmalert-monitoring-platform.yaml: spec.notifiers[0].url)" in failure
+    assert "Service monitoring/alertmanager-headless (release monitoring/alertmanager) has no port 9095" in failure
+
+
+def test_a_chart_pinned_to_a_version_never_published_is_refused(mutable_build):
+    edit_yaml(mutable_build / "releases.yaml", lambda doc: release_values(doc, "oncall").update(version="1.16.9"))
+    (failure,) = failures(release_checks.helm_template(mutable_build))
+    assert failure.startswith("release monitoring/oncall (oncall 1.16.9): not rendered")
+    assert "pinned to 1.16.9" in failure and "1.16.5" in failure
+
+
+def test_a_custom_resource_field_its_crd_lacks_is_refused(mutable_build):
+    path = next((mutable_build / "manifests").glob("vmrule-monitoring-slo-*.yaml"))
+    edit_yaml(path, lambda doc: doc["spec"].update(evaluationDelay="1m"))
+    (failure,) = failures(release_checks.kubernetes_schemas(mutable_build))
+    assert failure.startswith(f"manifests/{path.name}: spec: Additional properties are not allowed ('evaluationDelay' was unexpected)")
+
+
+def test_a_metric_whose_exporter_is_not_deployed_has_no_source(mutable_build):
+    edit_yaml(mutable_build / "releases.yaml", lambda doc: doc["releases"].remove(release_values(doc, "node-exporter")))
+    bad = failures(release_checks.rule_metric_sources(mutable_build))
+    assert bad and all(f.startswith("node_") and "produced by node-exporter, which the platform does not deploy" in f for f in bad)
+
+
+def test_an_exporter_without_a_scrape_object_is_unscraped(mutable_build):
+    (mutable_build / "manifests" / "vmpodscrape-litmus-chaos-exporter.yaml").unlink()
+    bad = failures(release_checks.rule_metric_sources(mutable_build))
+    assert bad and all(f.startswith("litmuschaos_") and "which no scrape object reaches" in f for f in bad)
+
+
+def test_the_real_build_passes_every_kubernetes_side_check(prod_build):
+    for check in (release_checks.helm_template, release_checks.rendered_objects, release_checks.kubernetes_schemas,
+                  release_checks.values_read_by_chart, release_checks.service_selectors, release_checks.pod_references,
+                  release_checks.wired_urls, release_checks.rule_metric_sources):
+        assert failures(check(prod_build)) == [], check.__name__
+
+
+# --- The defects the checks found stay fixed, on what Helm renders -------------------------------------------
+
+
+def objects(rendered, kind: str) -> list[dict]:
+    return [o for o in rendered.objects if o["kind"] == kind]
+
+
+def test_botkube_creates_its_read_only_plugin_role_by_name_and_it_reads_no_secrets(prod_rendered):
+    roles = {o["metadata"]["name"]: o for o in objects(prod_rendered["botkube"], "ClusterRole")}
+    assert "botkube-plugins-default" in roles and "0" not in roles
+    binding = next(o for o in objects(prod_rendered["botkube"], "ClusterRoleBinding") if o["roleRef"]["name"] == "botkube-plugins-default")
+    assert binding["subjects"] == [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "botkube-plugins-default"}]
+    for rule in roles["botkube-plugins-default"]["rules"]:
+        assert "secrets" not in rule["resources"]
+        assert not ("" in rule["apiGroups"] and "*" in rule["resources"]), "every core resource includes Secrets"
+
+
+def test_the_chaos_exporter_is_scraped_on_its_own_pods_and_not_on_the_operators(prod_build, prod_rendered):
+    objs = wiring.cluster(list(prod_rendered.values()), prod_build)
+    exporter = next(e for e in wiring.exporters() if e.name == "chaos-exporter")
+    scraped_by, pods = wiring.scraped_ports(exporter, objs)
+    assert pods == ["Deployment litmus/chaos-exporter"]
+    assert scraped_by == ["VMPodScrape litmus/chaos-exporter (manifests/vmpodscrape-litmus-chaos-exporter.yaml) scrapes Deployment litmus/chaos-exporter on port http"]
+    scrape = next(o for o in objs if o.kind == "VMPodScrape")
+    (operator,) = objects(prod_rendered["litmus"], "Deployment")
+    assert not wiring.selects(scrape.body["spec"]["selector"], operator["spec"]["template"]["metadata"]["labels"])
+    assert not objects(prod_rendered["litmus"], "Service"), "the chart's monitor Service selected the operator's pods"
+
+
+def test_oncall_runs_exactly_one_celery_beat(prod_rendered):
+    beats = 0
+    for deployment in objects(prod_rendered["oncall"], "Deployment"):
+        for container in deployment["spec"]["template"]["spec"]["containers"]:
+            env = {e["name"]: e.get("value") for e in container.get("env", [])}
+            if env.get("CELERY_WORKER_BEAT_ENABLED") == "True":
+                beats += deployment["spec"]["replicas"]
+    assert beats == 1
+
+
+def test_prod_oncall_verifies_its_database_against_a_mounted_ca(prod_build, prod_rendered):
+    workloads = objects(prod_rendered["oncall"], "Deployment") + objects(prod_rendered["oncall"], "Job")
+    assert workloads
+    secret = yaml.safe_load((prod_build / "manifests" / "secret-monitoring-oncall-postgres.yaml").read_text())
+    for workload in workloads:
+        pod = workload["spec"]["template"]["spec"]
+        for container in pod["containers"]:
+            options = {e["name"]: e.get("value") for e in container.get("env", [])}.get("DATABASE_OPTIONS")
+            if options is None:
+                continue
+            params = dict(pair.split("=") for pair in options.split(" "))
+            assert params["sslmode"] == "verify-full"
+            ca = Path(params["sslrootcert"])
+            mount = next(m for m in container["volumeMounts"] if m["mountPath"] == str(ca.parent))
+            volume = next(v for v in pod["volumes"] if v["name"] == mount["name"])
+            assert volume["secret"]["secretName"] == secret["metadata"]["name"]
+            assert {"key": "ca.crt", "path": ca.name} in volume["secret"]["items"]
+            assert "ca.crt" in secret["stringData"]
+
+
+def test_falcosidekick_exposes_only_ports_its_pods_serve(prod_build, prod_rendered):
+    (service,) = objects(prod_rendered["falcosidekick"], "Service")
+    assert [p["name"] for p in service["spec"]["ports"]] == ["http"]
