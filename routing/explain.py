@@ -8,6 +8,7 @@ that would apply and the alerts that would trigger them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -124,12 +125,25 @@ def explain(config: Mapping, labels: Mapping[str, str], at: datetime | None = No
     )
 
 
+_LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+
+
 def parse_labels(items: list[str]) -> dict[str, str]:
-    """`team=payments service=checkout` as a label set; raises ValueError naming a malformed item."""
-    labels = {}
+    """`team=payments service=checkout` as a label set; raises ValueError naming a malformed or repeated item.
+
+    An alert has one value per label, so a label given twice is an error rather than a silent choice; an empty value
+    is allowed and means the label is absent, as Alertmanager reads it.
+    """
+    labels: dict[str, str] = {}
     for item in items:
         name, sep, value = item.partition("=")
-        if not sep or not name or not name.replace("_", "a").isalnum() or name[0].isdigit():
+        if not sep:
             raise ValueError(f"{item!r} is not a label: write name=value, e.g. team=payments")
+        if not name:
+            raise ValueError(f"{item!r} has an empty label name: write name=value, e.g. team=payments")
+        if not _LABEL_NAME.fullmatch(name):
+            raise ValueError(f"{name!r} (in {item!r}) is not a label name: letters, digits and _, not starting with a digit")
+        if name in labels:
+            raise ValueError(f"label {name!r} is given twice ({name}={labels[name]} and {item}): an alert has one value per label")
         labels[name] = value
     return labels

@@ -52,7 +52,16 @@ BAD = {
     "A moment without an offset.": (["--at", "2026-12-07T10:00", "team=x"], "error: AT: (argument): '2026-12-07T10:00' is not an ISO-8601 moment with an offset"),
     "Not a moment at all.": (["--at", "tomorrow", "team=x"], "is not an ISO-8601 moment"),
     "A config file that does not exist.": (["--config", "/nonexistent.yaml", "team=x"], "error: /nonexistent.yaml: (file): no such file"),
+    "A label given twice.": (["team=payments", "team=storefront"], "error: LABELS: (argument): label 'team' is given twice (team=payments and team=storefront)"),
+    "A label with an empty name.": (["=payments"], "error: LABELS: (argument): '=payments' has an empty label name"),
+    "A label name Prometheus would refuse.": (["9team=x"], "error: LABELS: (argument): '9team' (in '9team=x') is not a label name"),
 }
+
+
+def test_make_route_refuses_a_label_given_twice_instead_of_keeping_the_last():
+    result = make_route("STACK=prod", "LABELS=team=payments team=storefront")
+    assert result.returncode == 2 and result.stdout == ""
+    assert "label 'team' is given twice" in result.stderr
 
 
 @pytest.mark.parametrize("case", BAD, ids=list(BAD))
