@@ -103,7 +103,7 @@ def plan(stack: StackOpt, catalog: CatalogOpt = None, build_dir: BuildOpt = PROJ
     from cli import build, checks
 
     with user_errors():
-        inventory, target, files = build.render_stack(stack, build_dir, catalog)
+        inventory, target, files, built = build.build_stack(stack, build_dir, catalog)
     out.print(resource_tree(inventory))
     out.print("\n[bold]by type[/bold]")
     for type_, n in sorted(inventory.counts().items()):
@@ -112,15 +112,32 @@ def plan(stack: StackOpt, catalog: CatalogOpt = None, build_dir: BuildOpt = PROJ
     for key, value in inventory.outputs.items():
         shown = "[secret]" if key in inventory.secret_outputs else json.dumps(value, sort_keys=True)
         out.print(f"  {key}: {escape(shown)}")
+    _print_secrets(stack, built)
     out.print(
         f"\nNo cluster and no Pulumi engine were involved: __main__.py ran under the Pulumi SDK's mocks "
-        f"(pulumi.runtime.set_mocks) with the config of Pulumi.{stack}.yaml"
-        + (f", and {len(inventory.placeholders)} secrets set per user were placeholders" if inventory.placeholders else "")
-        + "."
+        f"(pulumi.runtime.set_mocks) with the config of Pulumi.{stack}.yaml, every secret a placeholder."
     )
     out.print(f"Rendered {len(files)} files to {target}; checking them with the real tools:\n")
     if not _print_findings(checks.run_all(target)):
         raise typer.Exit(1)
+
+
+def _print_secrets(stack: str, built) -> None:
+    """Every secret the stack needs, by name and what refers to it, and the command for each one not set yet."""
+    from cli.engine import secrets_in_stack_file
+    from stacks.config import required_secrets, set_secret_command
+
+    needed = required_secrets(built.settings, built.catalog, built.artifacts.secrets)
+    held = secrets_in_stack_file(stack)
+    missing = [name for name in needed if name not in held]
+    out.print(f"\n[bold]secrets[/bold]: Pulumi.{stack}.yaml needs {len(needed)}, {len(needed) - len(missing)} set")
+    for name, where in needed.items():
+        mark = "set    " if name in held else "not set"
+        out.print(f"  {mark}  {escape(name)}  [dim]({escape(where)})[/dim]")
+    if missing:
+        out.print(f"set each before `pulumi up --stack {stack}` (a value from a file: \"$(cat file)\"):")
+        for name in missing:
+            out.print(f"  {escape(set_secret_command(name, stack))}")
 
 
 PackConfigOpt = Annotated[

@@ -113,8 +113,15 @@ def _overrides(catalog: Path | None) -> dict[str, str]:
 
 def render_stack(stack: str, build_dir: Path, catalog: Path | None = None) -> tuple[Inventory, Path, dict[str, str]]:
     """Run the program offline for `stack` and write `build_dir/<stack>/`; `catalog` replaces the stack's catalog."""
+    inventory, target, files, _ = build_stack(stack, build_dir, catalog)
+    return inventory, target, files
+
+
+def build_stack(stack: str, build_dir: Path, catalog: Path | None = None) -> tuple[Inventory, Path, dict[str, str], Stack]:
+    """`render_stack`, and the Stack it was built from."""
     from cli import engine
 
     inventory = engine.run(stack, _overrides(catalog))
     target = build_dir / stack
-    return inventory, target, write(target, load(stack, catalog), inventory)
+    built = load(stack, catalog)
+    return inventory, target, write(target, built, inventory), built

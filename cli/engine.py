@@ -144,24 +144,29 @@ def stack_config(stack: str, overrides: dict[str, Any] | None = None) -> tuple[d
     placeholders = {}
     secrets_key = f"{PROJECT}:secrets"
     if secrets_key not in config:
-        names = required_secrets(stack, config)
-        placeholders = {name: placeholder(name) for name in names}
+        placeholders = {name: placeholder(name) for name in required_secrets(stack, config)}
         config[secrets_key] = json.dumps(placeholders)
         secret_keys.append(secrets_key)
     return config, secret_keys, placeholders
 
 
-def required_secrets(stack: str, config: dict[str, str]) -> list[str]:
-    """Names of the secrets a stack's rendered configuration reads."""
+def secrets_in_stack_file(stack: str) -> set[str]:
+    """Names under `alerting-platform:secrets` in `Pulumi.<stack>.yaml`: what `pulumi config set --secret` has set."""
+    raw = (yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text()) or {}).get("config") or {}
+    held = raw.get(f"{PROJECT}:secrets")
+    return set(held) if isinstance(held, dict) else set()
+
+
+def required_secrets(stack: str, config: dict[str, str]) -> dict[str, str]:
+    """The secrets a stack's configuration needs, name -> what refers to it (stacks.config.required_secrets)."""
     import catalog
     import render
-    from stacks.config import decode, parse_settings, platform_provided_secrets, settings_secrets
+    from stacks.config import decode, parse_settings
+    from stacks.config import required_secrets as needed
 
     settings = parse_settings({k: decode(v) for k, v in config.items()}, f"Pulumi.{stack}.yaml")
     org = catalog.load(settings.catalog, base_dir=PROJECT_DIR)
-    artifacts = render.render(org, settings)
-    needed = set(artifacts.secrets) | set(settings_secrets(settings, org))
-    return sorted(needed - platform_provided_secrets(settings, org))
+    return needed(settings, org, render.render(org, settings).secrets)
 
 
 def _mock_outputs(type_: str, name: str, inputs: dict) -> dict:

@@ -74,20 +74,31 @@ def platform_provided_secrets(settings: Settings, org: Organisation) -> set[str]
     return {plan.integration_secret for plan in escalation_plans(org) if plan.integration_secret}
 
 
-def check_secrets(settings: Settings, org: Organisation, rendered: tuple[str, ...], source: str) -> None:
-    """Every secret the rendered configs read must be set; the error says where it is referenced and how to set it."""
+def required_secrets(settings: Settings, org: Organisation, rendered: tuple[str, ...]) -> dict[str, str]:
+    """Every secret the stack needs set, by name -> what refers to it: the receivers the rendered configs read
+    (`rendered`) and the platform's own, less those the platform fills itself."""
     platform = settings_secrets(settings, org)
     referenced = {**dict(org.secret_refs()), **platform}
-    missing = sorted((set(rendered) | set(platform)) - set(settings.secrets) - platform_provided_secrets(settings, org))
+    needed = (set(rendered) | set(platform)) - platform_provided_secrets(settings, org)
+    return {name: referenced.get(name, "the rendered configuration") for name in sorted(needed)}
+
+
+def set_secret_command(name: str, stack: str | None = None) -> str:
+    on = f" --stack {stack}" if stack else ""
+    return f"pulumi config set{on} --secret --path 'secrets.{name}' <value>"
+
+
+def check_secrets(settings: Settings, org: Organisation, rendered: tuple[str, ...], source: str) -> None:
+    """Every secret the rendered configs read must be set; the error says where it is referenced and how to set it."""
+    missing = {name: where for name, where in required_secrets(settings, org, rendered).items() if name not in settings.secrets}
     if missing:
         raise InputError(
             Problem(
                 source,
                 f"{PROJECT}:secrets.{name}",
-                f"missing; referenced by {referenced.get(name, 'the rendered configuration')}. "
-                f"Set it with: pulumi config set --secret --path 'secrets.{name}' <value>",
+                f"missing; referenced by {where}. Set it with: {set_secret_command(name)}",
             )
-            for name in missing
+            for name, where in missing.items()
         )
 
 

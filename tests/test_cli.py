@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -55,6 +56,29 @@ def test_plan_prints_the_resource_tree_and_says_no_engine_was_involved(tmp_path)
     assert "alerting-alertmanager (alerting:index:Alertmanager): 3 resources" in result.stdout
     assert "No cluster and no Pulumi engine were involved" in result.stdout
     assert " 0 failed" in result.stdout
+    # Every secret the stack needs, by name, with the command that sets it: 19 for prod, none set in the file.
+    listed = re.findall(r"^  not set  (\S+)  \((.+)\)$", result.stdout, re.M)
+    commands = re.findall(r"^  pulumi config set --stack prod --secret --path 'secrets\.(\S+)' <value>$", result.stdout, re.M)
+    assert "secrets: Pulumi.prod.yaml needs 19, 0 set" in result.stdout
+    assert [name for name, _ in listed] == commands and len(commands) == 19
+    assert ("oncall-postgres-ca", "alerting-platform:oncall.postgres.caCertificate") in listed
+    assert ("payments-pagerduty", "teams[1].pagerduty.routing_key") in listed
+
+
+@pytest.mark.parametrize("stack,count", [("dev", 8), ("prod", 19)])
+def test_the_program_refuses_to_run_without_any_secret_plan_lists(stack, count):
+    """The list is what the program needs: take any listed secret away and the program names it as missing."""
+    from model.errors import InputError
+    from stacks import from_values
+    from tests.conftest import stack_values
+
+    values = stack_values(stack)
+    secrets = json.loads(values["alerting-platform:secrets"]) if isinstance(values["alerting-platform:secrets"], str) else values["alerting-platform:secrets"]
+    assert len(secrets) == count
+    for name in sorted(secrets)[:: max(1, count // 4)]:
+        fewer = {**values, "alerting-platform:secrets": {k: v for k, v in secrets.items() if k != name}}
+        with pytest.raises(InputError, match=rf"alerting-platform:secrets\.{re.escape(name)}: missing; referenced by"):
+            from_values(stack, fewer)
 
 
 def test_check_fails_when_nothing_was_rendered(tmp_path):
