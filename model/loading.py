@@ -86,7 +86,7 @@ def load_catalog(path: str | Path) -> Organisation:
     try:
         return Organisation.model_validate(merged)
     except ValidationError as exc:
-        raise InputError(problems_from(exc, default_source, locate=locate)) from None
+        raise InputError(problems_from(exc, default_source, locate=locate, model=Organisation)) from None
     except CrossReferenceError as exc:
         raise InputError(problems_from_references(exc, default_source, locate=locate)) from None
 
@@ -98,9 +98,25 @@ def build_catalog(factory, package_dir: Path) -> Organisation:
     except ValidationError as exc:
         source = _origin(exc, package_dir)
         prefix = () if exc.title == "Organisation" else (exc.title,)
-        raise InputError(problems_from(exc, source, prefix=prefix)) from None
+        raise InputError(problems_from(exc, source, prefix=prefix, model=_model_named(exc.title))) from None
     except CrossReferenceError as exc:
         raise InputError(problems_from_references(exc, _origin(exc, package_dir))) from None
+
+
+def _model_named(title: str):
+    """The model class a ValidationError is about (a Python catalog builds nested objects one by one)."""
+    from pydantic import BaseModel
+
+    todo, seen = [BaseModel], set()
+    while todo:
+        cls = todo.pop()
+        if cls.__name__ == title and cls.__module__.startswith("model."):
+            return cls
+        for sub in cls.__subclasses__():
+            if sub not in seen:
+                seen.add(sub)
+                todo.append(sub)
+    return None
 
 
 def _origin(exc: BaseException, package_dir: Path) -> str:

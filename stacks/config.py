@@ -32,7 +32,7 @@ def parse_settings(values: Mapping[str, object], source: str) -> Settings:
     try:
         return Settings.model_validate(ours)
     except ValidationError as exc:
-        problems = problems_from(exc, source)
+        problems = problems_from(exc, source, model=Settings)
         raise InputError(Problem(p.source, prefix + p.path, p.message) for p in problems) from None
 
 

@@ -29,6 +29,24 @@ BAD = {
         lambda d: d["teams"][0]["escalation"]["steps"][1].update(after="soon"),
         "teams[0].escalation.steps[1].after: 'soon' is not a duration",
     ),
+    "A budget's field is named as written, without the kind pydantic puts in the path.": (
+        lambda d: d["teams"][0]["services"][0].setdefault("budgets", []).append({"kind": "backend", "name": "api", "api_p99": {"max": "-"}}),
+        "teams[0].services[0].budgets[0].api_p99.max: '-' is not a duration",
+    ),
+    "An SLI's field is named as written.": (
+        lambda d: d["teams"][0]["services"][0].setdefault("slos", []).append(
+            {"name": "avail", "objective": 99, "period": "7d", "sli": {"kind": "ratio", "errors": "x_total"}}),
+        "teams[0].services[0].slos[0].sli.total: Field required",
+    ),
+    "A missing kind says which kinds exist.": (
+        lambda d: d["teams"][0]["services"][0].setdefault("slos", []).append(
+            {"name": "avail", "objective": 99, "period": "7d", "sli": {"total": "x_total"}}),
+        "teams[0].services[0].slos[0].sli: `kind` is missing: give one of ratio, latency, freshness, raw",
+    ),
+    "An unknown kind says which kinds exist.": (
+        lambda d: d["teams"][0]["services"][0].setdefault("budgets", []).append({"kind": "mobile", "name": "app"}),
+        "teams[0].services[0].budgets[0]: `kind` is none of the known kinds: frontend, backend, infrastructure",
+    ),
 }
 
 
