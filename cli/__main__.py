@@ -54,23 +54,38 @@ def render(stack: StackOpt, catalog: CatalogOpt = None, build_dir: BuildOpt = PR
     out.print(f"wrote {len(files)} files to {target}")
 
 
-def _print_findings(findings) -> bool:
+def _check_and_print(target: Path) -> bool:
+    """Run every check, printing each one's findings as it completes (in a stable order), then one summary line."""
+    from cli import checks
+
+    total = len(checks.CHECKS)
+
+    def done(position: int, outcome) -> None:
+        failed = outcome.failed
+        status = "[red]FAIL[/red]" if failed else "[green]ok[/green]  "
+        for f in outcome.findings:
+            mark = "[green]ok[/green]  " if f.ok else "[red]FAIL[/red]"
+            out.print(f"{mark} {escape(f.check)}: {escape(f.subject)}")
+            if not f.ok and f.detail:
+                out.print("      " + escape(f.detail).replace("\n", "\n      "))
+        counted = f"{len(outcome.findings) - len(failed)}/{len(outcome.findings)} passed"
+        err.print(f"{status} [{position + 1}/{total}] {outcome.name.replace('_', ' ')}: {counted} in {outcome.seconds:.1f} s")
+
+    outcomes = checks.run_checks(target, done)
+    findings = [f for o in outcomes for f in o.findings]
     failed = [f for f in findings if not f.ok]
-    for f in findings:
-        mark = "[green]ok[/green]  " if f.ok else "[red]FAIL[/red]"
-        out.print(f"{mark} {escape(f.check)}: {escape(f.subject)}")
-        if not f.ok and f.detail:
-            out.print("      " + escape(f.detail).replace("\n", "\n      "))
-    out.print(f"{len(findings) - len(failed)} passed, {len(failed)} failed")
+    summary = f"{len(findings) - len(failed)} passed, {len(failed)} failed"
+    if failed:
+        first = ", ".join(f"{f.check}: {f.subject}" for f in failed[:3]) + (" ..." if len(failed) > 3 else "")
+        summary += f" — fix first: {first}"
+    out.print(escape(summary))
     return not failed
 
 
 @app.command()
 def check(stack: StackOpt, build_dir: BuildOpt = PROJECT_DIR / "build") -> None:
     """Validate build/<stack>/ with the real tools and schemas."""
-    from cli import checks
-
-    if not _print_findings(checks.run_all(build_dir / stack)):
+    if not _check_and_print(build_dir / stack):
         raise typer.Exit(1)
 
 
@@ -100,7 +115,7 @@ def resource_tree(inventory) -> Tree:
 @app.command()
 def plan(stack: StackOpt, catalog: CatalogOpt = None, build_dir: BuildOpt = PROJECT_DIR / "build") -> None:
     """Run the real program under the Pulumi SDK's mocks, print its resource tree, then render and check."""
-    from cli import build, checks
+    from cli import build
 
     with user_errors():
         inventory, target, files, built = build.build_stack(stack, build_dir, catalog)
@@ -118,7 +133,7 @@ def plan(stack: StackOpt, catalog: CatalogOpt = None, build_dir: BuildOpt = PROJ
         f"(pulumi.runtime.set_mocks) with the config of Pulumi.{stack}.yaml, every secret a placeholder."
     )
     out.print(f"Rendered {len(files)} files to {target}; checking them with the real tools:\n")
-    if not _print_findings(checks.run_all(target)):
+    if not _check_and_print(target):
         raise typer.Exit(1)
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -38,16 +40,49 @@ def check(fn: Check) -> Check:
     return fn
 
 
-def run_all(build_dir: Path) -> list[Finding]:
+@dataclass(frozen=True)
+class Outcome:
+    """What one check found, and how long it took."""
+
+    name: str
+    findings: tuple[Finding, ...]
+    seconds: float
+
+    @property
+    def failed(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if not f.ok)
+
+
+def _run_one(fn: Check, build_dir: Path) -> Outcome:
+    start = time.perf_counter()
+    try:
+        findings = tuple(fn(build_dir))
+    except tools.ToolMissing as exc:
+        findings = (Finding(fn.__name__, "tools", False, str(exc)),)
+    return Outcome(fn.__name__, findings, time.perf_counter() - start)
+
+
+def run_checks(build_dir: Path, on_done: Callable[[int, Outcome], None] | None = None) -> list[Outcome]:
+    """Every check, concurrently: most wait on a real tool, and those that share work (Helm's rendering) share it.
+
+    `on_done(position, outcome)` is called in the checks' own order as each one completes, so what is printed stays
+    in a stable order however the checks interleave.
+    """
     if not build_dir.is_dir():
-        return [Finding("build", str(build_dir), False, "no such directory: run `make render` first")]
-    findings: list[Finding] = []
-    for fn in CHECKS:
-        try:
-            findings.extend(fn(build_dir))
-        except tools.ToolMissing as exc:
-            findings.append(Finding(fn.__name__, "tools", False, str(exc)))
-    return findings
+        missing = Finding("build", str(build_dir), False, "no such directory: run `make render` first")
+        return [Outcome("build", (missing,), 0.0)]
+    with ThreadPoolExecutor(max_workers=len(CHECKS)) as pool:
+        futures = [pool.submit(_run_one, fn, build_dir) for fn in CHECKS]
+        outcomes = []
+        for position, future in enumerate(futures):
+            outcomes.append(future.result())
+            if on_done:
+                on_done(position, outcomes[-1])
+    return outcomes
+
+
+def run_all(build_dir: Path) -> list[Finding]:
+    return [f for outcome in run_checks(build_dir) for f in outcome.findings]
 
 
 def _rel(path: Path, build_dir: Path) -> str:

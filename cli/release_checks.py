@@ -3,6 +3,7 @@ values each chart ignores, and the wiring between the parts (cli.wiring). Regist
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,12 +19,16 @@ def _key(build_dir: Path) -> tuple[str, float]:
     return str(build_dir.resolve()), (build_dir / "releases.yaml").stat().st_mtime
 
 
+_rendering = threading.Lock()
+
+
 def rendered(build_dir: Path) -> list[Rendered]:
-    """The build's releases rendered once per `releases.yaml` (several checks read them)."""
+    """The build's releases rendered once per `releases.yaml`: several checks, running at once, read them."""
     key = _key(build_dir)
-    if key not in _rendered:
-        releases_ = render_all(build_dir)
-        _rendered[key] = (releases_, wiring.cluster([r for r in releases_ if r.ok], build_dir))
+    with _rendering:
+        if key not in _rendered:
+            releases_ = render_all(build_dir)
+            _rendered[key] = (releases_, wiring.cluster([r for r in releases_ if r.ok], build_dir))
     return _rendered[key][0]
 
 
