@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -83,13 +85,62 @@ def write(out_dir: Path, stack: Stack, inventory: Inventory) -> dict[str, str]:
         {"kubernetesVersion": stack.settings.kubernetes_version, "releases": helm_releases(inventory)}
     )
 
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    for rel, text in sorted(files.items()):
-        path = out_dir / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    write_tree(out_dir, files)
     return files
+
+
+STATE_FILE = ".written.json"
+"""What the last write put in a build directory: path -> [size, mtime_ns, sha1], to leave unchanged files alone."""
+
+
+@dataclass(frozen=True)
+class Written:
+    """What one `write_tree` did."""
+
+    written: tuple[str, ...]
+    unchanged: int
+    removed: tuple[str, ...]
+
+
+def write_tree(out_dir: Path, files: dict[str, str]) -> Written:
+    """Make `out_dir` hold exactly `files`: write those whose content changed (or that changed on disk since),
+    remove those the last write made and this one does not, leave everything else alone.
+
+    Unchanged files keep their modification time, so a second render that changes nothing writes nothing, and one
+    changed SLO rewrites its own files only.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    state_path = out_dir / STATE_FILE
+    try:
+        before = json.loads(state_path.read_text())
+    except (OSError, ValueError):
+        # No record: whatever is here came from an earlier writer; anything the checks wrote (helm/) is theirs.
+        before = {
+            p.relative_to(out_dir).as_posix(): None
+            for p in out_dir.rglob("*") if p.is_file() and p.relative_to(out_dir).parts[0] not in ("helm", STATE_FILE)
+        }
+    after, written = {}, []
+    for rel, text in sorted(files.items()):
+        data = text.encode("utf-8")
+        digest = hashlib.sha1(data, usedforsecurity=False).hexdigest()
+        path = out_dir / rel
+        known = before.get(rel)
+        try:
+            stat = path.stat()
+            same = known is not None and known == [stat.st_size, stat.st_mtime_ns, digest]
+        except OSError:
+            same = False
+        if not same:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            stat = path.stat()
+            written.append(rel)
+        after[rel] = [stat.st_size, stat.st_mtime_ns, digest]
+    removed = tuple(sorted(rel for rel in before if rel not in after))
+    for rel in removed:
+        (out_dir / rel).unlink(missing_ok=True)
+    state_path.write_text(json.dumps(after, sort_keys=True))
+    return Written(tuple(written), len(files) - len(written), removed)
 
 
 def load(stack: str, catalog: Path | None = None) -> Stack:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 import yaml
+import yaml12
 
 
 class _Dumper(yaml.SafeDumper):
@@ -19,9 +22,8 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    if "\n" in value:
-        # Trailing spaces would force a quoted scalar; they carry no meaning in rules or templates.
-        value = "\n".join(line.rstrip() for line in value.split("\n"))
+    # A literal block cannot hold trailing spaces; PyYAML quotes such a string instead.
+    if "\n" in value and not any(line != line.rstrip(" \t") for line in value.split("\n")):
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
     return dumper.represent_scalar("tag:yaml.org,2002:str", value)
 
@@ -29,9 +31,37 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _str)
 
 
-def dump(data: Any) -> str:
-    """One YAML document."""
+# Plain scalars that the fast emitter (a YAML 1.2 one) leaves unquoted but a YAML 1.1 reader takes for something
+# other than a string: PyYAML (the tests, the checks) and Go's yaml.v2 (Alertmanager, VictoriaMetrics) read `on`,
+# `y`, `10:30`, `1_000`, `0b1`, `2026-01-01`, `<<` and `=` so. A document holding one goes through PyYAML instead.
+_YAML11_ONLY = re.compile(
+    r'"(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|y|Y|n|N|<<|='
+    r"|[-+]?0b[0-1_]+"
+    r"|[-+]?[0-9][0-9_]*_[0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?"
+    r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[^\"]*)?"
+    r')"'
+)
+
+
+def _pyyaml(data: Any) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10_000, default_flow_style=False)
+
+
+def dump(data: Any) -> str:
+    """One YAML document: block style, lists indented under their key, multi-line strings as literal blocks.
+
+    py-yaml12's Rust emitter writes it (PyYAML's emitter, even its C one, is the slowest step of rendering thousands
+    of rule files); documents with a scalar only YAML 1.1 would misread fall back to PyYAML, which quotes them.
+    """
+    try:
+        flat = json.dumps(data, ensure_ascii=False)
+    except (TypeError, ValueError):  # not plain data (dates, sets): PyYAML knows how to write those
+        return _pyyaml(data)
+    if _YAML11_ONLY.search(flat):
+        return _pyyaml(data)
+    text = yaml12.format_yaml(data, width=None)
+    return text if text.endswith("\n") else text + "\n"
 
 
 def dump_all(documents: list[Any]) -> str:
