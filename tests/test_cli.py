@@ -13,7 +13,7 @@ from tests.conftest import PROJECT_DIR, write_yaml
 
 
 def cli(*args: str, cwd=PROJECT_DIR) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=cwd, capture_output=True, text=True, timeout=900)
 
 
 BAD = {

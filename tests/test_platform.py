@@ -489,7 +489,7 @@ def test_everything_built_passes_the_real_tools_and_schemas(built, tmp_path):
 def test_make_plan_prints_the_tree_of_every_component_and_passes_its_checks(stack, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "cli", "plan", "--stack", stack, "--build-dir", str(tmp_path)],
-        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300,
+        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=900,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     for system in SYSTEMS:
