@@ -7,8 +7,6 @@ from pathlib import Path
 from model.catalog import Organisation
 from model.loading import build_catalog, load_catalog
 
-BUILT_IN = ("example",)
-
 
 def load(name_or_path: str, base_dir: Path | None = None) -> Organisation:
     """The catalog a stack names: `example` (the Python example org) or a YAML file or directory of YAML files.

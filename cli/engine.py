@@ -13,7 +13,6 @@ import runpy
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -253,10 +252,3 @@ def _run_mocked(inventory: Inventory, config: dict[str, str], secret_keys: list[
         if secret:
             inventory.secret_outputs.add(key)
     return inventory
-
-
-def project_relative(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(PROJECT_DIR))
-    except ValueError:
-        return str(path)

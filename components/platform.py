@@ -96,7 +96,6 @@ class Platform(pulumi.ComponentResource):
             )
             for ns, level in NAMESPACES.items()
         }
-        self.monitoring_namespace = self.namespaces[MONITORING_NAMESPACE]
 
         def inside(ns: str) -> tuple[pulumi.Output[str], pulumi.ResourceOptions]:
             namespace = self.namespaces[ns]

@@ -34,7 +34,6 @@ PROMETHEUS_CRDS_CHART = Chart("prometheus-operator-crds", "https://prometheus-co
 VM_API = "operator.victoriametrics.com/v1beta1"
 # Full-schema CRDs: with the default stripped ones the API server accepts any spec without validation.
 OPERATOR_CRD_VALUES = {"crds": {"plain": True, "cleanup": {"enabled": False}}}
-STORAGE_KINDS = {"single": "VMSingle", "cluster": "VMCluster"}
 
 
 @dataclass(frozen=True)
