@@ -154,12 +154,11 @@ def stack_config(stack: str, overrides: dict[str, Any] | None = None) -> tuple[d
 def required_secrets(stack: str, config: dict[str, str]) -> list[str]:
     """Names of the secrets a stack's rendered configuration reads."""
     import catalog
-    import render
-    from stacks.config import decode, parse_settings, platform_provided_secrets, settings_secrets
+    from stacks.config import decode, parse_settings, platform_provided_secrets, render_catalog, settings_secrets
 
     settings = parse_settings({k: decode(v) for k, v in config.items()}, f"Pulumi.{stack}.yaml")
     org = catalog.load(settings.catalog, base_dir=PROJECT_DIR)
-    artifacts = render.render(org, settings)
+    artifacts = render_catalog(org, settings)
     needed = set(artifacts.secrets) | set(settings_secrets(settings, org))
     return sorted(needed - platform_provided_secrets(settings, org))
 
