@@ -31,6 +31,11 @@ def placeholder(name: str) -> str:
     return f"offline-placeholder-for-{name}"
 
 
+def objstore_placeholder(name: str) -> str:
+    """The stand-in of Thanos' objstore.yml: a valid one, whose every value is the secret's placeholder."""
+    return f"type: FILESYSTEM\nconfig:\n  directory: /{placeholder(name)}\n"
+
+
 @dataclass(frozen=True)
 class Registration:
     """One resource as the program registered it."""
@@ -146,6 +151,10 @@ def stack_config(stack: str, overrides: dict[str, Any] | None = None) -> tuple[d
     if secrets_key not in config:
         names = required_secrets(stack, config)
         placeholders = {name: placeholder(name) for name in names}
+        # The backups derive their rclone remote from the object store's config: its stand-in has that shape.
+        objstore = (json.loads(config.get(f"{PROJECT}:thanos", "{}")).get("objectStorage") or {}).get("secret", "thanos-objstore")
+        if objstore in placeholders:
+            placeholders[objstore] = objstore_placeholder(objstore)
         config[secrets_key] = json.dumps(placeholders)
         secret_keys.append(secrets_key)
     return config, secret_keys, placeholders

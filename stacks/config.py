@@ -89,6 +89,19 @@ def check_secrets(settings: Settings, org: Organisation, rendered: tuple[str, ..
         )
 
 
+def check_backups(settings: Settings, source: str) -> None:
+    """Backups write through an rclone remote derived from Thanos' objstore.yml: it must be one rclone can use."""
+    from render.backup import ObjstoreError, rclone_config
+
+    name = settings.thanos.object_storage.secret
+    if not settings.backup.enabled or name not in settings.secrets:
+        return
+    try:
+        rclone_config(settings.secrets[name].get_secret_value())
+    except ObjstoreError as exc:
+        raise InputError([Problem(source, f"{PROJECT}:secrets.{name}", f"Thanos' objstore.yml {exc} (backup.enabled)")]) from None
+
+
 def catalog_source(settings: Settings) -> str:
     """The file (or directory) problems of the stack's catalog are reported against."""
     from catalog import BUILT_IN
