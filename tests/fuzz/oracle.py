@@ -58,8 +58,6 @@ def _sources(catalog: Path) -> set[str]:
 
 
 def _names_file_and_field(line: str, catalog: Path) -> bool:
-    from model.catalog import Organisation
-
     for source in sorted(_sources(catalog), key=len, reverse=True):
         for candidate in (source, *(f"{source}/{p.name}" for p in _safe_listing(catalog))):
             prefix = candidate + ": "
@@ -68,8 +66,8 @@ def _names_file_and_field(line: str, catalog: Path) -> bool:
                 where = rest.split(": ", 1)[0]
                 if _MARKERS.match(where):
                     return True
-                head = re.split(r"[.\[]", where, maxsplit=1)[0]
-                return bool(_FIELD.match(where)) and head in Organisation.model_fields and ": " in rest
+                # An unknown key is named as the field it is; a made-up location ("rules/x.yaml") is not a field.
+                return bool(_FIELD.match(where)) and ": " in rest
     return False
 
 
