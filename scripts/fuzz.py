@@ -23,12 +23,17 @@ from tests.fuzz.cases import cases  # noqa: E402
 from tests.fuzz.oracle import judge  # noqa: E402
 
 
+class TimeUp(Exception):
+    pass
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", "-n", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=None, help="repeat a run (default: random, printed)")
     parser.add_argument("--deadline", type=float, default=60, help="seconds one case may take")
     parser.add_argument("--out", type=Path, default=Path("build/fuzz"))
+    parser.add_argument("--minutes", type=float, default=None, help="stop after this long, with the figures so far")
     args = parser.parse_args()
     seed = args.seed if args.seed is not None else int(time.time())
     failures_dir = args.out / "failures"
@@ -38,10 +43,9 @@ def main() -> int:
     slowest = [0.0, ""]
     started = time.monotonic()
 
-    @settings(max_examples=args.cases, deadline=None, database=None, derandomize=False,
-              phases=[Phase.generate], suppress_health_check=list(HealthCheck))
-    @given(case=cases())
     def run(case) -> None:
+        if args.minutes is not None and time.monotonic() - started > 60 * args.minutes:
+            raise TimeUp
         with tempfile.TemporaryDirectory(prefix="fuzz-") as tmp:
             work = Path(tmp)
             (work / "input").mkdir()
@@ -65,8 +69,23 @@ def main() -> int:
             if done % 100 == 0:
                 print(f"{done} cases: {dict(counts)} ({time.monotonic() - started:.0f}s)", flush=True)
 
-    run._hypothesis_internal_use_seed = seed  # type: ignore[attr-defined]
-    run()
+    # One Hypothesis run per batch, each with its own seed: a long run is many short ones, so that one odd case
+    # in Hypothesis' bookkeeping cannot end it.
+    batch, n = 50, 0
+    while sum(counts.values()) < args.cases:
+        settings_ = settings(max_examples=min(batch, args.cases - sum(counts.values())), deadline=None, database=None,
+                             phases=[Phase.generate], suppress_health_check=list(HealthCheck))
+        batch_run = settings_(given(case=cases())(run))
+        batch_run._hypothesis_internal_use_seed = seed + n  # type: ignore[attr-defined]
+        before = sum(counts.values())
+        try:
+            batch_run()
+        except TimeUp:
+            print(f"stopped after {args.minutes:g} minutes", flush=True)
+            break
+        n += 1
+        if sum(counts.values()) == before:
+            break
     total = sum(counts.values())
     print(f"\nseed {seed}: {total} cases in {time.monotonic() - started:.0f}s; "
           f"refused cleanly {counts['refused']}, rendered and accepted {counts['rendered']}, failures {counts['failure']}")

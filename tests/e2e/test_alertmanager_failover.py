@@ -29,10 +29,9 @@ from cli import tools
 from components.alertmanager import MAINTENANCE_INTERVAL
 from model.catalog import Organisation
 from render import render
-from render.yamlio import dump
 from tests.e2e import cluster as am
 from tests.e2e.sinks import CaptureServer, SmtpSink
-from tests.e2e.test_alertmanager_cluster import point_at_stand_ins, settings, write_secrets
+from tests.e2e.test_alertmanager_cluster import settings, write_config
 
 pytestmark = pytest.mark.e2e
 
@@ -137,15 +136,8 @@ def environment(tmp_path_factory):
     root = tmp_path_factory.mktemp("failover")
     with CaptureServer() as capture, SmtpSink() as smtp:
         artifacts = render(Organisation.model_validate(catalog()), settings(smtp.address))
-        secrets_dir = root / "alertmanager-secrets"
-        config = point_at_stand_ins(artifacts.alertmanager, capture.url, secrets_dir)
-        config_dir = root / "alertmanager"
-        config_dir.mkdir()
-        (config_dir / "alertmanager.yaml").write_text(dump(config))
-        for name, text in artifacts.alertmanager_templates.items():
-            (config_dir / name).write_text(text)
-        write_secrets(config, secrets_dir, capture.url)
-        with am.Cluster(config_dir / "alertmanager.yaml", root, replicas=3, peer_timeout=f"{PEER_TIMEOUT:g}s",
+        config_file, _, _ = write_config(artifacts, root, capture.url)
+        with am.Cluster(config_file, root, replicas=3, peer_timeout=f"{PEER_TIMEOUT:g}s",
                         extra_args=(MAINTENANCE,)) as cluster:
             yield {"capture": capture, "cluster": cluster, "figures": {}}
 

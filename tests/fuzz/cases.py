@@ -146,7 +146,8 @@ def _value_for(draw, current: object, doc: object) -> object:
         looks_like = st.sampled_from(NUMBERS)
     elif isinstance(current, list) and current:
         looks_like = st.just(current * draw(st.sampled_from([2, 50])))
-    return draw(st.one_of(looks_like, looks_like, scalars))
+    # A copy: the pools hold mutable values ([], {}), and a later mutation must not change them for the next case.
+    return copy.deepcopy(draw(st.one_of(looks_like, looks_like, scalars)))
 
 
 @st.composite
