@@ -28,7 +28,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 tools: .tools/VERSIONS
 
-.tools/VERSIONS: scripts/setup-tools.sh
+.tools/VERSIONS: scripts/setup-tools.sh scripts/setup-postgres.sh
 	scripts/setup-tools.sh
 
 render: venv ## Write build/$(STACK)/ (STACK=dev|prod, optional CATALOG=path.yaml)
