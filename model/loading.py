@@ -69,29 +69,36 @@ def _timestamp(loader: _CatalogLoader, node: yaml.ScalarNode) -> object:
 _CatalogLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [v for pair in node.value for v in pair]
+    return []
+
+
+class _Recursive(Exception):
+    pass
+
+
 def _expanded_size(root: yaml.Node) -> int:
-    """How many values the document has once aliases are expanded (aliases share nodes; count each use)."""
+    """How many values the document has once aliases are expanded (an alias shares its anchor's node: count each
+    use). Raises _Recursive for a node that contains itself, which YAML allows and no model can hold."""
     sizes: dict[int, int] = {}
-    order: list[yaml.Node] = []
-    stack, seen = [root], set()
-    while stack:  # children before parents, without recursion
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        order.append(node)
-        if isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-        elif isinstance(node, yaml.MappingNode):
-            stack.extend(v for pair in node.value for v in pair)
-    for node in reversed(order):
-        if isinstance(node, yaml.SequenceNode):
-            children = node.value
-        elif isinstance(node, yaml.MappingNode):
-            children = [v for pair in node.value for v in pair]
-        else:
-            children = []
-        sizes[id(node)] = min(MAX_NODES + 1, 1 + sum(sizes.get(id(c), 1) for c in children))
+    active: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:  # depth first, children before their parent, without recursion
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            active.discard(key)
+            sizes[key] = min(MAX_NODES + 1, 1 + sum(sizes[id(c)] for c in _children(node)))
+        elif key not in sizes:
+            if key in active:
+                raise _Recursive
+            active.add(key)
+            stack.append((node, True))
+            stack.extend((child, False) for child in _children(node))
     return sizes[id(root)]
 
 
@@ -132,7 +139,11 @@ def read_yaml(path: Path) -> object:
         node = loader.get_single_node()
         if node is None:
             return None
-        if _expanded_size(node) > MAX_NODES:
+        try:
+            size = _expanded_size(node)
+        except _Recursive:
+            raise InputError([Problem(str(path), "(file)", "an alias inside the value it names: the document contains itself")]) from None
+        if size > MAX_NODES:
             raise InputError([Problem(str(path), "(file)", f"more than {MAX_NODES:,} values once its aliases are expanded")])
         return loader.construct_document(node)
     except yaml.YAMLError as exc:

@@ -205,6 +205,8 @@ TEXTS = {
     "a list": "- a\n- b\n",
     "null": "~\n",
     "an alias bomb": BOMB + "teams: *i\n",
+    "a recursive alias": "teams: &t [*t]\n",
+    "a recursive mapping": "teams:\n  - &team {name: a, self: *team}\n",
     "1000 nested lists": "teams: " + "[" * 1000 + "]" * 1000 + "\n",
     "1000 nested mappings": "teams: " + "{a: " * 1000 + "b" + "}" * 1000 + "\n",
     "a complex mapping key": "? [a, b]\n: c\nteams: []\n",
