@@ -21,7 +21,7 @@ from pydantic import Field, field_validator, model_validator
 
 from model.base import Duration, EvaluationInterval, Lookback, Name, PendingDuration, Period, PositiveDuration, StrictModel
 from model.errors import Loc
-from model.promql import LabelName, Selector
+from model.promql import MAX_QUERY_LENGTH, LabelName, Selector
 
 MINUTE = 60_000
 HOUR = 60 * MINUTE
@@ -109,7 +109,7 @@ class RawSLI(Kinded):
     """Any PromQL that yields the error ratio over `{{.window}}`, as Sloth's raw SLIs do."""
 
     kind: Literal["raw"]
-    error_ratio_query: str = Field(description="PromQL with {{.window}} where the range goes")
+    error_ratio_query: str = Field(max_length=MAX_QUERY_LENGTH, description="PromQL with {{.window}} where the range goes")
     fixture: RawFixture = Field(description="what the generated behaviour tests feed the query")
 
     @field_validator("error_ratio_query")

@@ -97,6 +97,8 @@ def test_an_impossible_date_is_refused_with_its_line(tmp_path, small_catalog_doc
         (("teams", 0, "services", 0, "slos", 0, "alerting", "page_for"), "25h", "must be at most 1d"),
         (("teams", 0, "services", 0, "slos", 0, "alerting", "interval"), "2h", "must be at most 1h"),
         (("teams", 0, "maintenance", 0, "once", "end"), "9999-12-31T23:00:00", "years 2000 to 2999"),
+        # vmalert-tool's VictoriaMetrics refused the rules of a 10,000-character metric name (query over 16 KiB).
+        (("teams", 0, "services", 0, "slos", 0, "sli", "total"), "x" * 10_000, "longer than 1024 characters"),
         (("teams", 0, "maintenance", 0, "once", "end"), "2028-01-01T00:00:00", "at most 366 days"),
     ],
 )
