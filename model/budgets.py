@@ -13,7 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import ConfigDict, Field, model_validator
 
 from model.base import Duration, Lookback, Name, PendingDuration, PositiveDuration, RateWindow, StrictModel
-from model.promql import LabelName
+from model.promql import LabelName, LabelValue
 from model.slo import Kinded
 
 Baseline = Literal["same-hour-last-week", "median-7d"]
@@ -99,7 +99,7 @@ class _Budget(Kinded, _WithFor):
     severity: Literal["critical", "warning", "info"] = Field(default="warning", description="budgets open tickets unless told otherwise")
     for_: PendingDuration = Field(default=Duration.of(minutes=15), alias="for", description="pending time of a fixed bound")
     window: RateWindow = Field(default=Duration.of(minutes=5), description="rate window of the signals")
-    matchers: dict[LabelName, str] = Field(default_factory=dict, description="extra label equalities on every signal")
+    matchers: dict[LabelName, LabelValue] = Field(default_factory=dict, description="extra label equalities on every signal")
 
     @model_validator(mode="after")
     def _at_least_one_limit(self):

@@ -156,6 +156,9 @@ def number(value: float) -> str:
 
 LabelName = Annotated[str, AfterValidator(_label_name), Field(examples=["category"])]
 
+LabelValue = Annotated[str, Field(max_length=1024)]
+"""A label value a catalog adds to rules or matches in them: rules repeat them, and queries stop at 16 KiB."""
+
 
 # --- Example series: which label values a selector picks ------------------------------------------------------
 

@@ -21,7 +21,7 @@ from pydantic import Field, field_validator, model_validator
 
 from model.base import Duration, EvaluationInterval, Lookback, Name, PendingDuration, Period, PositiveDuration, StrictModel
 from model.errors import Loc
-from model.promql import MAX_QUERY_LENGTH, LabelName, Selector
+from model.promql import MAX_QUERY_LENGTH, LabelName, LabelValue, Selector
 
 MINUTE = 60_000
 HOUR = 60 * MINUTE
@@ -174,7 +174,7 @@ class SLO(StrictModel):
     objective: float = Field(gt=0, lt=100, description="percent, e.g. 99.9")
     period: Period = Duration.of(days=30)
     sli: SLI
-    labels: dict[LabelName, str] = Field(default_factory=dict, description="added to every rule of the SLO")
+    labels: dict[LabelName, LabelValue] = Field(default_factory=dict, description="added to every rule of the SLO")
     owner: Name | None = Field(default=None, description="team that owns the SLO; default: the service's team")
     alerting: SLOAlerting = SLOAlerting()
     policy: ErrorBudgetPolicy | None = Field(default=None, description="default: slo_defaults.policy")
