@@ -18,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
+from hypothesis.errors import FlakyStrategyDefinition  # noqa: E402
 
 from tests.fuzz.cases import cases  # noqa: E402
 from tests.fuzz.oracle import judge  # noqa: E402
@@ -83,6 +84,8 @@ def main() -> int:
         except TimeUp:
             print(f"stopped after {args.minutes:g} minutes", flush=True)
             break
+        except FlakyStrategyDefinition as exc:  # Hypothesis' replay bookkeeping, not a verdict on a catalog
+            print(f"batch {n} (seed {seed + n}) ended early: {str(exc).splitlines()[0]}", flush=True)
         n += 1
         if sum(counts.values()) == before:
             break
