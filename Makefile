@@ -10,8 +10,9 @@ PYTEST_ARGS ?=
 LABELS ?=
 AT ?=
 POLICY_CONFIG ?=
+N ?= 1000
 
-.PHONY: setup venv tools render check plan route policy test schema bench clean help
+.PHONY: setup venv tools render check plan route policy test fuzz schema bench clean help
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -27,7 +28,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 tools: .tools/VERSIONS .tools/bin/helm
 
-.tools/VERSIONS: scripts/setup-tools.sh
+.tools/VERSIONS: scripts/setup-tools.sh scripts/setup-postgres.sh
 	scripts/setup-tools.sh
 
 .tools/bin/helm: scripts/setup-helm.sh
@@ -51,6 +52,9 @@ policy: venv ## The CrossGuard pack in policies/ against the program's resources
 
 test: setup ## The whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+fuzz: setup ## Long run of the catalog fuzz suite: N=10000 cases; prints its figures, keeps failing inputs in build/fuzz/
+	$(PY) scripts/fuzz.py --cases $(N)
 
 bench: setup ## Render and check a synthetic org of 200 teams, 2,000 services, 6,000 SLOs; print each phase's time
 	$(PY) scripts/bench.py

@@ -159,7 +159,8 @@ def stack_artifacts(stack: str, catalog: Path | None = None) -> Artifacts:
 
 
 def _overrides(catalog: Path | None) -> dict[str, str]:
-    return {"catalog": str(catalog.resolve())} if catalog else {}
+    # absolute(), not resolve(): a symlink loop is the loader's to report, with the file it names.
+    return {"catalog": str(catalog.absolute())} if catalog else {}
 
 
 def render_stack(stack: str, build_dir: Path, catalog: Path | None = None) -> tuple[Inventory, Path, dict[str, str]]:

@@ -30,6 +30,11 @@ def placeholder(name: str) -> str:
     return f"offline-placeholder-for-{name}"
 
 
+def objstore_placeholder(name: str) -> str:
+    """The stand-in of Thanos' objstore.yml: a valid one, whose every value is the secret's placeholder."""
+    return f"type: FILESYSTEM\nconfig:\n  directory: /{placeholder(name)}\n"
+
+
 @dataclass(frozen=True)
 class Registration:
     """One resource as the program registered it."""
@@ -144,6 +149,10 @@ def stack_config(stack: str, overrides: dict[str, Any] | None = None) -> tuple[d
     secrets_key = f"{PROJECT}:secrets"
     if secrets_key not in config:
         placeholders = {name: placeholder(name) for name in required_secrets(stack, config)}
+        # The backups derive their rclone remote from the object store's config: its stand-in has that shape.
+        objstore = (json.loads(config.get(f"{PROJECT}:thanos", "{}")).get("objectStorage") or {}).get("secret", "thanos-objstore")
+        if objstore in placeholders:
+            placeholders[objstore] = objstore_placeholder(objstore)
         config[secrets_key] = json.dumps(placeholders)
         secret_keys.append(secrets_key)
     return config, secret_keys, placeholders
@@ -159,13 +168,12 @@ def secrets_in_stack_file(stack: str) -> set[str]:
 def required_secrets(stack: str, config: dict[str, str]) -> dict[str, str]:
     """The secrets a stack's configuration needs, name -> what refers to it (stacks.config.required_secrets)."""
     import catalog
-    import render
-    from stacks.config import decode, parse_settings
+    from stacks.config import decode, parse_settings, render_catalog
     from stacks.config import required_secrets as needed
 
     settings = parse_settings({k: decode(v) for k, v in config.items()}, f"Pulumi.{stack}.yaml")
     org = catalog.load(settings.catalog, base_dir=PROJECT_DIR)
-    return needed(settings, org, render.render(org, settings).secrets)
+    return needed(settings, org, render_catalog(org, settings).secrets)
 
 
 def _mock_outputs(type_: str, name: str, inputs: dict) -> dict:

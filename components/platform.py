@@ -11,15 +11,18 @@ from pulumi_kubernetes.core.v1 import Namespace
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components.alertmanager import Alertmanager, AlertmanagerArgs
+from components.backup import BackupArgs, Backups, DatabaseToBackUp
 from components.botkube import Botkube, BotkubeArgs
 from components.common import PACKAGE, PART_OF, Exposure
 from components.databases import DatabaseArgs, InClusterPostgres, InClusterValkey
 from components.falco import Falco, FalcoArgs
 from components.goldpinger import Goldpinger, GoldpingerArgs
+from components.grafana import DATABASE_SECRET as GRAFANA_DATABASE_SECRET
 from components.grafana import Grafana, GrafanaArgs
 from components.karma import Karma, KarmaArgs
 from components.litmus import Litmus, LitmusArgs
 from components.node_exporter import NodeExporter, NodeExporterArgs
+from components.oncall import POSTGRES_SECRET as ONCALL_DATABASE_SECRET
 from components.oncall import OnCall, OnCallArgs, PostgresConnection, RedisConnection
 from components.oncall_escalation import OnCallEscalation, OnCallEscalationArgs
 from components.otel import OtelCollector, OtelCollectorArgs
@@ -31,6 +34,8 @@ from render import falco as falco_config
 from render import oncall as oncall_config
 from render import otel as otel_config
 from render.topology import (
+    ALERTMANAGER_PORT,
+    ALERTMANAGER_RELEASE,
     FALCO_NAMESPACE,
     LITMUS_NAMESPACE,
     MONITORING_NAMESPACE,
@@ -281,8 +286,42 @@ class Platform(pulumi.ComponentResource):
             opts=after_ns,
         )
 
+        self.backups = None
+        if settings.backup.enabled:
+            self.backups = Backups(
+                f"{name}-backups",
+                BackupArgs(
+                    namespace=monitoring,
+                    objstore_config=secret(settings.thanos.object_storage.secret),
+                    databases=self._databases(settings, postgres),
+                    alertmanager_url=f"http://{ALERTMANAGER_RELEASE}.{MONITORING_NAMESPACE}.svc:{ALERTMANAGER_PORT}",
+                    schedule=settings.backup.schedule,
+                    keep_days=settings.backup.keep_days,
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.monitoring_namespace, self.oncall, self.grafana]),
+            )
+
         self.urls = {app: settings.url(app) for app in URL_APPS}
         self.register_outputs({"urls": self.urls})
+
+    @staticmethod
+    def _databases(settings, oncall: PostgresConnection) -> tuple[DatabaseToBackUp, ...]:
+        """OnCall's database always; Grafana's when it has one (without, it keeps SQLite on its volume: development)."""
+        out = [
+            DatabaseToBackUp(
+                name="oncall", host=oncall.host, port=oncall.port, database=oncall.database, user=oncall.user,
+                ssl_mode=oncall.ssl_mode, password_secret=ONCALL_DATABASE_SECRET,
+            )
+        ]
+        db = settings.grafana.database
+        if db is not None:
+            out.append(
+                DatabaseToBackUp(
+                    name="grafana", host=db.host, port=db.port, database=db.database, user=db.user, ssl_mode=db.ssl_mode,
+                    password_secret=GRAFANA_DATABASE_SECRET,
+                )
+            )
+        return tuple(out)
 
     def _oncall_backends(self, name, settings, secret, namespace, opts) -> tuple[PostgresConnection, RedisConnection]:
         """OnCall's database and broker: the managed ones from stack config, else small in-cluster ones."""

@@ -93,9 +93,16 @@ class Duration:
             if not isinstance(value, str):
                 raise PydanticCustomError("duration", "must be a duration string such as 30s, 5m, 1h30m or 7d")
             try:
-                return cls.parse(value)
+                parsed = cls.parse(value)
             except ValueError as exc:
                 raise PydanticCustomError("duration", str(exc)) from None
+            if parsed.milliseconds > MAX_DURATION_MS:
+                raise PydanticCustomError(
+                    "duration",
+                    "must be at most 10y: Prometheus, Alertmanager and VictoriaMetrics hold durations as int64 "
+                    "nanoseconds, which end at 292y, and every duration here feeds their arithmetic",
+                )
+            return parsed
 
         return core_schema.no_info_plain_validator_function(
             validate, serialization=core_schema.plain_serializer_function_ser_schema(str)
@@ -106,13 +113,42 @@ class Duration:
         return {"type": "string", "pattern": _DURATION_RE.pattern, "examples": ["30s", "5m", "1h30m", "7d"]}
 
 
+MAX_DURATION_MS = 3650 * 86_400_000
+"""10y: the longest duration anything in a catalog or stack config may be (see docs/configuration.md#limits)."""
+
+
 def _positive(d: Duration) -> Duration:
     if d.milliseconds == 0:
         raise PydanticCustomError("duration", "must be longer than 0s")
     return d
 
 
+def at_most(limit: str, why: str) -> AfterValidator:
+    """A validator refusing durations longer than `limit`, saying why that is the limit."""
+    bound = Duration.parse(limit)
+
+    def check(d: Duration) -> Duration:
+        if d.milliseconds > bound.milliseconds:
+            raise PydanticCustomError("duration", f"must be at most {bound}: {why}")
+        return d
+
+    return AfterValidator(check)
+
+
 PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
+
+# Bounds of the durations that become rule windows and pending times. Each is far above what a working alert uses
+# and low enough that the behaviour tests generated for it (simulated time in promtool and vmalert-tool) finish.
+PendingDuration = Annotated[Duration, at_most("1d", "a rule pending longer than a day alerts on yesterday")]
+"""The `for` of an alert rule."""
+EvaluationInterval = Annotated[PositiveDuration, at_most("1h", "a rule group evaluated less often than hourly misses whole incidents")]
+"""How often a rule group is evaluated."""
+RateWindow = Annotated[PositiveDuration, at_most("15m", "the rate window of a live signal; compare longer spans with a baseline")]
+"""The range of rate() and histogram_quantile() over live signals."""
+Lookback = Annotated[PositiveDuration, at_most("30d", "the longest range a recording rule looks back over")]
+"""The range of *_over_time() look-backs such as utilisation shares and burn trends."""
+Period = Annotated[PositiveDuration, at_most("365d", "SLO periods run up to a year")]
+"""The rolling period of an SLO."""
 
 
 def _check_timezone(name: str) -> str:

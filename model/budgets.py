@@ -12,8 +12,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
-from model.base import Duration, Name, PositiveDuration, StrictModel
-from model.promql import LabelName
+from model.base import Duration, Lookback, Name, PendingDuration, PositiveDuration, RateWindow, StrictModel
+from model.promql import LabelName, LabelValue
 from model.slo import Kinded
 
 Baseline = Literal["same-hour-last-week", "median-7d"]
@@ -28,7 +28,7 @@ class Regression(_WithFor):
 
     baseline: Baseline = "same-hour-last-week"
     tolerance: float = Field(default=0.2, gt=0, le=10)
-    for_: Duration = Field(default=Duration.of(minutes=30), alias="for")
+    for_: PendingDuration = Field(default=Duration.of(minutes=30), alias="for")
 
 
 class Seasonal(_WithFor):
@@ -37,7 +37,7 @@ class Seasonal(_WithFor):
 
     weeks: int = Field(default=3, ge=1, le=8)
     z: float = Field(default=3.0, gt=0)
-    for_: Duration = Field(default=Duration.of(minutes=15), alias="for")
+    for_: PendingDuration = Field(default=Duration.of(minutes=15), alias="for")
 
 
 class _Limit(_WithFor):
@@ -80,7 +80,7 @@ class ThroughputLimit(_WithFor):
 
     min_of_baseline: float = Field(gt=0, lt=1)
     baseline: Baseline = "same-hour-last-week"
-    for_: Duration = Field(default=Duration.of(minutes=15), alias="for")
+    for_: PendingDuration = Field(default=Duration.of(minutes=15), alias="for")
 
 
 class UtilisationLimit(_WithFor):
@@ -88,8 +88,8 @@ class UtilisationLimit(_WithFor):
 
     under: float = Field(gt=0, lt=1)
     share: float = Field(gt=0, lt=1)
-    over: PositiveDuration = Duration.of(days=1)
-    for_: Duration = Field(default=Duration(0), alias="for")
+    over: Lookback = Duration.of(days=1)
+    for_: PendingDuration = Field(default=Duration(0), alias="for")
 
 
 class _Budget(Kinded, _WithFor):
@@ -97,9 +97,9 @@ class _Budget(Kinded, _WithFor):
     name: Name
     description: str = ""
     severity: Literal["critical", "warning", "info"] = Field(default="warning", description="budgets open tickets unless told otherwise")
-    for_: Duration = Field(default=Duration.of(minutes=15), alias="for", description="pending time of a fixed bound")
-    window: PositiveDuration = Field(default=Duration.of(minutes=5), description="rate window of the signals")
-    matchers: dict[LabelName, str] = Field(default_factory=dict, description="extra label equalities on every signal")
+    for_: PendingDuration = Field(default=Duration.of(minutes=15), alias="for", description="pending time of a fixed bound")
+    window: RateWindow = Field(default=Duration.of(minutes=5), description="rate window of the signals")
+    matchers: dict[LabelName, LabelValue] = Field(default_factory=dict, description="extra label equalities on every signal")
 
     @model_validator(mode="after")
     def _at_least_one_limit(self):

@@ -7,7 +7,7 @@ Everything here is plain data. Secrets appear only as references (`SecretRef`) t
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -191,6 +191,9 @@ class WeeklyWindow(StrictModel):
         return self
 
 
+ONE_OFF_FIRST_YEAR, ONE_OFF_LAST_YEAR, ONE_OFF_MAX_DAYS = 2000, 2999, 366
+
+
 class OneOffWindow(StrictModel):
     """A single window between two moments (local time of the window's time zone)."""
 
@@ -205,6 +208,10 @@ class OneOffWindow(StrictModel):
             raise ValueError("start and end must be whole minutes: Alertmanager time intervals have minute resolution")
         if self.start >= self.end:
             raise ValueError("start must be before end")
+        if not (ONE_OFF_FIRST_YEAR <= self.start.year and self.end.year <= ONE_OFF_LAST_YEAR):
+            raise ValueError(f"start and end must fall in the years {ONE_OFF_FIRST_YEAR} to {ONE_OFF_LAST_YEAR}")
+        if self.end - self.start > timedelta(days=ONE_OFF_MAX_DAYS):
+            raise ValueError(f"a one-off window lasts at most {ONE_OFF_MAX_DAYS} days; use a weekly window for what recurs")
         return self
 
 

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from model.base import Duration, EmailAddress, Name, StrictModel
+from model.promql import MAX_QUERY_LENGTH
 
 
 class ChaosFault(StrEnum):
@@ -23,7 +24,7 @@ class ChaosFault(StrEnum):
 class SteadyState(StrictModel):
     """A Prometheus check Litmus evaluates throughout the fault; the experiment fails when it stops holding."""
 
-    query: str = Field(min_length=1, description="PromQL returning one number")
+    query: str = Field(min_length=1, max_length=MAX_QUERY_LENGTH, description="PromQL returning one number")
     comparator: Literal[">=", "<=", ">", "<", "==", "!="]
     value: float
 

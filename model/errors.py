@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from types import UnionType
@@ -12,14 +14,25 @@ from pydantic import BaseModel, ValidationError
 Loc = Sequence[str | int]
 
 
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*$")
+
+
 def format_path(loc: Loc) -> str:
-    """('teams', 0, 'services', 2, 'tier') -> 'teams[0].services[2].tier'."""
+    """('teams', 0, 'services', 2, 'tier') -> 'teams[0].services[2].tier'.
+
+    A key that is not a plain word (a label name with spaces, quotes or control characters) is written quoted,
+    `labels["a b"]`, so a problem stays one line whatever the key; pydantic's `[key]` marker adds nothing to it.
+    """
     out = ""
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        else:
+        elif part == "[key]":
+            continue
+        elif _PLAIN_KEY.match(str(part)):
             out += ("." if out else "") + str(part)
+        else:
+            out += "[" + json.dumps(str(part), ensure_ascii=False) + "]"
     return out or "(top level)"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import stat
 from pathlib import Path
 
 import yaml
@@ -11,33 +13,148 @@ from model.catalog import Organisation
 from model.errors import CrossReferenceError, InputError, Problem, format_path, problems_from, problems_from_references
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that refuses duplicate keys: YAML would silently keep the last one."""
+MAX_FILE_BYTES = 8 << 20
+"""A catalog (one file, or a directory's files together) larger than 8 MiB is refused."""
+MAX_FILES = 1000
+"""At most this many *.yaml files in a catalog directory."""
+MAX_DEPTH = 32
+"""Nesting deeper than this is refused: the catalog's own structure is about a dozen levels deep."""
+MAX_NODES = 1_000_000
+"""Values in one file after aliases are expanded; an alias bomb is refused before anything walks it."""
 
 
-def _mapping_without_duplicates(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+class _CatalogLoader(yaml.SafeLoader):
+    """A safe loader for catalogs: string keys only, no duplicate keys, bounded depth and expanded size."""
+
+    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested deeper than {MAX_DEPTH} levels", self.peek_event().start_mark
+                )
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def _mapping_strict(loader: _CatalogLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
     seen = set()
     for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            raise yaml.constructor.ConstructorError(None, None, "a key must be a plain string, not a list or mapping", key_node.start_mark)
         key = loader.construct_object(key_node, deep=deep)
+        if not isinstance(key, str):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key_node.value!r} must be a string (YAML reads it as {type(key).__name__}): quote it",
+                key_node.start_mark,
+            )
         if key in seen:
             raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
         seen.add(key)
     return loader.construct_mapping(node, deep)
 
 
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+_CatalogLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_strict)
+
+
+def _timestamp(loader: _CatalogLoader, node: yaml.ScalarNode) -> object:
+    # PyYAML builds 2026-02-30 into datetime() and lets its ValueError out, with no line: give it one.
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError) as exc:
+        raise yaml.constructor.ConstructorError(None, None, f"{node.value!r} is not a date: {exc}", node.start_mark) from None
+
+
+_CatalogLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [v for pair in node.value for v in pair]
+    return []
+
+
+class _Recursive(Exception):
+    pass
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many values the document has once aliases are expanded (an alias shares its anchor's node: count each
+    use). Raises _Recursive for a node that contains itself, which YAML allows and no model can hold."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:  # depth first, children before their parent, without recursion
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            active.discard(key)
+            sizes[key] = min(MAX_NODES + 1, 1 + sum(sizes[id(c)] for c in _children(node)))
+        elif key not in sizes:
+            if key in active:
+                raise _Recursive
+            active.add(key)
+            stack.append((node, True))
+            stack.extend((child, False) for child in _children(node))
+    return sizes[id(root)]
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, refusing what is not a regular file of a sane size (without opening FIFOs or devices)."""
+    try:
+        info = path.stat()
+    except OSError as exc:
+        reason = "a symbolic link loop" if exc.errno == errno.ELOOP else exc.strerror or str(exc)
+        raise InputError([Problem(str(path), "(file)", reason)]) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError([Problem(str(path), "(file)", "is a directory, not a YAML file")])
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError([Problem(str(path), "(file)", "not a regular file (a device, FIFO or socket)")])
+    if info.st_size > MAX_FILE_BYTES:
+        raise InputError([Problem(str(path), "(file)", f"larger than {MAX_FILE_BYTES >> 20} MiB")])
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise InputError([Problem(str(path), "(file)", exc.strerror or str(exc))]) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError([Problem(str(path), "(file)", f"larger than {MAX_FILE_BYTES >> 20} MiB")])
+    return data
 
 
 def read_yaml(path: Path) -> object:
-    """Parse one YAML file; syntax errors become an InputError naming the file and line."""
+    """Parse one YAML file; every way it can be wrong becomes an InputError naming the file and line."""
+    data = _read_bytes(path)
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
-    except OSError as exc:
-        raise InputError([Problem(str(path), "(file)", exc.strerror or str(exc))]) from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError([Problem(str(path), f"line {line}", "not UTF-8 text: is this a binary file?")]) from None
+    loader = None
+    try:
+        loader = _CatalogLoader(text)  # the reader refuses control characters here already
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            size = _expanded_size(node)
+        except _Recursive:
+            raise InputError([Problem(str(path), "(file)", "an alias inside the value it names: the document contains itself")]) from None
+        if size > MAX_NODES:
+            raise InputError([Problem(str(path), "(file)", f"more than {MAX_NODES:,} values once its aliases are expanded")])
+        return loader.construct_document(node)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"
         raise InputError([Problem(str(path), where, str(getattr(exc, "problem", None) or exc))]) from None
+    except RecursionError:
+        raise InputError([Problem(str(path), "(file)", f"nested deeper than {MAX_DEPTH} levels")]) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
 
 
 def load_catalog(path: str | Path) -> Organisation:
@@ -46,16 +163,18 @@ def load_catalog(path: str | Path) -> Organisation:
     In a directory, organisation-level keys (name, platform_team, ...) may be given in one file only.
     """
     path = Path(path)
-    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
-    if not files:
-        raise InputError([Problem(str(path), "(directory)", "no *.yaml catalog files")])
+    files = _catalog_files(path)
 
     merged: dict = {}
     origin: list[tuple[str, int]] = []  # merged team index -> (file, index in that file)
     owner_of_key: dict[str, str] = {}
     problems: list[Problem] = []
     for file in files:
-        doc = read_yaml(file)
+        try:
+            doc = read_yaml(file)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
         if not isinstance(doc, dict):
             problems.append(Problem(str(file), "(top level)", "must be a mapping with a `teams` list"))
             continue
@@ -89,6 +208,32 @@ def load_catalog(path: str | Path) -> Organisation:
         raise InputError(problems_from(exc, default_source, locate=locate, model=Organisation)) from None
     except CrossReferenceError as exc:
         raise InputError(problems_from_references(exc, default_source, locate=locate)) from None
+
+
+def _catalog_files(path: Path) -> list[Path]:
+    try:
+        is_dir = path.is_dir()
+    except OSError:
+        is_dir = False  # a symlink loop: read_yaml says so
+    if not is_dir:
+        return [path]
+    try:
+        files = sorted(path.glob("*.yaml"))
+    except OSError as exc:
+        raise InputError([Problem(str(path), "(directory)", exc.strerror or str(exc))]) from None
+    if not files:
+        raise InputError([Problem(str(path), "(directory)", "no *.yaml catalog files")])
+    if len(files) > MAX_FILES:
+        raise InputError([Problem(str(path), "(directory)", f"more than {MAX_FILES} *.yaml files")])
+    total = 0
+    for file in files:
+        try:
+            total += file.stat().st_size if file.is_file() else 0
+        except OSError:
+            pass  # read_yaml names the file and why
+    if total > MAX_FILE_BYTES:
+        raise InputError([Problem(str(path), "(directory)", f"its *.yaml files are larger than {MAX_FILE_BYTES >> 20} MiB together")])
+    return files
 
 
 def build_catalog(factory, package_dir: Path) -> Organisation:

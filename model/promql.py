@@ -47,6 +47,11 @@ class Matcher:
         return hit if self.op == "=~" else not hit
 
 
+MAX_SELECTOR_LENGTH = 1024
+MAX_QUERY_LENGTH = 4096
+"""Free PromQL written in a catalog (raw SLIs, chaos steady states) is at most this long, for the same reason."""
+
+
 @dataclass(frozen=True)
 class Selector:
     """`metric{label op "value", ...}`: a metric name and its label matchers, in the order written."""
@@ -59,6 +64,11 @@ class Selector:
         if not isinstance(text, str):
             raise ValueError("must be a series selector such as http_requests_total{code=~\"5..\"}")
         text = text.strip()
+        if len(text) > MAX_SELECTOR_LENGTH:
+            raise ValueError(
+                f"longer than {MAX_SELECTOR_LENGTH} characters: rules repeat their selectors, and VictoriaMetrics "
+                "refuses queries over 16 KiB (-search.maxQueryLen)"
+            )
         name, brace, rest = text.partition("{")
         name = name.strip()
         if not METRIC_NAME.match(name):
@@ -145,6 +155,9 @@ def number(value: float) -> str:
 
 
 LabelName = Annotated[str, AfterValidator(_label_name), Field(examples=["category"])]
+
+LabelValue = Annotated[str, Field(max_length=1024)]
+"""A label value a catalog adds to rules or matches in them: rules repeat them, and queries stop at 16 KiB."""
 
 
 # --- Example series: which label values a selector picks ------------------------------------------------------

@@ -170,6 +170,16 @@ class ChaosSettings(CamelModel):
     max_duration: PositiveDuration = Field(default=Duration.of(minutes=10), description="production duration bound")
 
 
+class BackupSettings(CamelModel):
+    """Scheduled dumps of OnCall's and Grafana's databases and Alertmanager's silences into Thanos' object store."""
+
+    enabled: bool = True
+    schedule: Annotated[str, Field(pattern=r"^\S+( \S+){4}$", examples=["23 */6 * * *"])] = Field(
+        default="23 */6 * * *", description="a five-field cron schedule in the cluster's time zone (UTC)"
+    )
+    keep_days: int = Field(default=14, ge=1, le=365, description="dumps older than this are deleted from the bucket")
+
+
 class Settings(CamelModel):
     """One environment's settings; see docs/configuration.md for every key."""
 
@@ -196,7 +206,14 @@ class Settings(CamelModel):
     botkube: BotkubeSettings = BotkubeSettings()
     ingress: IngressSettings = IngressSettings()
     chaos: ChaosSettings = ChaosSettings()
+    backup: BackupSettings = BackupSettings()
     secrets: dict[SecretName, SecretStr] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _backups_need_the_object_store(self) -> Settings:
+        if self.backup.enabled and not self.thanos.enabled:
+            raise ValueError("backup.enabled needs thanos.enabled: backups go to Thanos' object store")
+        return self
 
     @model_validator(mode="after")
     def _production_shape(self) -> Settings:

@@ -19,9 +19,9 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
-from model.base import Duration, Name, PositiveDuration, StrictModel
+from model.base import Duration, EvaluationInterval, Lookback, Name, PendingDuration, Period, PositiveDuration, StrictModel
 from model.errors import Loc
-from model.promql import LabelName, Selector
+from model.promql import MAX_QUERY_LENGTH, LabelName, LabelValue, Selector
 
 MINUTE = 60_000
 HOUR = 60 * MINUTE
@@ -109,7 +109,7 @@ class RawSLI(Kinded):
     """Any PromQL that yields the error ratio over `{{.window}}`, as Sloth's raw SLIs do."""
 
     kind: Literal["raw"]
-    error_ratio_query: str = Field(description="PromQL with {{.window}} where the range goes")
+    error_ratio_query: str = Field(max_length=MAX_QUERY_LENGTH, description="PromQL with {{.window}} where the range goes")
     fixture: RawFixture = Field(description="what the generated behaviour tests feed the query")
 
     @field_validator("error_ratio_query")
@@ -147,7 +147,7 @@ class ErrorBudgetPolicy(StrictModel):
     freeze_below: float = Field(
         default=0.0, ge=0, lt=1, description="remaining budget share under which deployments freeze (0: when exhausted)"
     )
-    trend_window: PositiveDuration = Field(default=Duration.of(days=1), description="range of the burn trend")
+    trend_window: Lookback = Field(default=Duration.of(days=1), description="range of the burn trend")
 
 
 class SLOAlerting(StrictModel):
@@ -157,12 +157,12 @@ class SLOAlerting(StrictModel):
     profile: str | None = Field(default=None, description="workbook, pyrra or a profile in slo_defaults.profiles")
     page: bool = True
     ticket: bool = True
-    page_for: Duration = Field(default=Duration(0), description="pending time before a page fires (native only)")
-    ticket_for: Duration = Field(default=Duration(0), description="pending time before a ticket fires (native only)")
+    page_for: PendingDuration = Field(default=Duration(0), description="pending time before a page fires (native only)")
+    ticket_for: PendingDuration = Field(default=Duration(0), description="pending time before a ticket fires (native only)")
     min_events: float | None = Field(
         default=None, gt=0, description="low-traffic guard: a tier fires only if its long window saw this many events"
     )
-    interval: PositiveDuration | None = Field(default=None, description="evaluation interval of the SLO's rule group")
+    interval: EvaluationInterval | None = Field(default=None, description="evaluation interval of the SLO's rule group")
     budget_exhausted: bool = Field(default=False, description="also alert (ticket) when no budget remains")
 
 
@@ -172,9 +172,9 @@ class SLO(StrictModel):
     name: Name
     description: str = ""
     objective: float = Field(gt=0, lt=100, description="percent, e.g. 99.9")
-    period: PositiveDuration = Duration.of(days=30)
+    period: Period = Duration.of(days=30)
     sli: SLI
-    labels: dict[LabelName, str] = Field(default_factory=dict, description="added to every rule of the SLO")
+    labels: dict[LabelName, LabelValue] = Field(default_factory=dict, description="added to every rule of the SLO")
     owner: Name | None = Field(default=None, description="team that owns the SLO; default: the service's team")
     alerting: SLOAlerting = SLOAlerting()
     policy: ErrorBudgetPolicy | None = Field(default=None, description="default: slo_defaults.policy")

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from model.catalog import Organisation
-from model.errors import InputError, Problem
+from model.errors import CrossReferenceError
 from model.settings import Settings
 from render import alertmanager, budgets, chaos, karma, metrics, notification_templates, rules, slo_crs, slo_rules
 from render.rule_tests import RuleTests
@@ -58,7 +58,7 @@ def _rule_files(*parts: dict[str, dict]) -> dict[str, dict]:
     for part in parts:
         for name, content in part.items():
             if name in merged:
-                raise InputError([Problem("catalog", f"rules/{name}", "two generators would write this rule file; rename the team, service or SLO")])
+                raise CrossReferenceError([(("teams",), f"two generated rule files would both be rules/{name}; rename the team, service, SLO or budget whose name it joins")])
             merged[name] = content
     return merged
 

@@ -16,12 +16,14 @@ MONTHS = (
 )
 
 
+# Names are joined with "/", which no catalog name contains: team `a-maintenance-b`'s business hours and team `a`'s
+# window `b-business-hours` would otherwise both be `a-maintenance-b-business-hours`, and Alertmanager refuses that.
 def business_hours_name(team_name: str) -> str:
-    return f"{team_name}-business-hours"
+    return f"{team_name}/business-hours"
 
 
 def maintenance_name(team_name: str, window_name: str) -> str:
-    return f"{team_name}-maintenance-{window_name}"
+    return f"{team_name}/maintenance/{window_name}"
 
 
 def weekday_ranges(ranges: Iterable[str]) -> list[str]:

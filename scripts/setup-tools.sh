@@ -11,6 +11,9 @@ binaries=(amtool prometheus-alertmanager promtool prometheus victoria-metrics vm
 # Oldest versions whose config formats the project targets.
 declare -A minimum=([prometheus-alertmanager]=0.33 [promtool]=3.5 [prometheus]=3.5 [victoria-metrics]=1.145)
 
+# PostgreSQL for the backup restore test: the system's, or the release's packages extracted (its own script).
+"$root/scripts/setup-postgres.sh"
+
 stamp="$tools/VERSIONS"
 installed() {
   [ -f "$stamp" ] || return 1

@@ -102,14 +102,45 @@ def check_secrets(settings: Settings, org: Organisation, rendered: tuple[str, ..
         )
 
 
+def check_backups(settings: Settings, source: str) -> None:
+    """Backups write through an rclone remote derived from Thanos' objstore.yml: it must be one rclone can use."""
+    from render.backup import ObjstoreError, rclone_config
+
+    name = settings.thanos.object_storage.secret
+    if not settings.backup.enabled or name not in settings.secrets:
+        return
+    try:
+        rclone_config(settings.secrets[name].get_secret_value())
+    except ObjstoreError as exc:
+        raise InputError([Problem(source, f"{PROJECT}:secrets.{name}", f"Thanos' objstore.yml {exc} (backup.enabled)")]) from None
+
+
+def catalog_source(settings: Settings) -> str:
+    """The file (or directory) problems of the stack's catalog are reported against."""
+    from catalog import BUILT_IN
+
+    return f"catalog/{settings.catalog}" if settings.catalog in BUILT_IN else settings.catalog
+
+
+def render_catalog(org: Organisation, settings: Settings):
+    """render.render, with names the renderers derive from the catalog's that collide reported against the catalog."""
+    import render
+    from model.errors import CrossReferenceError, problems_from_references
+
+    try:
+        return render.render(org, settings)
+    except CrossReferenceError as exc:
+        raise InputError(problems_from_references(exc, catalog_source(settings))) from None
+
+
 def check_chaos(settings: Settings, org: Organisation, source: str) -> None:
     """Chaos experiments this environment would run must respect its guardrails (see render.chaos)."""
     from render.chaos import guardrail_problems
 
-    catalog_source = settings.catalog if settings.catalog.endswith((".yaml", ".yml")) else f"catalog/{settings.catalog}"
+    catalog_source_ = catalog_source(settings)
     problems = guardrail_problems(org, settings)
     if problems:
         raise InputError(
-            Problem(catalog_source, format_path(loc), f"{message} (stack {source}: alerting-platform:production)")
+            Problem(catalog_source_, format_path(loc), f"{message} (stack {source}: alerting-platform:production)")
             for loc, message in problems
         )

@@ -110,9 +110,21 @@ def test_helm_values_that_break_the_charts_schema_fail(rendered, tmp_path):
     assert "replicaCount" in helm[0].detail and "schema" in helm[0].detail
 
 
-def test_two_generators_writing_one_rule_file_is_an_input_error():
+def test_two_generators_writing_one_rule_file_is_refused_naming_the_catalog(tmp_path, small_catalog_doc):
     from model.errors import InputError
-    from render import _rule_files
+    from stacks import from_values
+    from tests.conftest import stack_values, write_yaml
 
-    with pytest.raises(InputError, match=r"catalog: rules/x.yaml: two generators would write this rule file"):
-        _rule_files({"x.yaml": {"groups": []}}, {"x.yaml": {"groups": []}})
+    # Team `slo-web-service`'s health rules and service web's SLO `service-health` both land in one file name.
+    doc = small_catalog_doc
+    doc["teams"][1]["name"] = "slo-web"
+    doc["teams"][0]["services"][0]["slos"] = [
+        {"name": "service-health", "objective": 99, "sli": {"kind": "ratio", "total": "requests_total", "errors": "failures_total"}}
+    ]
+    path = write_yaml(tmp_path / "catalog.yaml", doc)
+    with pytest.raises(InputError) as caught:
+        from_values("dev", stack_values("dev", path))
+    assert str(caught.value) == (
+        f"{path}: teams: two generated rule files would both be rules/slo-web-service-health.yaml; "
+        "rename the team, service, SLO or budget whose name it joins"
+    )

@@ -26,7 +26,7 @@ def test_make_route_at_a_moment_applies_business_hours():
     assert make_route("STACK=prod", labels, "AT=2026-12-07T10:00:00Z").stdout == "storefront-p2\n"
     night = make_route("STACK=prod", labels, "AT=2026-12-07T22:00:00Z")
     assert night.returncode == 0 and night.stdout == ""
-    assert "held: outside storefront-business-hours; sent from 2026-12-08T09:00:00+00:00 if still firing" in night.stderr
+    assert "held: outside storefront/business-hours; sent from 2026-12-08T09:00:00+00:00 if still firing" in night.stderr
 
 
 def test_make_route_takes_a_catalog():

@@ -63,14 +63,14 @@ def test_a_held_p2_says_when_it_will_be_sent_in_the_teams_own_zone(prod_config):
     result = explain(prod_config, labels, datetime.fromisoformat("2026-12-05T15:00:00Z"))  # Saturday
     assert result.receivers == []
     (delivery,) = result.deliveries
-    assert not delivery.sent and "held: outside payments-business-hours" in delivery.reason
+    assert not delivery.sent and "held: outside payments/business-hours" in delivery.reason
     assert delivery.until == datetime.fromisoformat("2026-12-07T09:00:00-05:00")
 
 
 def test_a_muted_and_held_alert_is_sent_when_both_are_over(prod_config):
     labels = {"team": "payments", "service": "ledger", "severity": "warning", "priority": "P2"}
     (delivery,) = explain(prod_config, labels, datetime.fromisoformat("2026-12-12T23:30:00-05:00")).deliveries
-    assert "muted by payments-maintenance-ledger-migration" in delivery.reason and "held" in delivery.reason
+    assert "muted by payments/maintenance/ledger-migration" in delivery.reason and "held" in delivery.reason
     assert delivery.until == datetime.fromisoformat("2026-12-14T09:00:00-05:00")  # Monday morning, not 02:00
 
 

@@ -38,12 +38,15 @@ def can_run() -> str | None:
 
 
 class Cluster:
-    def __init__(self, config_file: Path, data_dir: Path, replicas: int = 3, peer_timeout: str = "2s") -> None:
+    def __init__(
+        self, config_file: Path, data_dir: Path, replicas: int = 3, peer_timeout: str = "2s", extra_args: tuple[str, ...] = ()
+    ) -> None:
         self.config_file = config_file
         self.data_dir = data_dir
         self.http_ports = [free_port() for _ in range(replicas)]
         self.cluster_ports = [free_port() for _ in range(replicas)]
         self.peer_timeout = peer_timeout
+        self.extra_args = extra_args
         self.processes: list[subprocess.Popen | None] = []
         self.logs: list[Path] = []
 
@@ -53,32 +56,54 @@ class Cluster:
     def live(self) -> list[int]:
         return [i for i, p in enumerate(self.processes) if p is not None and p.poll() is None]
 
-    def __enter__(self) -> Cluster:
-        for i, (http, gossip) in enumerate(zip(self.http_ports, self.cluster_ports)):
-            peers = [f"--cluster.peer=127.0.0.1:{p}" for p in self.cluster_ports if p != gossip]
-            args = [
-                f"--config.file={self.config_file}",
-                f"--storage.path={self.data_dir / f'replica-{i}'}",
-                f"--web.listen-address=127.0.0.1:{http}",
-                f"--cluster.listen-address=127.0.0.1:{gossip}",
-                f"--cluster.advertise-address=127.0.0.1:{gossip}",
-                *peers,
-                f"--cluster.peer-timeout={self.peer_timeout}",
-                "--cluster.gossip-interval=50ms",
-                "--cluster.pushpull-interval=2s",
-                "--cluster.settle-timeout=10s",
-                "--log.level=debug",
-            ]
-            log = self.data_dir / f"replica-{i}.log"
+    def storage(self, i: int) -> Path:
+        """Replica i's --storage.path: it outlives the process, as the chart's PersistentVolumeClaim does."""
+        return self.data_dir / f"replica-{i}"
+
+    def _start(self, i: int) -> subprocess.Popen:
+        http, gossip = self.http_ports[i], self.cluster_ports[i]
+        peers = [f"--cluster.peer=127.0.0.1:{p}" for p in self.cluster_ports if p != gossip]
+        args = [
+            f"--config.file={self.config_file}",
+            f"--storage.path={self.storage(i)}",
+            f"--web.listen-address=127.0.0.1:{http}",
+            f"--cluster.listen-address=127.0.0.1:{gossip}",
+            f"--cluster.advertise-address=127.0.0.1:{gossip}",
+            *peers,
+            f"--cluster.peer-timeout={self.peer_timeout}",
+            "--cluster.gossip-interval=50ms",
+            "--cluster.pushpull-interval=2s",
+            "--cluster.settle-timeout=10s",
+            "--log.level=debug",
+            *self.extra_args,
+        ]
+        log = self.data_dir / f"replica-{i}.log"
+        if log not in self.logs:
             self.logs.append(log)
-            with log.open("w") as out:
-                self.processes.append(subprocess.Popen(_command(args), stdout=out, stderr=subprocess.STDOUT))
+        with log.open("a") as out:
+            return subprocess.Popen(_command(args), stdout=out, stderr=subprocess.STDOUT)
+
+    def __enter__(self) -> Cluster:
+        for i in range(len(self.http_ports)):
+            self.processes.append(self._start(i))
         try:
             self.wait_until_clustered()
         except Exception:
             self.__exit__()
             raise
         return self
+
+    def restart(self, i: int) -> None:
+        """Start replica i again on its ports and storage, after it died or was stopped."""
+        process = self.processes[i]
+        assert process is None or process.poll() is not None, f"replica {i} is still running"
+        self.processes[i] = self._start(i)
+
+    def signal(self, i: int, sig: int) -> None:
+        process = self.processes[i]
+        assert process is not None and process.poll() is None
+        # In the overlay case the process is `unshare`, which execs sh, which execs Alertmanager: one pid.
+        os.kill(process.pid, sig)
 
     def wait_until_clustered(self, timeout: float = 60) -> None:
         """Every replica ready and seeing all its peers."""
@@ -94,7 +119,7 @@ class Cluster:
                     states.append(False)
             if len(states) == want and all(states):
                 return
-            if len(self.live()) < want:
+            if len(self.live()) < want and not any(p is None for p in self.processes):
                 raise RuntimeError("a replica exited:\n" + self.tail())
             time.sleep(0.2)
         raise TimeoutError("the cluster did not form:\n" + self.tail())

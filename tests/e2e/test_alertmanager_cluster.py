@@ -178,6 +178,20 @@ def write_secrets(config: dict, directory: Path, capture: str) -> None:
         (directory / name).write_text(f"{capture}/hook/{name}" if url else f"e2e-{name}")
 
 
+def write_config(artifacts, root: Path, capture: str) -> tuple[Path, dict, Path]:
+    """The rendered config and its templates in root/alertmanager, pointed at the stand-ins, with its secret files
+    in root/alertmanager-secrets: (config file, config, secrets directory)."""
+    secrets_dir = root / "alertmanager-secrets"
+    config = point_at_stand_ins(artifacts.alertmanager, capture, secrets_dir)
+    config_dir = root / "alertmanager"
+    config_dir.mkdir()
+    (config_dir / "alertmanager.yaml").write_text(dump(config))
+    for name, text in artifacts.alertmanager_templates.items():
+        (config_dir / name).write_text(text)
+    write_secrets(config, secrets_dir, capture)
+    return config_dir / "alertmanager.yaml", config, secrets_dir
+
+
 def alert(name: str, **labels: str) -> dict:
     return {"labels": {"alertname": name, **labels}, "annotations": {"summary": f"{name} summary"}}
 
@@ -254,15 +268,8 @@ def environment(tmp_path_factory):
     doc, held_until = catalog(now)
     with CaptureServer() as capture, SmtpSink() as smtp:
         artifacts = render(Organisation.model_validate(doc), settings(smtp.address))
-        secrets_dir = root / "alertmanager-secrets"
-        config = point_at_stand_ins(artifacts.alertmanager, capture.url, secrets_dir)
-        config_dir = root / "alertmanager"
-        config_dir.mkdir()
-        (config_dir / "alertmanager.yaml").write_text(dump(config))
-        for name, text in artifacts.alertmanager_templates.items():
-            (config_dir / name).write_text(text)
-        write_secrets(config, secrets_dir, capture.url)
-        with am.Cluster(config_dir / "alertmanager.yaml", root, replicas=3, peer_timeout=f"{PEER_TIMEOUT:g}s") as cluster:
+        config_file, config, secrets_dir = write_config(artifacts, root, capture.url)
+        with am.Cluster(config_file, root, replicas=3, peer_timeout=f"{PEER_TIMEOUT:g}s") as cluster:
             assert datetime.now(UTC) < held_until, "the cluster took too long to form: core's day already began"
             alerts = [alert(name, **labels) for name, (labels, _) in SCENARIOS.items()]
             # The warning twin of DiskFull: same alertname and service, silenced by the critical one.
