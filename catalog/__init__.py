@@ -7,6 +7,9 @@ from pathlib import Path
 from model.catalog import Organisation
 from model.loading import build_catalog, load_catalog
 
+BUILT_IN = ("example",)
+"""Catalogs shipped as Python packages under catalog/, named instead of given as a path."""
+
 
 def load(name_or_path: str, base_dir: Path | None = None) -> Organisation:
     """The catalog a stack names: `example` (the Python example org) or a YAML file or directory of YAML files.
