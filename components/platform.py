@@ -298,7 +298,7 @@ class Platform(pulumi.ComponentResource):
                     schedule=settings.backup.schedule,
                     keep_days=settings.backup.keep_days,
                 ),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.monitoring_namespace, self.oncall, self.grafana]),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespaces[MONITORING_NAMESPACE], self.oncall, self.grafana]),
             )
 
         self.urls = {app: settings.url(app) for app in URL_APPS}
