@@ -89,9 +89,17 @@ def _summed(r: ResolvedSLO, name: str, w: Duration) -> str:
     return f"sum_over_time({name}{r.interval}{selector(r)}[{w}])"
 
 
-def _traffic_weighted_ratio(r: ResolvedSLO, w: Duration) -> str:
+def _traffic_weighted_ratio(r: ResolvedSLO, w: Duration, sep: str = "\n") -> str:
     """Errors over events within `w`, from the recorded rates: a ratio of sums, never a mean of ratios."""
-    return f"{_summed(r, ERRORS, w)}\n/\n{_summed(r, EVENTS, w)}\n"
+    return f"{_summed(r, ERRORS, w)}{sep}/{sep}{_summed(r, EVENTS, w)}" + ("\n" if sep == "\n" else "")
+
+
+def _cascaded_burn(r: ResolvedSLO, w: Duration, sep: str = "\n") -> str:
+    """A cascaded window's burn series, from the recorded interval rates."""
+    if r.burn == BurnBasis.budget:
+        errors = f"avg_over_time({ERRORS}{r.interval}{selector(r)}[{w}])"
+        return f"{errors}{sep}/ ignoring (sloth_window){sep}{period_traffic(r)}" + ("\n" if sep == "\n" else "")
+    return _traffic_weighted_ratio(r, w, sep)
 
 
 def count_recordings(r: ResolvedSLO) -> list[dict]:
@@ -148,13 +156,11 @@ def sli_recordings(r: ResolvedSLO) -> list[dict]:
             }
         )
         for w in windows(r):
-            errors = _rate_over(r, ERRORS, q.errors, w)
-            out.append(
-                {"record": f"{BUDGET_RATIO}{w}", "expr": f"{errors}\n/ on()\n{period_traffic(r)}\n", "labels": _window(labels, w)}
-            )
+            expr = _cascaded_burn(r, w) if cascaded(r) else f"({sli.errors_rate(q, w)})\n/ on()\n{period_traffic(r)}\n"
+            out.append({"record": f"{BUDGET_RATIO}{w}", "expr": expr, "labels": _window(labels, w)})
     else:
         for w in windows(r):
-            expr = _traffic_weighted_ratio(r, w) if cascaded(r) else sli.error_ratio(q, w)
+            expr = _cascaded_burn(r, w) if cascaded(r) else sli.error_ratio(q, w)
             out.append({"record": f"{RATIO}{w}", "expr": expr, "labels": _window(labels, w)})
     if r.burn == BurnBasis.budget or period not in windows(r):
         out.append({"record": f"{RATIO}{period}", "expr": _traffic_weighted_ratio(r, period), "labels": _window(labels, period)})
@@ -264,13 +270,23 @@ def policy_recordings(r: ResolvedSLO) -> list[dict]:
 
 
 def _pair(r: ResolvedSLO, w: AlertWindow) -> str:
+    """One tier: both windows past the threshold (and the guard's event count). A direct window is read from its
+    recording; a cascaded one is summed here from the interval rates, so that the alert stands as many recordings
+    from the raw series in either form and, in vmalert, fires at the same evaluation."""
     sel, threshold = selector(r), f"({number(w.factor)} * {number(r.budget)})"
-    parts = [
-        f"max({burn_series(r)}{d}{sel} > {threshold}) without (sloth_window)" for d in (w.short, w.long)
-    ]
+    if cascaded(r):
+        parts = [f"max(({_cascaded_burn(r, d, ' ')}) > {threshold}) without (sloth_window)" for d in (w.short, w.long)]
+    else:
+        parts = [f"max({burn_series(r)}{d}{sel} > {threshold}) without (sloth_window)" for d in (w.short, w.long)]
     if r.slo.alerting.min_events is not None and sli.total_rate(r.slo, r.service.namespace, r.service.name) is not None:
-        per_second = r.slo.alerting.min_events / (w.long.milliseconds / 1000)
-        parts.append(f"max(slo:sli_events:rate{w.long}{sel} >= {number(per_second)}) without (sloth_window)")
+        per_second = number(r.slo.alerting.min_events / (w.long.milliseconds / 1000))
+        if cascaded(r):
+            events = f"avg_over_time({EVENTS}{r.interval}{sel}[{w.long}])"
+            if r.burn == BurnBasis.budget and w.long == r.slo.period:
+                events = period_traffic(r)
+            parts.append(f"max({events} >= {per_second}) without (sloth_window)")
+        else:
+            parts.append(f"max({EVENTS}{w.long}{sel} >= {per_second}) without (sloth_window)")
     return "(\n    " + "\n    and\n    ".join(parts) + "\n)"
 
 

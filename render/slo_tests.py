@@ -61,17 +61,12 @@ MARGIN = 1e-4
 """How far (relatively) from its threshold a simulated value must be for a check to rely on it."""
 
 
-def chained(r: ResolvedSLO) -> int:
-    """How many recordings stand between the raw series and a burn alert."""
-    return 2 if slo_rules.cascaded(r) else 1
-
-
 def lateness(r: ResolvedSLO, step: int) -> int:
     """How late past the continuous window math an alert may legitimately fire: Prometheus rates start at the
     first sample inside a window, the alert runs at the first evaluation after the crossing, and vmalert-tool
-    reads each recording one evaluation late (one for a window read from the series, two for one summed from
-    recorded rates)."""
-    return SAMPLE + (1 + chained(r)) * step
+    reads the recording between the series and the alert (the window's, or the interval rates a cascaded alert
+    sums) one evaluation late."""
+    return SAMPLE + 2 * step
 
 
 class GenerationError(Exception):
@@ -362,13 +357,13 @@ class Simulation:
     # Alert conditions.
 
     def tier(self, w: AlertWindow, t: int) -> bool | None:
-        states = []
-        for d in (w.short, w.long):
-            value = self.window(d.milliseconds, t - self.lag)
-            states.append(_above(value, w.factor))
+        # A direct window is the recording the alert reads; a cascaded one the alert sums itself from the interval
+        # rates, as a recording made at `t` would.
+        v = t if slo_rules.cascaded(self.r) else t - self.lag
+        states = [_above(self.window(d.milliseconds, v), w.factor) for d in (w.short, w.long)]
         min_events = self.r.slo.alerting.min_events
         if min_events is not None and sli.total_rate(self.r.slo, self.r.service.namespace, self.r.service.name) is not None:
-            events = self.events(w.long.milliseconds, t - self.lag)
+            events = self.events(w.long.milliseconds, v)
             states.append(_at_least(events, min_events / (w.long.milliseconds / 1000)))
         return _and(states)
 

@@ -47,7 +47,7 @@ def test_budget_burn_records_each_windows_errors_against_the_periods_average_tra
         "sloth_slo": "availability",
         "sloth_window": "5m",
     }
-    assert five["expr"] == f"avg_over_time(slo:sli_errors:rate1m{SEL}[5m])\n/ on()\nslo:sli_events:rate30d{SEL}\n"
+    assert five["expr"] == f"avg_over_time(slo:sli_errors:rate1m{SEL}[5m])\n/ ignoring (sloth_window)\nslo:sli_events:rate30d{SEL}\n"
     # The period's traffic: the mean of the recorded one-minute event rates.
     assert recorded["slo:sli_events:rate30d"]["expr"] == f"avg_over_time(slo:sli_events:rate1m{SEL}[30d])"
 
@@ -117,19 +117,29 @@ def test_sloths_metadata_series_are_all_recorded():
     assert recorded["sloth_slo_info"]["labels"]["sloth_objective"] == "99.9"
 
 
-_PAIR = re.compile(
-    r"max\(slo:sli_error:(?:budget_)?ratio_rate(\w+)\{[^}]*\} > \(([\d.e-]+) \* ([\d.e-]+)\)\) without \(sloth_window\)\s+and\s+"
-    r"max\(slo:sli_error:(?:budget_)?ratio_rate(\w+)\{[^}]*\} > \(([\d.e-]+) \* ([\d.e-]+)\)\) without \(sloth_window\)"
+_WINDOW = (
+    r"max\((?:slo:sli_error:(?:budget_)?ratio_rate(?P<w{n}>\w+)\{{[^}}]*\}}"  # a direct window's recording
+    r"|\((?:sum|avg)_over_time\(slo:sli_errors:rate1m\{{[^}}]*\}}\[(?P<c{n}>\w+)\]\)[^>]*\))"  # a cascaded sum
+    r" > \((?P<f{n}>[\d.e-]+) \* (?P<b{n}>[\d.e-]+)\)\) without \(sloth_window\)"
 )
+_PAIR = re.compile(_WINDOW.format(n=1) + r"\s+and\s+" + _WINDOW.format(n=2))
 
 
 def _tiers(expr: str) -> set[tuple[str, str, float, float]]:
     """(short, long, factor, budget) of every tier of an alert expression, as the reference suggests comparing."""
     out = set()
-    for short, f1, b1, long, f2, b2 in _PAIR.findall(expr):
-        assert (f1, b1) == (f2, b2)
-        out.add((short, long, float(f1), float(b1)))
+    for m in _PAIR.finditer(expr):
+        assert (m["f1"], m["b1"]) == (m["f2"], m["b2"])
+        out.add((m["w1"] or m["c1"], m["w2"] or m["c2"], float(m["f1"]), float(m["b1"])))
     return out
+
+
+def test_a_cascaded_alert_sums_its_windows_itself_and_a_direct_one_reads_their_recordings():
+    cascaded = _alerts("api-gateway-availability")["critical"]["expr"]
+    assert f"max((avg_over_time(slo:sli_errors:rate1m{SEL}[5m]) / ignoring (sloth_window) slo:sli_events:rate30d{SEL})" in cascaded
+    assert "budget_ratio_rate" not in cascaded
+    direct = _alerts("gateway-errors")["critical"]["expr"]
+    assert 'max(slo:sli_error:ratio_rate5m{sloth_id="gateway-errors", sloth_service="gateway", sloth_slo="errors"} >' in direct
 
 
 def test_the_page_and_ticket_alerts_have_sloths_tiers_for_99_9_over_30d():

@@ -29,6 +29,10 @@ SLOTH_BUILT_IN_PERIODS = ["30d", "28d"]
 PYRRA_TIERS = (("fast", 8064, 672), ("medium", 1344, 112), ("slow", 336, 28), ("long-term", 112, 7))
 _VECTOR = re.compile(r"^\s*vector\(\s*([0-9.eE+-]+)\s*\)\s*$")
 _BURN = re.compile(r"slo:sli_error:(?:budget_)?ratio_rate(\w+)\s*\{([^}]*)\}\s*\)?\s*>\s*\(?\s*([0-9.eE+-]+)\s*\*")
+# A cascaded alert's window, summed in the alert: `(sum|avg)_over_time(slo:sli_errors:rate1m{...}[w]) / ... > (f *`.
+_CASCADED_BURN = re.compile(
+    r"(?:sum|avg)_over_time\(\s*slo:sli_errors:rate\w+\s*\{([^}]*)\}\s*\[(\w+)\]\s*\)[^>]*>\s*\(?\s*([0-9.eE+-]+)\s*\*"
+)
 # A window summed from recorded interval rates (the native engine's cascaded form).
 _CASCADE = re.compile(r"(?:sum|avg)_over_time\(\s*slo:sli_(?:errors|events):rate(\w+)\s*\{[^}]*\}\s*\[(\w+)\]")
 _SLOTH_ID = re.compile(r'sloth_id\s*=\s*"([^"]+)"')
@@ -242,7 +246,9 @@ def native_window_problems(obj) -> Iterator[tuple[str, str]]:
         if not rule.get("alert"):
             continue
         by_slo: dict[str, dict[float, list[float]]] = {}
-        for window, selector, factor in _BURN.findall(str(rule.get("expr", ""))):
+        expr = str(rule.get("expr", ""))
+        found = _BURN.findall(expr) + [(window, selector, factor) for selector, window, factor in _CASCADED_BURN.findall(expr)]
+        for window, selector, factor in found:
             slo = _SLOTH_ID.search(selector)
             seconds = durations.seconds(window)
             if slo is None or seconds is None:
