@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Self
 
 import yaml
 
@@ -70,7 +71,7 @@ class VictoriaMetrics:
         self.startup_timeout = startup_timeout
         self.process: subprocess.Popen | None = None
 
-    def __enter__(self) -> VictoriaMetrics:
+    def __enter__(self) -> Self:
         log = (self.dir / "victoria-metrics.log").open("w")
         self.process = subprocess.Popen(
             [

@@ -36,9 +36,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cli import replay  # noqa: E402
-from model.slo import BurnBasis, EvaluationForm, resolved_slos  # noqa: E402
-from render import slo_rules  # noqa: E402
+from cli import replay
+from model.slo import BurnBasis, EvaluationForm, resolved_slos
+from render import slo_rules
 
 TARGET = 0.2
 MINUTE, HOUR, DAY = 60, 3600, 86400
@@ -140,9 +140,9 @@ def iso_span(start: int, end: int) -> str:
 def ratios(label: str, costs: dict) -> list[str]:
     failures = []
     lines = [
-        (f"ratio burn: cascaded / direct", costs[(BurnBasis.ratio, EvaluationForm.cascaded)] / costs[TODAY], True),
-        (f"default (budget burn, cascaded) / today's (ratio burn, direct)", costs[DEFAULT] / costs[TODAY], True),
-        (f"budget burn: cascaded / direct", costs[DEFAULT] / costs[(BurnBasis.budget, EvaluationForm.direct)], False),
+        ("ratio burn: cascaded / direct", costs[(BurnBasis.ratio, EvaluationForm.cascaded)] / costs[TODAY], True),
+        ("default (budget burn, cascaded) / today's (ratio burn, direct)", costs[DEFAULT] / costs[TODAY], True),
+        ("budget burn: cascaded / direct", costs[DEFAULT] / costs[(BurnBasis.budget, EvaluationForm.direct)], False),
     ]
     for text, value, held in lines:
         verdict = ("ok" if value <= TARGET else f"MISSED (target <= {TARGET}x)") if held else "(no target; see docs/slo.md)"
