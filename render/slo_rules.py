@@ -364,8 +364,9 @@ def slo_group(org: Organisation, r: ResolvedSLO) -> dict:
         body += policy_recordings(r)
         body += (burn_alerts(org, r) if r.engine == Engine.native else []) + budget_alerts(org, r)
     group: dict = {"name": group_name(r)}
-    if r.slo.alerting.interval is not None or (r.counts_events and (cascaded(r) or r.engine == Engine.sloth)):
-        # The recorded interval rates tile time only when the group runs at their window.
+    if r.slo.alerting.interval is not None or r.counts_events:
+        # The recorded interval rates tile time only when the group runs at their window: then the cascaded
+        # windows and the budget accounting add up exactly what the raw counters say.
         group["interval"] = str(r.interval)
     group["rules"] = body
     return group

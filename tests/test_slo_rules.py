@@ -90,9 +90,11 @@ def test_ratio_burn_records_sloths_error_ratio_for_every_window_in_either_form()
     )
 
 
-def test_the_direct_form_keeps_the_evaluators_interval_and_reads_each_window_from_the_series():
+def test_the_direct_form_reads_each_window_from_the_series_and_runs_at_the_interval_its_accounting_sums():
     (group,) = FILES["slo-gateway-errors.yaml"]["groups"]
-    assert "interval" not in group
+    assert group["interval"] == "1m"
+    (raw,) = FILES["slo-postgres-availability.yaml"]["groups"]  # nothing summed: the evaluator's interval
+    assert "interval" not in raw
     freshness = _recorded("exporter-freshness")  # budget burn, direct form
     assert freshness["slo:sli_error:budget_ratio_rate4h48m"]["expr"].startswith(
         '(sum(rate(export_lag_seconds_count{namespace="batch", service="exporter"}[4h48m])) - '
