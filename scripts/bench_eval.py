@@ -134,7 +134,7 @@ def measure(vm, groups: dict, start: int, end: int, tmp: Path, label: str, max_p
 
 
 def iso_span(start: int, end: int) -> str:
-    return f"{(end - start) / HOUR:g} h of steps"
+    return f"{(end - start) / HOUR:.1f} h of steps"
 
 
 def ratios(label: str, costs: dict) -> list[str]:
