@@ -84,33 +84,38 @@ class Traffic:
     budget: float
 
     @cached_property
-    def _prefix(self) -> tuple[list[int], list[tuple[float, float]]]:
-        """Phase starts, and the (events, errors) counted before each."""
-        starts, before, events, errors = [], [], 0.0, 0.0
+    def _prefix(self) -> tuple[list[int], list[tuple[float, float, float]]]:
+        """Phase starts, and the (events, errors, burn-seconds) accumulated before each."""
+        starts, before, events, errors, burned = [], [], 0.0, 0.0, 0.0
         for i, (t0, burn, rate) in enumerate(self.phases):
             starts.append(t0)
-            before.append((events, errors))
+            before.append((events, errors, burned))
             if i + 1 < len(self.phases):
                 seconds = (self.phases[i + 1][0] - t0) / 1000
                 events += rate * seconds
                 errors += rate * seconds * burn * self.budget
+                burned += burn * seconds
         return starts, before
 
-    def _cumulative(self, t: int) -> tuple[float, float]:
-        """(events, errors) from 0 to `t`."""
+    def _cumulative(self, t: int) -> tuple[float, float, float]:
+        """(events, errors, burn-seconds) from 0 to `t`."""
         if t <= 0:
-            return 0.0, 0.0
+            return 0.0, 0.0, 0.0
         starts, before = self._prefix
         i = bisect_right(starts, t) - 1
         _, burn, rate = self.phases[i]
         seconds = (t - starts[i]) / 1000
-        events, errors = before[i]
-        return events + rate * seconds, errors + rate * seconds * burn * self.budget
+        events, errors, burned = before[i]
+        return events + rate * seconds, errors + rate * seconds * burn * self.budget, burned + burn * seconds
+
+    def burn_seconds(self, start: int, end: int) -> float:
+        """The integral of the burn over [start, end]."""
+        return self._cumulative(end)[2] - self._cumulative(start)[2]
 
     def count(self, kind: str, start: int, end: int) -> float:
         """Events of `kind` (events, errors, good) within [start, end]."""
-        e1, x1 = self._cumulative(end)
-        e0, x0 = self._cumulative(start)
+        e1, x1, _ = self._cumulative(end)
+        e0, x0, _ = self._cumulative(start)
         events, errors = e1 - e0, x1 - x0
         return {"events": events, "errors": errors, "good": events - errors}[kind]
 
@@ -248,11 +253,15 @@ class Simulation:
         if v < 0:
             return None
         if self.shape.gauge:
+            # The samples inside the window, each holding the burn of the 30s it closes (sample 0 the first one's).
             first = 0 if v - w < 0 else (v - w) // SAMPLE * SAMPLE + SAMPLE
-            times = range(first, v + 1, SAMPLE)
-            if not times:
+            if first > v:
                 return None
-            return sum(self.traffic.at(max(t, 1))[0] for t in times) / len(times) * self.r.budget
+            count = (v - first) // SAMPLE + 1
+            total = self.traffic.burn_seconds(max(0, first - SAMPLE), v) / (SAMPLE / 1000)
+            if first == 0:
+                total += self.traffic.phases[0][1]
+            return total / count * self.r.budget
         rates = self.rates(v, w)
         return rates[0] / rates[1] if rates and rates[1] > 0 else None
 
