@@ -80,9 +80,38 @@ BAD_INPUTS: dict[str, tuple[Mutation, str]] = {
         f"{WEB}.slos[0].alerting.profile: unknown profile 'fastest'; profiles are: pyrra, workbook",
     ),
     "A page tier that needs more than 100% errors is refused: it could never fire.": (
-        lambda d: _slo(d, objective=90, alerting={"profile": "pyrra"}, period="28d"),
+        lambda d: _slo(d, objective=90, alerting={"profile": "pyrra", "burn": "ratio"}, period="28d"),
         f"{WEB}.slos[0].alerting.profile: the page tier 14x over 5m/1h needs an error ratio of 140% for a 90% objective: "
         "it can never fire; choose a profile with lower factors",
+    ),
+    "A budget-true page tier that a total outage at average traffic cannot fire is refused.": (
+        lambda d: _slo(d, objective=90, alerting={"profile": "pyrra"}, period="28d"),
+        f"{WEB}.slos[0].alerting.profile: the page tier 14x over 5m/1h needs errors at 140% of the period's average "
+        "traffic for a 90% objective: even a total outage cannot fire it; choose a profile with lower factors",
+    ),
+    "Budget-true burn is refused for an engine that measures ratios.": (
+        lambda d: _slo(d, period="28d", alerting={"engine": "pyrra", "burn": "budget"}),
+        f"{WEB}.slos[0].alerting.burn: the pyrra engine measures burn as the window's error ratio; leave burn unset",
+    ),
+    "Budget-true burn is refused for a raw SLI, which has no event counts.": (
+        lambda d: _slo(d, sli={"kind": "raw", "error_ratio_query": "1 - avg(avg_over_time(up[{{.window}}]))",
+                               "fixture": {"gauge": "up"}}, alerting={"burn": "budget"}),
+        f"{WEB}.slos[0].alerting.burn: a raw SLI has no event counts to weigh a window against the period's traffic; "
+        "use burn: ratio, or a ratio, latency or freshness SLI",
+    ),
+    "The cascaded form is refused for a raw SLI, whose query cannot be split into rates.": (
+        lambda d: _slo(d, sli={"kind": "raw", "error_ratio_query": "1 - avg(avg_over_time(up[{{.window}}]))",
+                               "fixture": {"gauge": "up"}}, alerting={"form": "cascaded"}),
+        f"{WEB}.slos[0].alerting.form: a raw SLI's query cannot be split into error and event rates to cascade; use form: direct",
+    ),
+    "An evaluation form is refused for Sloth, which computes its own windows.": (
+        lambda d: _slo(d, alerting={"engine": "sloth", "form": "direct"}),
+        f"{WEB}.slos[0].alerting.form: Sloth computes its own windows; leave form unset",
+    ),
+    "A cascaded window that is not a whole number of intervals is refused.": (
+        lambda d: _slo(d, alerting={"interval": "7m"}),
+        f"{WEB}.slos[0].alerting.interval: the cascaded form sums 7m rates, and the 5m window is not a whole number "
+        "of 7m; choose an interval that divides every window, or form: direct",
     ),
     "A custom window longer than the period is refused.": (
         lambda d: (d.update(slo_defaults={"profiles": {"slow": {"tiers": [{"severity": "ticket", "factor": 1, "long": "3d"}]}}}),
