@@ -1,7 +1,8 @@
 """Behaviour tests for every performance budget, run by `promtool test rules` and `vmalert-tool unittest` against
 the shipped rule files.
 
-* bounds: two runs. In the first every fixed bound is kept just inside, in the second broken just past:
+* bounds, and shares for the shares of time (they need a day or more of test time): two runs each. In the first
+  every fixed bound is kept just inside, in the second broken just past:
   - a percentile limit ("95% under 2.5s"): a histogram with a bucket at the limit holding a quarter of the
     allowed tail more (inside) or less (past) than the percentile, e.g. 96.25% or 93.75% of observations;
   - an error rate: 10% under or over its limit (0.09% or 0.11% against 0.1%);
@@ -431,11 +432,12 @@ def _share_verdict(layout: _ShareLayout, t: int, step: int, target: float) -> bo
     return None if len(verdicts) > 1 else verdicts.pop()
 
 
-def bounds_test(team: Team, service: Service, budget: Budget, alerts: list[Alert]) -> dict | None:
-    """Every fixed bound and time share just inside its budget (nothing fires), then just past it (exactly the
-    breach alerts fire)."""
+def bounds_test(team: Team, service: Service, budget: Budget, alerts: list[Alert], shares_only: bool = False) -> dict | None:
+    """Every fixed bound (or, with `shares_only`, every share of time) just inside its budget (nothing fires),
+    then just past it (exactly those breach alerts fire); the budget's other signals stay comfortably inside.
+    Shares need a day or more of test time, so they have a file of their own."""
     sigs = _unique(alerts)
-    bounded = [s for s in sigs if s.bound is not None and s.throughput is None]
+    bounded = [s for s in sigs if s.bound is not None and s.throughput is None and (s.utilisation is not None) == shares_only]
     if not bounded:
         return None
     shares = [s for s in bounded if s.utilisation is not None]
@@ -467,6 +469,11 @@ def bounds_test(team: Team, service: Service, budget: Budget, alerts: list[Alert
         if others or fired != ({s.key for s in bounded} if past else set()):
             raise GenerationError(f"{where}: {'past' if past else 'inside'} its bounds, exactly the breaches must fire")
     return _test_file(service, budget, step, groups)
+
+
+def shares_test(team: Team, service: Service, budget: Budget, alerts: list[Alert]) -> dict | None:
+    """Every share of time just inside its budget, then just past it."""
+    return bounds_test(team, service, budget, alerts, shares_only=True)
 
 
 def _bounds_plan(budget, bounded, sigs, minutes, t, step, past, where):
@@ -581,7 +588,7 @@ def budget_rule_tests(org: Organisation) -> dict[str, dict]:
             for budget in service.budgets:
                 alerts = budgets.budget_alerts(org, team, service, budget)
                 stem = budgets.group_name(service, budget)
-                for kind, make in (("bounds", bounds_test), ("history", history_test)):
+                for kind, make in (("bounds", bounds_test), ("shares", shares_test), ("history", history_test)):
                     test = make(team, service, budget, alerts)
                     if test is not None:
                         out[f"{stem}-{kind}.yaml"] = test
