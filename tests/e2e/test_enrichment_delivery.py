@@ -18,10 +18,9 @@ import pytest
 import catalog
 from cli import tools
 from render import render
-from render.yamlio import dump
 from tests.e2e import cluster as am
 from tests.e2e.sinks import CaptureServer, SmtpSink
-from tests.e2e.test_alertmanager_cluster import point_at_stand_ins, settings, write_secrets
+from tests.e2e.test_alertmanager_cluster import settings, write_config
 
 pytestmark = pytest.mark.e2e
 
@@ -42,16 +41,9 @@ def delivered(tmp_path_factory):
     root = tmp_path_factory.mktemp("enrichment")
     with CaptureServer() as capture, SmtpSink() as smtp:
         artifacts = render(catalog.load("example"), settings(smtp.address))
-        secrets_dir = root / "alertmanager-secrets"
-        config = point_at_stand_ins(artifacts.alertmanager, capture.url, secrets_dir)
-        config_dir = root / "alertmanager"
-        config_dir.mkdir()
-        (config_dir / "alertmanager.yaml").write_text(dump(config))
-        for name, text in artifacts.alertmanager_templates.items():
-            (config_dir / name).write_text(text)
-        write_secrets(config, secrets_dir, capture.url)
+        config_file, _, _ = write_config(artifacts, root, capture.url)
         rule = _burn_rule(artifacts.rule_files)
-        with am.Cluster(config_dir / "alertmanager.yaml", root, replicas=1) as cluster:
+        with am.Cluster(config_file, root, replicas=1) as cluster:
             cluster.post([{"labels": {"alertname": rule["alert"], **rule["labels"]}, "annotations": rule["annotations"]}])
             wanted = {"/hook/oncall-payments", "/hook/payments-sms-gateway", "/pagerduty", "/hook/payments-war-room-webhook"}
             deadline = time.monotonic() + 30
