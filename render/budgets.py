@@ -296,20 +296,19 @@ def _breach_text(what: str, s: Signal, service: Service) -> tuple[str, str]:
         u = s.utilisation
         return (
             f"{what}: {s.title} below {_percent(u.share)}",
-            f"{_where(s, service)} has spent less than {_percent(u.share)} of the last {u.over} under "
-            f"{_percent(u.under)} {s.noun} utilisation (budget: {_percent(u.share)} of the time under {_percent(u.under)}).",
+            (f"{_where(s, service)} has spent less than {_percent(u.share)} of the last {u.over} under "
+             f"{_percent(u.under)} {s.noun} utilisation (budget: {_percent(u.share)} of the time under {_percent(u.under)})."),
         )
     if isinstance(s.source, Histogram):
         share = _percent(s.source.quantile)
         return (
             f"{what}: {s.title} above its budget of {bound}",
-            f"Fewer than {share} of the {s.noun} measurements of {service.name} are under {bound} "
-            f"(budget: {share} under {bound}): the {s.title} has been above it for {s.for_}.",
+            (f"Fewer than {share} of the {s.noun} measurements of {service.name} are under {bound} "
+             f"(budget: {share} under {bound}): the {s.title} has been above it for {s.for_}."),
         )
     return (
         f"{what}: {s.title} above its budget of {bound}",
-        f"More than {bound} of the requests of {service.name} fail (budget: {_percent(1 - s.bound)} success) "
-        f"over {s.for_}.",
+        f"More than {bound} of the requests of {service.name} fail (budget: {_percent(1 - s.bound)} success) over {s.for_}.",
     )
 
 

@@ -179,7 +179,7 @@ def test_slack_carries_dependencies_business_impact_cost_history_and_past_incide
     facts = dict(re.findall(r"\*([A-Za-z ]+):\* ([^·\n]+?)(?= ·|\n|$)", text))
     assert {k: facts[k] for k in CHECKOUT_FACTS} == CHECKOUT_FACTS
     assert f"  Cost: {CHECKOUT_COST}" in text.splitlines()
-    links = dict((label, href) for href, label in re.findall(r"<([^|>]+)\|([A-Za-z ]+)>", text))
+    links = {label: href for href, label in re.findall(r"<([^|>]+)\|([A-Za-z ]+)>", text)}
     _check_history_link(links["History"], "ErrorBudgetBurn", "checkout")
     _check_incidents_link(links["Past incidents"], "ErrorBudgetBurn checkout")
 

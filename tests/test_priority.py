@@ -51,12 +51,12 @@ REASONS = {
         "P1: critical alert on a critical-tier service that is not revenue-affecting (revenue-affecting would make it P0)"),
     "Many users raise a medium-tier critical alert and say so.": (
         Severity.critical, Tier.medium, MANY_USERS,
-        "P1: critical alert on a medium-tier service, raised from P2 by its business impact: user-facing with 50,000 users "
-        "(at least 10,000)"),
+        ("P1: critical alert on a medium-tier service, raised from P2 by its business impact: user-facing with 50,000 users "
+         "(at least 10,000)")),
     "Few users leave it where the tier puts it, and say what would raise it.": (
         Severity.critical, Tier.low, FEW_USERS,
-        "P3: critical alert on a low-tier service without high business impact (revenue-affecting, or user-facing with at "
-        "least 10,000 users, would make it P2)"),
+        ("P3: critical alert on a low-tier service without high business impact (revenue-affecting, or user-facing with at "
+         "least 10,000 users, would make it P2)")),
     "Warnings never page, whatever the impact.": (Severity.warning, Tier.critical, REVENUE, "P2: warning alert on a critical-tier service: warnings never page"),
     "A critical alert on a high-tier service is P1 either way.": (Severity.critical, Tier.high, NONE, "P1: critical alert on a high-tier service"),
 }

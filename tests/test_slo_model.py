@@ -130,8 +130,8 @@ BAD_INPUTS: dict[str, tuple[Mutation, str]] = {
     ),
     "The old p99-only network latency names its replacement.": (
         lambda d: _budget(d, {"kind": "infrastructure", "name": "nodes", "network_latency_p99": "10ms"}),
-        f"{WEB}.budgets[0]: `network_latency_p99` is now `network_latency` with a percentile: write "
-        "`network_latency: {max: 10ms, percentile: 99}`",
+        (f"{WEB}.budgets[0]: `network_latency_p99` is now `network_latency` with a percentile: write "
+         "`network_latency: {max: 10ms, percentile: 99}`"),
     ),
     "A share of time is a share below 1.": (
         lambda d: _budget(d, {"kind": "infrastructure", "name": "nodes", "cpu": {"under": 0.7, "share": 85}}),
@@ -158,6 +158,10 @@ def test_bad_slo_or_budget_input_is_refused_with_file_and_field(case, tmp_path, 
     with pytest.raises(InputError) as exc:
         load_catalog(path)
     assert f"{path}: {expected}" in str(exc.value).splitlines()
+
+
+def _report_defaults(frontend, backend, nodes) -> bool:
+    return (frontend.percentile, backend.throughput.min_of_baseline, nodes.network_latency.percentile) == (95, 0.95, 95)
 
 
 GOOD_INPUTS: dict[str, tuple[Mutation, Callable[[Organisation], bool]]] = {
@@ -196,9 +200,7 @@ GOOD_INPUTS: dict[str, tuple[Mutation, Callable[[Organisation], bool]]] = {
             {"kind": "backend", "name": "api", "throughput": {}},
             {"kind": "infrastructure", "name": "nodes", "network_latency": "10ms"},
         ]),
-        lambda o: (lambda b: (b[0].percentile, b[1].throughput.min_of_baseline, b[2].network_latency.percentile))(
-            o.teams[0].services[0].budgets
-        ) == (95, 0.95, 95),
+        lambda o: _report_defaults(*o.teams[0].services[0].budgets),
     ),
     "A seasonal threshold may stand beside a fixed bound.": (
         lambda d: _budget(d, {"kind": "frontend", "name": "vitals", "page_load": {"max": "2s", "seasonal": {"weeks": 2}}}),
