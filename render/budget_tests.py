@@ -434,8 +434,8 @@ def _share_verdict(layout: _ShareLayout, t: int, step: int, target: float) -> bo
 
 def bounds_test(team: Team, service: Service, budget: Budget, alerts: list[Alert], shares_only: bool = False) -> dict | None:
     """Every fixed bound (or, with `shares_only`, every share of time) just inside its budget (nothing fires),
-    then just past it (exactly those breach alerts fire); the budget's other signals stay comfortably inside.
-    Shares need a day or more of test time, so they have a file of their own."""
+    then just past it (exactly those breach alerts fire); the budget's other signals get no series, so their
+    alerts stay quiet. Shares need a day or more of test time, so they have a file of their own."""
     sigs = _unique(alerts)
     bounded = [s for s in sigs if s.bound is not None and s.throughput is None and (s.utilisation is not None) == shares_only]
     if not bounded:
@@ -463,7 +463,9 @@ def bounds_test(team: Team, service: Service, budget: Budget, alerts: list[Alert
             return judge.firing(s, rule, x)
 
         checks = _checks(verdict, alerts, t, where)
-        groups.append({"interval": "1m", "input_series": input_series(sigs, plan, at_limit), "alert_rule_test": checks})
+        # Only the bounded signals' series: the budget's other alerts have nothing to read, and stay quiet.
+        fed = [s for s in sigs if s.key in {b.key for b in bounded}]
+        groups.append({"interval": "1m", "input_series": input_series(fed, plan, at_limit), "alert_rule_test": checks})
         fired = {a["exp_labels"]["signal"] for c in checks for a in c["exp_alerts"] if c["alertname"] == budgets.BREACH}
         others = [a for c in checks if c["alertname"] != budgets.BREACH for a in c["exp_alerts"]]
         if others or fired != ({s.key for s in bounded} if past else set()):
