@@ -12,6 +12,7 @@ from model.catalog import Organisation
 from model.errors import CrossReferenceError
 from model.settings import Settings
 from render import alertmanager, budgets, chaos, karma, metrics, notification_templates, rules, slo_crs, slo_rules
+from render.enrichment import Enrichment
 from render.rule_tests import RuleTests
 from render.yamlio import dump
 
@@ -66,19 +67,23 @@ def _rule_files(*parts: dict[str, dict]) -> dict[str, dict]:
 def render(org: Organisation, settings: Settings) -> Artifacts:
     """Every artifact of one environment."""
     am_config = alertmanager.render(org, settings)
+    # Every alert carries its context (dependencies, impact, history, past incidents) to every integration.
+    enrichment = Enrichment(org, settings)
     return Artifacts(
         alertmanager=am_config,
         alertmanager_templates=notification_templates.render(org, settings),
-        rule_files=_rule_files(
-            rules.service_health_rules(org),
-            rules.outage_rules(org),
-            chaos.chaos_rules(org, settings),
-            slo_rules.slo_rule_files(org),
-            budgets.budget_rule_files(org),
+        rule_files=enrichment.rule_files(
+            _rule_files(
+                rules.service_health_rules(org),
+                rules.outage_rules(org),
+                chaos.chaos_rules(org, settings),
+                slo_rules.slo_rule_files(org),
+                budgets.budget_rule_files(org),
+            )
         ),
         karma=karma.render(settings),
         chaos_objects=chaos.chaos_objects(org, settings),
-        rule_tests=RuleTests(org),
+        rule_tests=RuleTests(org, enrichment),
         sloth_slos=slo_crs.sloth_objects(org),
         pyrra_slos=slo_crs.pyrra_objects(org),
         secrets=tuple(alertmanager.secrets_used(am_config)),
