@@ -29,6 +29,7 @@ from components.thanos import Thanos, ThanosArgs
 from components.victoriametrics import VictoriaMetrics, VictoriaMetricsArgs
 from render import falco as falco_config
 from render import oncall as oncall_config
+from render.incidents import incident_plans
 from render import otel as otel_config
 from render.topology import (
     FALCO_NAMESPACE,
@@ -181,6 +182,7 @@ class Platform(pulumi.ComponentResource):
         links: dict[str, pulumi.Output[str]] = {}
         self.oncall_escalation = None
         if settings.oncall.escalation.manage:
+            incidents = incident_plans(org)
             self.oncall_escalation = OnCallEscalation(
                 f"{name}-oncall-escalation",
                 OnCallEscalationArgs(
@@ -188,6 +190,10 @@ class Platform(pulumi.ComponentResource):
                     api_token=secret(settings.oncall.escalation.api_token.secret),
                     plans=oncall_config.escalation_plans(org),
                     depends_on=(self.oncall,),
+                    incidents=incidents,
+                    secrets={
+                        n: secret(n) for i in incidents for n in (i.slack_token_secret, i.jira_password_secret)
+                    },
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
