@@ -175,6 +175,7 @@ class Platform(pulumi.ComponentResource):
                 redis=redis,
                 high_availability=ha,
                 exposure=expose("oncall"),
+                scrape_depends_on=(self.victoriametrics.operator,),
             ),
             opts=after_ns,
         )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from model.catalog import Organisation
 from model.errors import InputError, Problem
 from model.settings import Settings
-from render import alertmanager, budgets, chaos, karma, metrics, notification_templates, rules, slo_crs, slo_rules
+from render import alertmanager, budgets, chaos, karma, kpis, metrics, notification_templates, rules, slo_crs, slo_rules
 from render.rule_tests import RuleTests
 from render.yamlio import dump
 
@@ -75,10 +75,11 @@ def render(org: Organisation, settings: Settings) -> Artifacts:
             chaos.chaos_rules(org, settings),
             slo_rules.slo_rule_files(org),
             budgets.budget_rule_files(org),
+            kpis.kpi_rule_files(org, settings),
         ),
         karma=karma.render(settings),
         chaos_objects=chaos.chaos_objects(org, settings),
-        rule_tests=RuleTests(org),
+        rule_tests=RuleTests(org, settings),
         sloth_slos=slo_crs.sloth_objects(org),
         pyrra_slos=slo_crs.pyrra_objects(org),
         secrets=tuple(alertmanager.secrets_used(am_config)),

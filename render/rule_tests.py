@@ -10,20 +10,24 @@ from collections.abc import Iterator, Mapping
 
 from model.catalog import Organisation
 from model.errors import InputError, Problem
-from render import budget_tests, slo_tests
+from model.settings import Settings
+from render import budget_tests, kpi_tests, slo_tests
 
 
 class RuleTests(Mapping):
     """`promtool test rules` files by name, generated from the organisation when first read."""
 
-    def __init__(self, org: Organisation) -> None:
+    def __init__(self, org: Organisation, settings: Settings | None = None) -> None:
         self._org = org
+        self._settings = settings
         self._files: dict[str, dict] | None = None
 
     def _load(self) -> dict[str, dict]:
         if self._files is None:
             try:
                 self._files = {**slo_tests.slo_rule_tests(self._org), **budget_tests.budget_rule_tests(self._org)}
+                if self._settings is not None:
+                    self._files.update(kpi_tests.kpi_rule_tests(self._org, self._settings))
             except (slo_tests.GenerationError, budget_tests.GenerationError) as exc:
                 raise InputError([Problem("catalog", "behaviour tests", str(exc))]) from None
         return self._files
