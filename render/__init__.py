@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from model.catalog import Organisation
 from model.errors import InputError, Problem
 from model.settings import Settings
-from render import alertmanager, budgets, chaos, karma, kpis, metrics, notification_templates, rules, slo_crs, slo_rules
+from render import alertmanager, budgets, chaos, flapping, karma, kpis, metrics, notification_templates, rules, slo_crs, slo_rules
 from render.rule_tests import RuleTests
 from render.yamlio import dump
 
@@ -76,6 +76,7 @@ def render(org: Organisation, settings: Settings) -> Artifacts:
             slo_rules.slo_rule_files(org),
             budgets.budget_rule_files(org),
             kpis.kpi_rule_files(org, settings),
+            flapping.flapping_rules(org, settings),
         ),
         karma=karma.render(settings),
         chaos_objects=chaos.chaos_objects(org, settings),

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from model.catalog import Organisation
 from model.errors import InputError, Problem
 from model.settings import Settings
-from render import budget_tests, kpi_tests, slo_tests
+from render import budget_tests, flapping, kpi_tests, slo_tests
 
 
 class RuleTests(Mapping):
@@ -28,6 +28,7 @@ class RuleTests(Mapping):
                 self._files = {**slo_tests.slo_rule_tests(self._org), **budget_tests.budget_rule_tests(self._org)}
                 if self._settings is not None:
                     self._files.update(kpi_tests.kpi_rule_tests(self._org, self._settings))
+                    self._files.update(flapping.flapping_rule_tests(self._org, self._settings))
             except (slo_tests.GenerationError, budget_tests.GenerationError) as exc:
                 raise InputError([Problem("catalog", "behaviour tests", str(exc))]) from None
         return self._files
