@@ -162,6 +162,7 @@ class Platform(pulumi.ComponentResource):
                 storage_size=settings.grafana.storage_size,
                 storage_class=settings.storage_class,
                 exposure=expose("grafana"),
+                dashboards=artifacts.dashboards,
             ),
             opts=after_ns,
         )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from model.catalog import Organisation
 from model.errors import InputError, Problem
 from model.settings import Settings
-from render import alertmanager, budgets, chaos, flapping, karma, kpis, metrics, notification_templates, rules, slo_crs, slo_rules
+from render import alertmanager, budgets, chaos, dashboards, flapping, karma, kpis, metrics, notification_templates, rules, slo_crs, slo_rules
 from render.rule_tests import RuleTests
 from render.yamlio import dump
 
@@ -38,6 +38,8 @@ class Artifacts:
     """Litmus objects (runner access, ChaosExperiment, ChaosEngine) in the target namespaces, created by Litmus."""
     secrets: tuple[str, ...] = ()
     """Names of the secrets the rendered configs read from files."""
+    dashboards: dict[str, str] = field(default_factory=dict)
+    """Grafana dashboard JSON by file name (render.dashboards), provisioned by the Grafana component."""
     application_metrics: Mapping[str, str] = field(default_factory=dict)
     """Metrics the teams' services expose, as the catalog declares them: name -> the declaring field."""
 
@@ -48,6 +50,7 @@ class Artifacts:
         out.update({f"rules/{name}": dump(content) for name, content in sorted(self.rule_files.items())})
         out.update({f"rule-tests/{name}": dump(content) for name, content in sorted(self.rule_tests.items())})
         out["karma/karma.yaml"] = dump(self.karma)
+        out.update({f"dashboards/{name}": text for name, text in sorted(self.dashboards.items())})
         out["application-metrics.yaml"] = dump({"metrics": dict(self.application_metrics)})
         return out
 
@@ -84,5 +87,6 @@ def render(org: Organisation, settings: Settings) -> Artifacts:
         sloth_slos=slo_crs.sloth_objects(org),
         pyrra_slos=slo_crs.pyrra_objects(org),
         secrets=tuple(alertmanager.secrets_used(am_config)),
+        dashboards=dashboards.dashboard_files(org),
         application_metrics=metrics.declared_metrics(org),
     )
