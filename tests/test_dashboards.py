@@ -156,6 +156,7 @@ def victoria(tmp_path_factory):
         yield base
 
 
+@pytest.mark.e2e
 def test_every_panel_shows_what_the_synthetic_week_holds(victoria):
     wrong = []
     for file, title, query in panels():
