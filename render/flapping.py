@@ -22,15 +22,48 @@ FLAP_WINDOW = Duration.of(hours=1)
 HOLD_TEST_MINUTES = 40
 
 
+def _flapping_alert(expr: str, team: str, runbook: str, dashboard: str, extra: dict[str, str] | None = None) -> dict:
+    return {
+        "alert": "AlertFlapping",
+        "expr": expr,
+        "keep_firing_for": str(FLAP_WINDOW),
+        "labels": {"team": team, "severity": Severity.warning.value, "priority": Priority.P3.value, kpis.META_LABEL: "true", **(extra or {})},
+        "annotations": {
+            "summary": "{{ $labels.flapping_alert }} ({{ $labels.service }}) started {{ $value }} times in the last "
+            f"{FLAP_WINDOW}",
+            "description": "The alert {{ $labels.flapping_alert }} ({{ $labels.flapping_priority }}) keeps starting and "
+            f"stopping: {{{{ $value }}}} times in {FLAP_WINDOW}. Each start is a notification; give it a longer `for`, "
+            "`keep_firing_for` or a steadier condition.",
+            "runbook_url": runbook,
+            "dashboard_url": dashboard,
+        },
+    }
+
+
 def flapping_rules(org: Organisation, settings: Settings) -> dict[str, dict]:
     platform = org.team(org.platform_team)
     runbook, _ = kpis._links(org, settings, platform)
     firing = kpis.FIRING
-    starts = f"sum_over_time(alert:starts:count1m[{FLAP_WINDOW}])"
-    # The flapping alert's own name and priority must not collide with the rule's: they travel as flapping_*.
-    renamed = (
-        f'label_replace(label_replace({starts}, "flapping_alert", "$1", "alertname", "(.+)"),'
-        ' "flapping_priority", "$1", "priority", "(.+)")'
+    teams = [t.name for t in org.teams]
+
+    def counted(matcher: str, drop: str) -> str:
+        starts = f"sum_over_time(alert:starts:count1m{{{matcher}}}[{FLAP_WINDOW}])"
+        # The flapping alert's own name and priority must not collide with the rule's: they travel as flapping_*.
+        renamed = (
+            f'label_replace(label_replace({starts}, "flapping_alert", "$1", "alertname", "(.+)"),'
+            ' "flapping_priority", "$1", "priority", "(.+)")'
+        )
+        return f"max without ({drop}) ({renamed}) >= {FLAP_STARTS}"
+
+    alerts = [
+        _flapping_alert(counted(f'team="{team.name}"', "alertname, priority"), team.name, runbook,
+                        f"{settings.url('grafana')}/d/{kpis.TEAM_DASHBOARD_UID}?var-team={team.name}")
+        for team in org.teams
+    ]
+    # Alerts of no known team reach the platform team's catch-all; so does the report of their flapping.
+    unknown = counted(f'team!~"{"|".join(teams)}"', "alertname, priority, team")
+    alerts.append(
+        _flapping_alert(unknown, platform.name, runbook, f"{settings.url('grafana')}/d/{kpis.ORG_DASHBOARD_UID}", {"flapping_team": "unknown"})
     )
     return {
         FLAPPING_FILE: {
@@ -43,21 +76,7 @@ def flapping_rules(org: Organisation, settings: Settings) -> dict[str, dict]:
                             "record": "alert:starts:count1m",
                             "expr": f"count by (alertname, team, service, priority) ({firing} unless {firing} offset 1m)",
                         },
-                        {
-                            "alert": "AlertFlapping",
-                            "expr": f"max without (alertname, priority) ({renamed}) >= {FLAP_STARTS}",
-                            "keep_firing_for": str(FLAP_WINDOW),
-                            "labels": {"severity": Severity.warning.value, "priority": Priority.P3.value, kpis.META_LABEL: "true"},
-                            "annotations": {
-                                "summary": "{{ $labels.flapping_alert }} ({{ $labels.service }}) started {{ $value }} times in the last "
-                                f"{FLAP_WINDOW}",
-                                "description": "The alert {{ $labels.flapping_alert }} of {{ $labels.team }} ({{ $labels.flapping_priority }}) "
-                                f"keeps starting and stopping: {{{{ $value }}}} times in {FLAP_WINDOW}. Each start is a notification; give "
-                                "it a longer `for`, `keep_firing_for` or a steadier condition.",
-                                "runbook_url": runbook,
-                                "dashboard_url": f"{settings.url('grafana')}/d/{kpis.ORG_DASHBOARD_UID}",
-                            },
-                        },
+                        *alerts,
                     ],
                 }
             ]
@@ -74,30 +93,45 @@ def _alerts_series(labels: dict[str, str], episodes: list[tuple[int, int]], minu
     return {"series": series.series_name("ALERTS", labels), "values": " ".join(values)}
 
 
+def _expected(rule: dict, alert: str, service: str, extra: dict[str, str] | None = None) -> dict:
+    values = {"{{ $labels.flapping_alert }}": alert, "{{ $labels.service }}": service, "{{ $labels.flapping_priority }}": "P2",
+              "{{ $value }}": "4"}
+    annotations = {}
+    for key, text in rule["annotations"].items():
+        for placeholder, value in values.items():
+            text = text.replace(placeholder, value)
+        annotations[key] = text
+    labels = {**rule["labels"], "flapping_alert": alert, "flapping_priority": "P2", "service": service, **(extra or {})}
+    return {"exp_labels": labels, "exp_annotations": annotations}
+
+
 def _flapping_test(org: Organisation, settings: Settings) -> dict:
-    """Alert X starts four times in 40 minutes (reported); alert Y three times (not)."""
+    """Alert X of a team starts four times in 40 minutes (reported to the team); alert Y three times (not); alert Z of
+    no known team four times (reported to the platform team)."""
     team = next((t for t in org.teams if t.services), org.teams[0])
     service = team.services[0].name if team.services else "none"
     base = {"alertstate": "firing", "team": team.name, "service": service, "priority": "P2", "severity": "warning"}
     minutes = 60
-    x = _alerts_series({**base, "alertname": "FlappingProbe"}, [(1, 3), (10, 3), (20, 3), (30, 3)], minutes)
-    y = _alerts_series({**base, "alertname": "SteadyProbe"}, [(1, 3), (10, 3), (20, 3)], minutes)
-    rule = flapping_rules(org, settings)[FLAPPING_FILE]["groups"][0]["rules"][1]
-    labels = {**rule["labels"], "flapping_alert": "FlappingProbe", "flapping_priority": "P2", "team": team.name, "service": service}
-    annotations = {k: v.replace("{{ $labels.flapping_alert }}", "FlappingProbe").replace("{{ $labels.service }}", service)
-                   .replace("{{ $labels.team }}", team.name).replace("{{ $labels.flapping_priority }}", "P2").replace("{{ $value }}", "4")
-                   for k, v in rule["annotations"].items()}
+    four, three = [(1, 3), (10, 3), (20, 3), (30, 3)], [(1, 3), (10, 3), (20, 3)]
+    x = _alerts_series({**base, "alertname": "FlappingProbe"}, four, minutes)
+    y = _alerts_series({**base, "alertname": "SteadyProbe"}, three, minutes)
+    z = _alerts_series({**base, "alertname": "StrayProbe", "team": "no-such-team"}, four, minutes)
+    alerts = [r for r in flapping_rules(org, settings)[FLAPPING_FILE]["groups"][0]["rules"] if r.get("alert")]
+    own = next(r for r in alerts if r["labels"]["team"] == team.name and "flapping_team" not in r["labels"])
+    stray = next(r for r in alerts if "flapping_team" in r["labels"])
+    expected = sorted([_expected(own, "FlappingProbe", service), _expected(stray, "StrayProbe", service)],
+                      key=lambda e: sorted(e["exp_labels"].items()))
     return {
         "rule_files": [f"../rules/{FLAPPING_FILE}"],
         "evaluation_interval": "1m",
         "tests": [
             {
                 "interval": "1m",
-                "input_series": [x, y],
+                "input_series": [x, y, z],
                 "alert_rule_test": [
                     # Three starts: not yet. The fourth, at minute 30: reported, and held an hour past the last start.
                     {"eval_time": "25m", "alertname": "AlertFlapping", "exp_alerts": []},
-                    {"eval_time": "35m", "alertname": "AlertFlapping", "exp_alerts": [{"exp_labels": labels, "exp_annotations": annotations}]},
+                    {"eval_time": "35m", "alertname": "AlertFlapping", "exp_alerts": expected},
                 ],
             }
         ],
