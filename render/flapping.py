@@ -42,7 +42,7 @@ def _flapping_alert(expr: str, team: str, runbook: str, dashboard: str, extra: d
 
 def flapping_rules(org: Organisation, settings: Settings) -> dict[str, dict]:
     platform = org.team(org.platform_team)
-    runbook, _ = kpis._links(org, settings, platform)
+    runbook, _ = kpis.alert_links(org, settings, platform)
     firing = kpis.FIRING
     teams = [t.name for t in org.teams]
 

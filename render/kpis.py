@@ -79,7 +79,7 @@ def _alert(name: str, expr: str, team: Team, summary: str, description: str, lin
     }
 
 
-def _links(org: Organisation, settings: Settings, team: Team) -> tuple[str, str]:
+def alert_links(org: Organisation, settings: Settings, team: Team) -> tuple[str, str]:
     runbook = org.runbook_url or next((s.runbook_url for _, s in org.services()), f"{settings.url('grafana')}/d/{TEAM_DASHBOARD_UID}")
     return runbook, f"{settings.url('grafana')}/d/{TEAM_DASHBOARD_UID}?var-team={team.name}"
 
@@ -186,7 +186,7 @@ def kpi_alerts(org: Organisation, settings: Settings) -> list[dict]:
     alerts = []
     for team in org.teams:
         targets = org.incident_policy(team).targets
-        links = _links(org, settings, team)
+        links = alert_links(org, settings, team)
         if team.oncall is not None:
             alerts.append(
                 _alert(
