@@ -270,6 +270,8 @@ class OnCall:
         self.deliveries: list[Delivery] = []
         self.pages: list[tuple[datetime, str]] = []
         self.group: AlertGroup | None = None
+        self.reverse_order = False
+        """OnCall runs the webhooks of one trigger concurrently, in no set order: tests run them both ways."""
         self._steps: tuple = ()
         self._position = 0
         self._eta: datetime | None = None
@@ -368,7 +370,7 @@ class OnCall:
         return list(seen.values())
 
     def _fire(self, trigger: str, user: User | None = None) -> None:
-        for hook in self.plan.webhooks:
+        for hook in (reversed(self.plan.webhooks) if self.reverse_order else self.plan.webhooks):
             if hook.trigger == trigger or (hook.trigger == "status change" and trigger in STATUS_CHANGE_TRIGGERS):
                 self._execute(hook, trigger, user)
 
