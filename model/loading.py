@@ -23,19 +23,30 @@ MAX_NODES = 1_000_000
 """Values in one file after aliases are expanded; an alias bomb is refused before anything walks it."""
 
 
-class _CatalogLoader(yaml.SafeLoader):
-    """A safe loader for catalogs: string keys only, no duplicate keys, bounded depth and expanded size."""
+class _CatalogLoader(yaml.CSafeLoader):
+    """A safe loader for catalogs: string keys only, no duplicate keys (the constructors below); depth and expanded
+    size are bounded before the document is built (read_yaml). libyaml parses and composes: the pure-Python
+    parser took seconds for a catalog of a thousand services."""
 
-    def compose_node(self, parent, index):  # noqa: ANN001 - PyYAML's signature
-        self._depth = getattr(self, "_depth", 0) + 1
-        try:
-            if self._depth > MAX_DEPTH:
-                raise yaml.composer.ComposerError(
-                    None, None, f"nested deeper than {MAX_DEPTH} levels", self.peek_event().start_mark
-                )
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+
+def _check_depth(text: str) -> int | None:
+    """Refuse nesting deeper than MAX_DEPTH before libyaml's composer, which recurses in C, builds the nodes.
+    Returns the document's node count, or None where it uses aliases (its expanded size is then to be counted)."""
+    depth = 0
+    nodes: int | None = 0
+    for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+        if isinstance(event, yaml.AliasEvent):
+            nodes = None
+        elif isinstance(event, yaml.ScalarEvent):
+            nodes = None if nodes is None else nodes + 1
+        elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            nodes = None if nodes is None else nodes + 1
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels", event.start_mark)
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
+    return nodes
 
 
 def _mapping_strict(loader: _CatalogLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -61,7 +72,7 @@ _CatalogLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _
 def _timestamp(loader: _CatalogLoader, node: yaml.ScalarNode) -> object:
     # PyYAML builds 2026-02-30 into datetime() and lets its ValueError out, with no line: give it one.
     try:
-        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
     except (ValueError, OverflowError) as exc:
         raise yaml.constructor.ConstructorError(None, None, f"{node.value!r} is not a date: {exc}", node.start_mark) from None
 
@@ -135,12 +146,13 @@ def read_yaml(path: Path) -> object:
         raise InputError([Problem(str(path), f"line {line}", "not UTF-8 text: is this a binary file?")]) from None
     loader = None
     try:
-        loader = _CatalogLoader(text)  # the reader refuses control characters here already
+        nodes = _check_depth(text)  # libyaml's reader refuses control characters here already
+        loader = _CatalogLoader(text)
         node = loader.get_single_node()
         if node is None:
             return None
         try:
-            size = _expanded_size(node)
+            size = nodes if nodes is not None else _expanded_size(node)
         except _Recursive:
             raise InputError([Problem(str(path), "(file)", "an alias inside the value it names: the document contains itself")]) from None
         if size > MAX_NODES:
