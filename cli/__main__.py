@@ -22,8 +22,19 @@ err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() el
 
 StackOpt = Annotated[str, typer.Option("--stack", "-s", help="dev, prod or any Pulumi.<stack>.yaml")]
 CatalogOpt = Annotated[
-    Optional[Path], typer.Option("--catalog", "-c", help="a catalog YAML file or directory replacing the stack's")
+    Optional[str], typer.Option("--catalog", "-c", help="a catalog YAML file or directory replacing the stack's")
 ]
+
+
+def catalog_path(value: Optional[str]) -> Optional[Path]:
+    """--catalog as a path; an empty one (`CATALOG=""` in a script) is refused rather than read as `.`."""
+    from model.errors import InputError, Problem
+
+    if value is None:
+        return None
+    if not value.strip():
+        raise InputError([Problem("--catalog", "(option)", "empty: a catalog path names a catalog YAML file or a directory of catalog YAML files")])
+    return Path(value)
 BuildOpt = Annotated[Path, typer.Option("--build-dir", help="where build/<stack>/ goes")]
 
 
@@ -50,7 +61,13 @@ def render(stack: StackOpt, catalog: CatalogOpt = None, build_dir: BuildOpt = PR
     from cli import build
 
     with user_errors():
-        _, target, files = build.render_stack(stack, build_dir, catalog)
+        catalog = catalog_path(catalog)
+        target = build_dir / stack
+        if build.unchanged(target, build.inputs_digest(stack, catalog)):
+            out.print(f"{target} is up to date: nothing it is rendered from has changed")
+            return
+        # The behaviour tests are written by `check`, the only reader, which generates them from the same source.
+        _, target, files = build.render_stack(stack, build_dir, catalog, tests=False)
     out.print(f"wrote {len(files)} files to {target}")
 
 
@@ -84,7 +101,12 @@ def _check_and_print(target: Path) -> bool:
 
 @app.command()
 def check(stack: StackOpt, build_dir: BuildOpt = PROJECT_DIR / "build") -> None:
-    """Validate build/<stack>/ with the real tools and schemas."""
+    """Validate build/<stack>/ with the real tools and schemas, and run its behaviour tests."""
+    from cli import build
+
+    with user_errors():
+        tests = build.write_tests_for(build_dir / stack)
+    err.print(f"wrote {len(tests)} behaviour tests to {build_dir / stack / build.TESTS_DIR}")
     if not _check_and_print(build_dir / stack):
         raise typer.Exit(1)
 
@@ -118,7 +140,7 @@ def plan(stack: StackOpt, catalog: CatalogOpt = None, build_dir: BuildOpt = PROJ
     from cli import build
 
     with user_errors():
-        inventory, target, files, built = build.build_stack(stack, build_dir, catalog)
+        inventory, target, files, built = build.build_stack(stack, build_dir, catalog_path(catalog))
     out.print(resource_tree(inventory))
     out.print("\n[bold]by type[/bold]")
     for type_, n in sorted(inventory.counts().items()):
@@ -218,7 +240,7 @@ def route(
                 raise InputError([Problem(str(config), "(file)", "no such file")])
             document = yaml.safe_load(config.read_text())
         else:
-            document = build.stack_artifacts(stack, catalog).alertmanager
+            document = build.stack_artifacts(stack, catalog_path(catalog)).alertmanager
     explanation = explain(document, alert, moment)
     for receiver in explanation.receivers:
         typer.echo(receiver)

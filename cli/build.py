@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from cli.engine import Inventory, redact, reveal
+from model.errors import InputError, Problem
 from render import Artifacts
 from render.yamlio import dump
 from stacks import Stack
@@ -73,8 +74,16 @@ def manifest_file_name(obj: dict[str, Any]) -> str:
     return "-".join(re.sub(r"[^a-z0-9.-]+", "-", str(p).lower()) for p in parts) + ".yaml"
 
 
-def write(out_dir: Path, stack: Stack, inventory: Inventory) -> dict[str, str]:
-    """Replace `out_dir` with the stack's files; returns relative path -> content of everything written."""
+SOURCE_FILE = ".source.json"
+"""What a build directory was rendered from (stack, catalog), so `check` generates the behaviour tests of the same."""
+TESTS_DIR = "rule-tests"
+
+
+def write(
+    out_dir: Path, stack: Stack, inventory: Inventory, catalog: Path | None = None, inputs: str | None = None
+) -> dict[str, str]:
+    """Replace `out_dir` with the stack's files (the behaviour tests apart: write_tests); returns relative path ->
+    content of everything written."""
     files = dict(stack.artifacts.files())
     for obj in kubernetes_objects(inventory):
         name = f"manifests/{manifest_file_name(obj)}"
@@ -86,7 +95,71 @@ def write(out_dir: Path, stack: Stack, inventory: Inventory) -> dict[str, str]:
     )
 
     write_tree(out_dir, files)
+    source = {"stack": stack.name, "catalog": _overrides(catalog).get("catalog"), "inputs": inputs}
+    (out_dir / SOURCE_FILE).write_text(json.dumps(source))
     return files
+
+
+INPUT_DIRS = ("catalog", "charts/index", "cli", "components", "model", "policies", "render", "routing", "stacks")
+"""What a render reads besides the stack's config and an outside catalog: the program and its data."""
+INPUT_FILES = ("__main__.py", "Pulumi.yaml", "charts/charts.lock.yaml")
+
+
+def inputs_digest(stack: str, catalog: Path | None = None) -> str:
+    """A digest of everything `render` reads for `stack`: the program's sources and data, the stack's config and the
+    catalog it names (or `catalog`), so an unchanged digest means an unchanged render."""
+    from cli.engine import PROJECT_DIR, stack_config
+
+    config, _, _ = stack_config(stack, _overrides(catalog))
+    paths = [PROJECT_DIR / f for f in (*INPUT_FILES, f"Pulumi.{stack}.yaml")]
+    for d in INPUT_DIRS:
+        paths.extend(p for p in (PROJECT_DIR / d).rglob("*") if "__pycache__" not in p.parts)
+    named = Path(str(config.get("alerting-platform:catalog", "")).strip('"'))
+    for root in {p for p in (catalog, named if str(named) not in ("", ".") else None) if p is not None}:
+        root = root if root.is_absolute() else PROJECT_DIR / root
+        paths.extend(root.rglob("*") if root.is_dir() else [root])
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
+    for path in sorted(set(paths)):
+        if path.is_file():
+            digest.update(f"\0{path}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def unchanged(out_dir: Path, digest: str) -> bool:
+    """Whether `out_dir` holds, untouched, what a render with inputs `digest` writes."""
+    try:
+        source = json.loads((out_dir / SOURCE_FILE).read_text())
+        state = json.loads((out_dir / STATE_FILE).read_text())
+    except (OSError, ValueError):
+        return False
+    if source.get("inputs") != digest:
+        return False
+    for rel, known in state.items():
+        try:
+            stat = (out_dir / rel).stat()
+        except OSError:
+            return False
+        if known is None or known[:2] != [stat.st_size, stat.st_mtime_ns]:
+            return False
+    return True
+
+
+def write_tests(out_dir: Path, stack: Stack) -> dict[str, str]:
+    """Write the behaviour tests of `stack` into `out_dir/rule-tests/`, rewriting only those that changed."""
+    files = stack.artifacts.test_files()
+    write_tree(out_dir / TESTS_DIR, {rel.split("/", 1)[1]: text for rel, text in files.items()})
+    return files
+
+
+def write_tests_for(out_dir: Path) -> dict[str, str]:
+    """The behaviour tests of whatever `out_dir` was rendered from, written beside it (for `check` on its own)."""
+    try:
+        source = json.loads((out_dir / SOURCE_FILE).read_text())
+    except (OSError, ValueError):
+        raise InputError([Problem(str(out_dir), "(build directory)", "not written by `make render`: run it first")]) from None
+    catalog = Path(source["catalog"]) if source.get("catalog") else None
+    return write_tests(out_dir, load(source["stack"], catalog))
 
 
 STATE_FILE = ".written.json"
@@ -117,7 +190,8 @@ def write_tree(out_dir: Path, files: dict[str, str]) -> Written:
         # No record: whatever is here came from an earlier writer; anything the checks wrote (helm/) is theirs.
         before = {
             p.relative_to(out_dir).as_posix(): None
-            for p in out_dir.rglob("*") if p.is_file() and p.relative_to(out_dir).parts[0] not in ("helm", STATE_FILE)
+            for p in out_dir.rglob("*")
+            if p.is_file() and p.relative_to(out_dir).parts[0] not in ("helm", TESTS_DIR, STATE_FILE, SOURCE_FILE)
         }
     after, written = {}, []
     for rel, text in sorted(files.items()):
@@ -163,17 +237,26 @@ def _overrides(catalog: Path | None) -> dict[str, str]:
     return {"catalog": str(catalog.absolute())} if catalog else {}
 
 
-def render_stack(stack: str, build_dir: Path, catalog: Path | None = None) -> tuple[Inventory, Path, dict[str, str]]:
-    """Run the program offline for `stack` and write `build_dir/<stack>/`; `catalog` replaces the stack's catalog."""
-    inventory, target, files, _ = build_stack(stack, build_dir, catalog)
+def render_stack(
+    stack: str, build_dir: Path, catalog: Path | None = None, tests: bool = True
+) -> tuple[Inventory, Path, dict[str, str]]:
+    """Run the program offline for `stack` and write `build_dir/<stack>/`, with its behaviour tests unless `tests`
+    is false; `catalog` replaces the stack's catalog."""
+    inventory, target, files, _ = build_stack(stack, build_dir, catalog, tests)
     return inventory, target, files
 
 
-def build_stack(stack: str, build_dir: Path, catalog: Path | None = None) -> tuple[Inventory, Path, dict[str, str], Stack]:
+def build_stack(
+    stack: str, build_dir: Path, catalog: Path | None = None, tests: bool = True
+) -> tuple[Inventory, Path, dict[str, str], Stack]:
     """`render_stack`, and the Stack it was built from."""
     from cli import engine
 
+    inputs = inputs_digest(stack, catalog)
     inventory = engine.run(stack, _overrides(catalog))
     target = build_dir / stack
     built = load(stack, catalog)
-    return inventory, target, write(target, built, inventory), built
+    files = write(target, built, inventory, catalog, inputs)
+    if tests:
+        files.update(write_tests(target, built))
+    return inventory, target, files, built

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -25,6 +26,23 @@ class CamelModel(StrictModel):
 
 _DURATION_RE = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
 _UNITS_MS = (("y", 365 * 86_400_000), ("w", 7 * 86_400_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1))
+
+
+@functools.lru_cache(maxsize=4096)
+def _duration_text(ms: int) -> str:
+    # Mirrors prometheus/common model.Duration.String: years and weeks only when exact, so 30d stays 30d
+    # while 28d prints as 4w, the form Sloth and Pyrra emit. Cached: a render prints the same few windows
+    # a hundred thousand times.
+    if ms == 0:
+        return "0s"
+    out = []
+    for unit, mult in _UNITS_MS:
+        if unit in ("y", "w") and ms % mult:
+            continue
+        if ms >= mult:
+            out.append(f"{ms // mult}{unit}")
+            ms %= mult
+    return "".join(out)
 
 
 class Duration:
@@ -56,19 +74,7 @@ class Duration:
         return self.milliseconds / 1000
 
     def __str__(self) -> str:
-        # Mirrors prometheus/common model.Duration.String: years and weeks only when exact, so 30d stays 30d
-        # while 28d prints as 4w, the form Sloth and Pyrra emit.
-        ms = self.milliseconds
-        if ms == 0:
-            return "0s"
-        out = []
-        for unit, mult in _UNITS_MS:
-            if unit in ("y", "w") and ms % mult:
-                continue
-            if ms >= mult:
-                out.append(f"{ms // mult}{unit}")
-                ms %= mult
-        return "".join(out)
+        return _duration_text(self.milliseconds)
 
     def __repr__(self) -> str:
         return f"Duration({str(self)!r})"

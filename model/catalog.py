@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -463,11 +464,16 @@ class Organisation(StrictModel):
     def team(self, name: str) -> Team:
         return next(t for t in self.teams if t.name == name)
 
+    @cached_property
+    def service_index(self) -> dict[str, tuple[Team, Service]]:
+        """Service name -> its team and itself: renderers look services up per rule, thousands of times."""
+        return {s.name: (t, s) for t, s in self.services()}
+
     def service(self, name: str) -> Service:
-        return next(s for _, s in self.services() if s.name == name)
+        return self.service_index[name][1]
 
     def owner(self, service_name: str) -> Team:
-        return next(t for t, s in self.services() if s.name == service_name)
+        return self.service_index[service_name][0]
 
     def person(self, email: str) -> Person | None:
         return next((p for p in self.people if p.email == email), None)

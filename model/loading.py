@@ -12,7 +12,10 @@ from pydantic import ValidationError
 from model.catalog import Organisation
 from model.errors import CrossReferenceError, InputError, Problem, format_path, problems_from, problems_from_references
 
-
+NOT_A_CATALOG = (
+    "a Pulumi project or stack file, not a catalog: a catalog path names a catalog YAML file or a directory "
+    "holding only catalog YAML files"
+)
 MAX_FILE_BYTES = 8 << 20
 """A catalog (one file, or a directory's files together) larger than 8 MiB is refused."""
 MAX_FILES = 1000
@@ -189,6 +192,9 @@ def load_catalog(path: str | Path) -> Organisation:
             continue
         if not isinstance(doc, dict):
             problems.append(Problem(str(file), "(top level)", "must be a mapping with a `teams` list"))
+            continue
+        if file.name.startswith("Pulumi.") or ("config" in doc and "teams" not in doc):
+            problems.append(Problem(str(file), "(file)", NOT_A_CATALOG))
             continue
         for key, value in doc.items():
             if key == "teams":

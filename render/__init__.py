@@ -58,15 +58,19 @@ class Artifacts:
     """Metrics the teams' services expose, as the catalog declares them: name -> the declaring field."""
 
     def files(self) -> dict[str, str]:
-        """Relative path -> file content, in a stable order."""
+        """Relative path -> file content of what the platform deploys, in a stable order."""
         out = {"alertmanager/alertmanager.yaml": dump(self.alertmanager)}
         out.update({f"alertmanager/{name}": text for name, text in sorted(self.alertmanager_templates.items())})
         out.update({f"rules/{name}": dump(content) for name, content in sorted(self.rule_files.items())})
-        out.update({f"rule-tests/{name}": dump(content) for name, content in sorted(self.rule_tests.items())})
         out["karma/karma.yaml"] = dump(self.karma)
         out.update({f"dashboards/{name}": text for name, text in sorted(self.dashboards.items())})
         out["application-metrics.yaml"] = dump({"metrics": dict(self.application_metrics)})
         return out
+
+    def test_files(self) -> dict[str, str]:
+        """Relative path -> content of the behaviour tests (`rule-tests/`): generated here, on first use, because
+        only the checks read them and generating them costs more than rendering everything else."""
+        return {f"rule-tests/{name}": dump(content) for name, content in sorted(self.rule_tests.items())}
 
 
 def _rule_files(*parts: dict[str, dict]) -> dict[str, dict]:

@@ -146,7 +146,7 @@ class Enrichment:
         """The enrichment of an alert with these labels (`alertname` among them)."""
         out: dict[str, str] = {}
         name = labels.get("service")
-        service = next((s for _, s in self.org.services() if s.name == name), None)
+        service = self.org.service_index[name][1] if name in self.org.service_index else None
         if service is not None:
             out["depends_on"] = names_text(service.depends_on)
             out["dependants"] = names_text(self.dependants.get(service.name, []))

@@ -19,7 +19,8 @@ FRONTEND, BACKEND, NODES = "budget-frontend-web-vitals", "budget-checkout-api", 
 def built(tmp_path_factory) -> Path:
     """The example's budget rules and behaviour tests as `make render STACK=dev` writes them."""
     target = tmp_path_factory.mktemp("example")
-    for name, text in build.stack_artifacts("dev").files().items():
+    artifacts = build.stack_artifacts("dev")
+    for name, text in {**artifacts.files(), **artifacts.test_files()}.items():
         if name.startswith(("rules/budget-", "rule-tests/budget-")):
             (target / name).parent.mkdir(exist_ok=True)
             (target / name).write_text(text)
