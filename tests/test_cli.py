@@ -103,8 +103,8 @@ def test_the_program_refuses_to_run_without_any_secret_plan_lists(stack, count):
 
 def test_check_fails_when_nothing_was_rendered(tmp_path):
     result = cli("check", "--stack", "dev", "--build-dir", str(tmp_path))
-    assert result.returncode == 1
-    assert "no such directory: run `make render` first" in result.stdout
+    assert result.returncode == 2
+    assert f"{tmp_path / 'dev'}: (build directory): not written by `make render`: run it first" in result.stderr
 
 
 def test_schema_writes_the_catalogs_json_schema(tmp_path):
@@ -120,3 +120,36 @@ def test_the_committed_catalog_schema_is_current(tmp_path):
     target = tmp_path / "catalog.schema.json"
     cli("schema", "--output", str(target))
     assert target.read_text() == (PROJECT_DIR / "schema" / "catalog.schema.json").read_text(), "run `make schema`"
+
+
+def test_an_empty_catalog_path_is_refused_saying_what_a_catalog_path_is(tmp_path):
+    result = cli("render", "--stack", "dev", "--catalog", "", "--build-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert "--catalog: (option): empty: a catalog path names a catalog YAML file or a directory of catalog YAML files" in result.stderr
+    assert not (tmp_path / "dev").exists()
+
+
+def test_a_directory_of_pulumi_files_is_not_taken_for_a_catalog(tmp_path):
+    result = cli("render", "--stack", "dev", "--catalog", str(PROJECT_DIR), "--build-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert f"{PROJECT_DIR / 'Pulumi.dev.yaml'}: (file): a Pulumi project or stack file, not a catalog" in result.stderr
+    assert "already given" not in result.stderr
+
+
+def test_render_leaves_the_behaviour_tests_to_check_and_a_second_render_of_unchanged_inputs_writes_nothing(tmp_path):
+    first = cli("render", "--stack", "dev", "--build-dir", str(tmp_path))
+    assert first.returncode == 0, first.stderr
+    target = tmp_path / "dev"
+    assert (target / "rules").is_dir() and not (target / "rule-tests").exists()
+    times = {p: p.stat().st_mtime_ns for p in target.rglob("*") if p.is_file()}
+    second = cli("render", "--stack", "dev", "--build-dir", str(tmp_path))
+    assert second.returncode == 0, second.stderr
+    assert "is up to date" in second.stdout
+    assert {p: p.stat().st_mtime_ns for p in target.rglob("*") if p.is_file()} == times
+    # A hand-edited file is noticed: the next render writes it back.
+    edited = target / "karma" / "karma.yaml"
+    original = edited.read_text()
+    edited.write_text("edited: true\n")
+    third = cli("render", "--stack", "dev", "--build-dir", str(tmp_path))
+    assert "up to date" not in third.stdout
+    assert edited.read_text() == original
