@@ -49,6 +49,11 @@ JUST = 0.1
 class GenerationError(Exception):
     """A budget's signals cannot be driven to the values a test needs."""
 
+    def __init__(self, message: str, loc: tuple = ()) -> None:
+        super().__init__(message)
+        self.loc = loc
+        """Where in the catalog the SLO or budget the test is of is (teams[i].services[j]...), once known."""
+
 
 Timeline = list[tuple[int, float]]
 """(minutes, value) segments from minute 0."""
@@ -585,13 +590,16 @@ def _test_file(service: Service, budget: Budget, step: int, groups: list[dict]) 
 def budget_rule_tests(org: Organisation) -> dict[str, dict]:
     """Test files for every budget: its bounds and, where it judges by history, its history."""
     out = {}
-    for team in org.teams:
-        for service in team.services:
-            for budget in service.budgets:
+    for ti, team in enumerate(org.teams):
+        for si, service in enumerate(team.services):
+            for bi, budget in enumerate(service.budgets):
                 alerts = budgets.budget_alerts(org, team, service, budget)
                 stem = budgets.group_name(service, budget)
                 for kind, make in (("bounds", bounds_test), ("shares", shares_test), ("history", history_test)):
-                    test = make(team, service, budget, alerts)
+                    try:
+                        test = make(team, service, budget, alerts)
+                    except GenerationError as exc:
+                        raise GenerationError(str(exc), ("teams", ti, "services", si, "budgets", bi)) from None
                     if test is not None:
                         out[f"{stem}-{kind}.yaml"] = test
     return out

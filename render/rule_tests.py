@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from model.catalog import Organisation
-from model.errors import InputError, Problem
+from model.errors import InputError, Problem, format_path
 from model.settings import Settings
 from render import budget_tests, flapping, kpi_tests, slo_tests
 from render.enrichment import Enrichment
@@ -41,7 +41,13 @@ class RuleTests(Mapping):
                     files.update(kpi_tests.kpi_rule_tests(self._org, self._settings))
                     files.update(flapping.flapping_rule_tests(self._org, self._settings))
             except (slo_tests.GenerationError, budget_tests.GenerationError) as exc:
-                raise InputError([Problem("catalog", "behaviour tests", str(exc))]) from None
+                # The catalog's own file and field; the generator's message says what cannot be shown.
+                from stacks.config import catalog_source
+
+                source = catalog_source(self._settings) if self._settings is not None else "catalog"
+                field = format_path(exc.loc) if exc.loc else "(behaviour tests)"
+                message = f"its behaviour test cannot be generated: {exc}"
+                raise InputError([Problem(source, field, message)]) from None
             self._files = self._enrichment.rule_tests(files, self._rule_files) if self._enrichment else files
         return self._files
 

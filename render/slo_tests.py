@@ -72,6 +72,11 @@ def lateness(r: ResolvedSLO, step: int) -> int:
 class GenerationError(Exception):
     """The window math and the rendered rules disagree about what a test can show."""
 
+    def __init__(self, message: str, loc: tuple = ()) -> None:
+        super().__init__(message)
+        self.loc = loc
+        """Where in the catalog the SLO or budget the test is of is (teams[i].services[j]...), once known."""
+
 
 # --- Traffic --------------------------------------------------------------------------------------------------
 
@@ -829,12 +834,21 @@ def alert_rules(org: Organisation, r: ResolvedSLO) -> dict[str, list[dict]]:
 def slo_rule_tests(org: Organisation) -> dict[str, dict]:
     """Test files for every SLO whose rules the platform renders (Sloth-owned SLOs are tested upstream)."""
     out = {}
+    where = {
+        id(slo): ("teams", ti, "services", si, "slos", ki)
+        for ti, team in enumerate(org.teams)
+        for si, service in enumerate(team.services)
+        for ki, slo in enumerate(service.slos)
+    }
     for r in resolved_slos(org):
         if r.engine == Engine.sloth:
             continue
         alerts = alert_rules(org, r)
         for name, scenario in SCENARIOS.items():
-            test = scenario(org, r, alerts)
+            try:
+                test = scenario(org, r, alerts)
+            except GenerationError as exc:
+                raise GenerationError(str(exc), where[id(r.slo)]) from None
             if test is not None:
                 out[f"slo-{r.id}-{name}.yaml"] = test
     return out

@@ -150,3 +150,28 @@ def test_the_page_is_asserted_within_the_bound_the_window_math_gives(r, builds):
     slow = _load(builds["example"], f"slo-{r.id}-slow.yaml")["tests"][0]["alert_rule_test"]
     last = [c for c in slow if c["alertname"] == "ErrorBudgetBurn"][-1]
     assert [a["exp_labels"]["severity"] for a in last["exp_alerts"]] == ["warning"]
+
+
+def test_a_behaviour_test_that_cannot_be_generated_names_the_catalog_and_the_slo_field(monkeypatch):
+    from model.errors import InputError
+    from model.slo import Engine
+
+    stack = build.load("dev")
+    # The first SLO whose rules the platform renders, found by walking the catalog as a user reads it.
+    where = next(
+        f"teams[{ti}].services[{si}].slos[{ki}]"
+        for ti, team in enumerate(stack.catalog.teams)
+        for si, service in enumerate(team.services)
+        for ki, slo in enumerate(service.slos)
+        if (slo.alerting.engine or stack.catalog.slo_defaults.engine) != Engine.sloth
+    )
+
+    def cannot(org, r, alerts):
+        raise slo_tests.GenerationError(f"SLO {r.id}: the page cannot be shown")
+
+    monkeypatch.setattr(slo_tests, "SCENARIOS", {"fast": cannot})
+    with pytest.raises(InputError) as raised:
+        dict(build.load("dev").artifacts.rule_tests)
+    (problem,) = raised.value.problems
+    assert (problem.source, problem.path) == ("catalog/example", where)
+    assert problem.message.startswith("its behaviour test cannot be generated: SLO ")
