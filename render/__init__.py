@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from model.catalog import Organisation
 from model.errors import CrossReferenceError
 from model.settings import Settings
-from render import alertmanager, budgets, chaos, karma, metrics, notification_templates, rules, slo_crs, slo_rules
+from render import alertmanager, budgets, chaos, falco, karma, metrics, notification_templates, rules, slo_crs, slo_rules
 from render.rule_tests import RuleTests
 from render.yamlio import dump
 
@@ -40,6 +40,10 @@ class Artifacts:
     """Names of the secrets the rendered configs read from files."""
     application_metrics: Mapping[str, str] = field(default_factory=dict)
     """Metrics the teams' services expose, as the catalog declares them: name -> the declaring field."""
+    falco_rules: tuple[dict, ...] = ()
+    """The catalog's Falco rules (render.falco.catalog_rules_file), loaded after the pinned upstream rule sets."""
+    talon_rules: tuple[dict, ...] = ()
+    """Falco Talon's rules file: the catalog's automated responses."""
 
     def files(self) -> dict[str, str]:
         """Relative path -> file content, in a stable order."""
@@ -49,6 +53,8 @@ class Artifacts:
         out.update({f"rule-tests/{name}": dump(content) for name, content in sorted(self.rule_tests.items())})
         out["karma/karma.yaml"] = dump(self.karma)
         out["application-metrics.yaml"] = dump({"metrics": dict(self.application_metrics)})
+        out[f"falco/{falco.CATALOG_RULES_FILE}"] = dump(list(self.falco_rules))
+        out["falco/talon_rules.yaml"] = dump(list(self.talon_rules))
         return out
 
 
@@ -83,4 +89,6 @@ def render(org: Organisation, settings: Settings) -> Artifacts:
         pyrra_slos=slo_crs.pyrra_objects(org),
         secrets=tuple(alertmanager.secrets_used(am_config)),
         application_metrics=metrics.declared_metrics(org),
+        falco_rules=tuple(falco.catalog_rules_file(org, settings)),
+        talon_rules=tuple(falco.talon_rules(org, settings)),
     )
