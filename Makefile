@@ -12,7 +12,7 @@ AT ?=
 POLICY_CONFIG ?=
 N ?= 1000
 
-.PHONY: setup venv tools render check plan route policy test fuzz schema bench clean help
+.PHONY: setup venv tools render check plan route policy test fuzz schema bench bench-eval clean help
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -61,6 +61,9 @@ fuzz: setup ## Long run of the catalog fuzz suite: N=10000 cases; prints its fig
 
 bench: setup ## Render and check a synthetic org of 200 teams, 2,000 services, 6,000 SLOs; print each phase's time
 	$(PY) scripts/bench.py
+
+bench-eval: setup ## Replay an SLO's rules over 5,000 series on VictoriaMetrics: cascaded vs direct cost, equal alerts
+	$(PY) scripts/bench_eval.py
 
 schema: venv ## Write schema/catalog.schema.json for editor completion
 	$(CLI) schema

@@ -37,6 +37,8 @@ GRAFANA_UID = 472
 ADMIN_SECRET = "grafana-admin"
 DATABASE_SECRET = "grafana-database"
 PLUGIN_CONFIGMAP = "grafana-oncall-plugin"
+DASHBOARD_PROVIDER = "alerting"
+DASHBOARDS_CONFIGMAP = "grafana-dashboards-alerting"
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,32 @@ class GrafanaArgs:
     exposure: Exposure | None = None
     extra_values: dict[str, Any] = field(default_factory=dict)
     """Escape hatch: raw chart values merged over ours."""
+    dashboards: dict[str, str] = field(default_factory=dict)
+    """Dashboard JSON by file name (render.dashboards): Grafana's file provider loads them from a ConfigMap."""
+
+
+def dashboard_provider(folder: str = "Alerting") -> dict:
+    """The file provider that reads the dashboards ConfigMap, mounted by the chart at /var/lib/grafana/dashboards/<name>.
+
+    A ConfigMap rather than Grafana's API: the dashboards ship with the release, need no API token at deploy time and
+    cannot drift (read-only, deletion refused)."""
+    return {
+        "dashboardproviders.yaml": {
+            "apiVersion": 1,
+            "providers": [
+                {
+                    "name": DASHBOARD_PROVIDER,
+                    "orgId": 1,
+                    "folder": folder,
+                    "type": "file",
+                    "disableDeletion": True,
+                    "editable": False,
+                    "allowUiUpdates": False,
+                    "options": {"path": f"/var/lib/grafana/dashboards/{DASHBOARD_PROVIDER}"},
+                }
+            ],
+        }
+    }
 
 
 def datasources(args: GrafanaArgs) -> dict:
@@ -147,6 +175,15 @@ class Grafana(pulumi.ComponentResource):
             opts=child(self),
         )
         depends.append(plugin_config)
+        if args.dashboards:
+            depends.append(
+                ConfigMap(
+                    f"{name}-dashboards",
+                    metadata=ObjectMetaArgs(name=DASHBOARDS_CONFIGMAP, namespace=args.namespace, labels={"app.kubernetes.io/part-of": PART_OF}),
+                    data=dict(sorted(args.dashboards.items())),
+                    opts=child(self),
+                )
+            )
 
         # SQLite is one pod's file: more than one replica needs the shared database.
         ha = args.high_availability and args.database is not None
@@ -169,6 +206,8 @@ class Grafana(pulumi.ComponentResource):
                 }
             ],
             "extraSecretMounts": secret_mounts,
+            **({"dashboardProviders": dashboard_provider(), "dashboardsConfigMaps": {DASHBOARD_PROVIDER: DASHBOARDS_CONFIGMAP}}
+               if args.dashboards else {}),
             "extraEmptyDirMounts": [{"name": "tmp", "mountPath": "/tmp"}],
             "persistence": persistence,
             # The chart's chown init container runs as root; fsGroup already gives the volume to Grafana's user.

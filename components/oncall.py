@@ -13,8 +13,12 @@ from typing import Any, Literal
 
 import pulumi
 
+from pulumi_kubernetes.apiextensions import CustomResource
+from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
+
 from components.common import (
     PACKAGE,
+    PART_OF,
     RESTRICTED_CONTAINER,
     Chart,
     Exposure,
@@ -38,6 +42,9 @@ SECRETS = "oncall-secrets"
 POSTGRES_SECRET = "oncall-postgres"
 POSTGRES_CA_DIR = "/etc/oncall/postgres-ca"
 REDIS_SECRET = "oncall-redis"
+EXPORTER_SECRET = "oncall-exporter"
+"""The chart reads the exporter's bearer token from `<fullname>-exporter`, key `exporter-secret`."""
+EXPORTER_PATH = "/metrics/"
 
 # Celery beat keeps its schedule file in the working directory of the image, so OnCall's containers need a
 # writable root filesystem; everything else about them is restricted.
@@ -77,6 +84,17 @@ class OnCallArgs:
     exposure: Exposure | None = None
     extra_values: dict[str, Any] = field(default_factory=dict)
     """Escape hatch: raw chart values merged over ours."""
+    scrape_depends_on: tuple[pulumi.Resource, ...] = ()
+    """What serves the VMServiceScrape kind (the VictoriaMetrics operator's CRDs): VMAgent scrapes OnCall's exporter."""
+
+
+def exporter_scrape_spec() -> dict:
+    """VMAgent reads OnCall's exporter on the engine's Service, with the token the engine checks."""
+    return {
+        "selector": {"matchLabels": {"app.kubernetes.io/name": "oncall", "app.kubernetes.io/instance": ONCALL_RELEASE,
+                                     "app.kubernetes.io/component": "engine"}},
+        "endpoints": [{"port": "http", "path": EXPORTER_PATH, "bearerTokenSecret": {"name": EXPORTER_SECRET, "key": "exporter-secret"}}],
+    }
 
 
 def _volumes(postgres: PostgresConnection) -> dict[str, list]:
@@ -135,6 +153,8 @@ def chart_values(args: OnCallArgs) -> dict[str, Any]:
             "secrets": {"existingSecret": SECRETS, "secretKey": "secret-key", "mirageSecretKey": "mirage-secret-key"},
             # Notifications leave through Alertmanager and the team channels; OnCall's own SMTP stays off.
             "smtp": {"enabled": False},
+            # Response times and alert-group counts for the alerting KPIs (render.kpis), behind a bearer token.
+            "exporter": {"enabled": True},
         },
         "database": {"type": "postgresql"},
         "externalPostgresql": {
@@ -183,6 +203,10 @@ class OnCall(pulumi.ComponentResource):
                 child(self),
             ),
             secret_object(
+                f"{name}-exporter", EXPORTER_SECRET, args.namespace,
+                {"exporter-secret": generated_password(f"{name}-exporter-token", child(self), length=40)}, child(self),
+            ),
+            secret_object(
                 f"{name}-postgres", POSTGRES_SECRET, args.namespace,
                 {"password": args.postgres.password}
                 | ({"ca.crt": args.postgres.ca_certificate} if args.postgres.ca_certificate is not None else {}),
@@ -197,6 +221,15 @@ class OnCall(pulumi.ComponentResource):
             f"{name}-release", ONCALL_RELEASE, CHART, args.namespace, chart_values(args), args.extra_values,
             child(self, *secrets),
         )
+        if args.scrape_depends_on:
+            CustomResource(
+                f"{name}-exporter-scrape",
+                api_version="operator.victoriametrics.com/v1beta1",
+                kind="VMServiceScrape",
+                metadata=ObjectMetaArgs(name=f"{ONCALL_RELEASE}-engine", namespace=args.namespace, labels={"app.kubernetes.io/part-of": PART_OF}),
+                spec=exporter_scrape_spec(),
+                opts=child(self, self.release, *args.scrape_depends_on),
+            )
         if args.exposure:
             ingress(
                 f"{name}-ingress", args.exposure, f"{ONCALL_RELEASE}-engine", ENGINE_PORT, args.namespace,

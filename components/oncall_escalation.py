@@ -6,14 +6,16 @@ The plans come rendered from the catalog (render.oncall); this component only tu
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumiverse_grafana as grafana
 from pulumiverse_grafana import oncall
 
 from components.common import PACKAGE
-from render.oncall import TeamOnCall
+from render.incidents import TeamIncidents, bind
+from render.oncall import Step, TeamOnCall
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,10 @@ class OnCallEscalationArgs:
     plans: tuple[TeamOnCall, ...]
     depends_on: tuple[pulumi.Resource, ...] = ()
     """The running OnCall engine."""
+    incidents: tuple[TeamIncidents, ...] = ()
+    """The incident lifecycle of the teams that run one (render.incidents)."""
+    secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Secret name -> value for the Slack bot token and Jira passwords the lifecycle's webhooks send."""
 
 
 class OnCallEscalation(pulumi.ComponentResource):
@@ -43,6 +49,8 @@ class OnCallEscalation(pulumi.ComponentResource):
         )
         on_oncall = pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=list(args.depends_on) or None)
         self.integration_links = {}
+        self._incidents = {i.team: i for i in args.incidents}
+        self._secrets = args.secrets
         for plan in args.plans:
             link = self._team(f"{name}-{plan.team}", plan, on_oncall)
             if plan.integration_secret is not None:
@@ -78,19 +86,7 @@ class OnCallEscalation(pulumi.ComponentResource):
                 opts=opts,
             )
 
-        chain = oncall.EscalationChain(f"{name}-chain", name=plan.team, opts=opts)
-        for position, step in enumerate(plan.steps):
-            oncall.Escalation(
-                f"{name}-step-{position}",
-                escalation_chain_id=chain.id,
-                position=position,
-                type=step.type,
-                duration=step.duration_seconds,
-                important=step.important,
-                notify_on_call_from_schedule=schedules[step.schedule].id if step.schedule else None,
-                persons_to_notifies=[users[login] for login in step.people] if step.people else None,
-                opts=opts,
-            )
+        chain = self._chain(f"{name}-chain", f"{name}-step", plan.team, plan.steps, schedules, users, {}, opts)
         integration = oncall.Integration(
             f"{name}-alertmanager",
             name=f"{plan.team} (Alertmanager)",
@@ -98,4 +94,62 @@ class OnCallEscalation(pulumi.ComponentResource):
             default_route={"escalation_chain_id": chain.id},
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["link"])),
         )
+        incidents = self._incidents.get(plan.team)
+        if incidents is not None:
+            self._lifecycle(name, incidents, integration, schedules, users, opts)
         return pulumi.Output.secret(integration.link)
+
+    def _chain(self, name: str, step_name: str, chain_name: str, steps: tuple[Step, ...], schedules: dict, users: dict,
+               webhooks: dict[str, oncall.OutgoingWebhook], opts: pulumi.ResourceOptions) -> oncall.EscalationChain:
+        chain = oncall.EscalationChain(name, name=chain_name, opts=opts)
+        for position, step in enumerate(steps):
+            oncall.Escalation(
+                f"{step_name}-{position}",
+                escalation_chain_id=chain.id,
+                position=position,
+                type=step.type,
+                duration=step.duration_seconds,
+                important=step.important,
+                notify_on_call_from_schedule=schedules[step.schedule].id if step.schedule else None,
+                persons_to_notifies=[users[login] for login in step.people] if step.people else None,
+                action_to_trigger=webhooks[step.webhook].id if step.webhook else None,
+                opts=opts,
+            )
+        return chain
+
+    def _lifecycle(self, name: str, plan: TeamIncidents, integration: oncall.Integration, schedules: dict, users: dict,
+                   opts: pulumi.ResourceOptions) -> None:
+        """The team's incident webhooks, its incident chain, and the route that sends incident priorities there."""
+        slack_auth = pulumi.Output.secret(pulumi.Output.concat("Bearer ", self._secrets[plan.slack_token_secret]))
+        jira_password = pulumi.Output.secret(self._secrets[plan.jira_password_secret])
+        webhooks: dict[str, oncall.OutgoingWebhook] = {}
+        for hook in plan.webhooks:
+            # A template names earlier webhooks by key; their ids exist once OnCall created them.
+            ids = pulumi.Output.all(*(webhooks[k].id for k in hook.refs)).apply(lambda vals, refs=hook.refs: dict(zip(refs, vals)))
+            webhooks[hook.key] = oncall.OutgoingWebhook(
+                f"{name}-incident-{hook.key}",
+                name=hook.name,
+                trigger_type=hook.trigger,
+                http_method=hook.method,
+                url=hook.url,
+                data=ids.apply(lambda i, text=hook.data: bind(text, i)) if hook.data else None,
+                trigger_template=ids.apply(lambda i, text=hook.trigger_template: bind(text, i)),
+                forward_whole_payload=False,
+                integration_filters=[integration.id],
+                authorization_header=slack_auth if hook.auth == "slack" else None,
+                user=plan.jira_user if hook.auth == "jira" else None,
+                password=jira_password if hook.auth == "jira" else None,
+                opts=pulumi.ResourceOptions.merge(
+                    opts, pulumi.ResourceOptions(additional_secret_outputs=["authorization_header", "password"])
+                ),
+            )
+        chain = self._chain(f"{name}-incident-chain", f"{name}-incident-step", f"{plan.team} (incident)", plan.steps, schedules, users, webhooks, opts)
+        oncall.Route(
+            f"{name}-incident-route",
+            integration_id=integration.id,
+            escalation_chain_id=chain.id,
+            routing_type="jinja2",
+            routing_regex=plan.route,
+            position=0,
+            opts=opts,
+        )

@@ -32,6 +32,7 @@ from components.thanos import Thanos, ThanosArgs
 from components.victoriametrics import VictoriaMetrics, VictoriaMetricsArgs
 from render import falco as falco_config
 from render import oncall as oncall_config
+from render.incidents import incident_plans
 from render import otel as otel_config
 from render.topology import (
     ALERTMANAGER_PORT,
@@ -166,6 +167,7 @@ class Platform(pulumi.ComponentResource):
                 storage_size=settings.grafana.storage_size,
                 storage_class=settings.storage_class,
                 exposure=expose("grafana"),
+                dashboards=artifacts.dashboards,
             ),
             opts=after_ns,
         )
@@ -179,6 +181,7 @@ class Platform(pulumi.ComponentResource):
                 redis=redis,
                 high_availability=ha,
                 exposure=expose("oncall"),
+                scrape_depends_on=(self.victoriametrics.operator,),
             ),
             opts=after_ns,
         )
@@ -186,6 +189,7 @@ class Platform(pulumi.ComponentResource):
         links: dict[str, pulumi.Output[str]] = {}
         self.oncall_escalation = None
         if settings.oncall.escalation.manage:
+            incidents = incident_plans(org)
             self.oncall_escalation = OnCallEscalation(
                 f"{name}-oncall-escalation",
                 OnCallEscalationArgs(
@@ -193,6 +197,10 @@ class Platform(pulumi.ComponentResource):
                     api_token=secret(settings.oncall.escalation.api_token.secret),
                     plans=oncall_config.escalation_plans(org),
                     depends_on=(self.oncall,),
+                    incidents=incidents,
+                    secrets={
+                        n: secret(n) for i in incidents for n in (i.slack_token_secret, i.jira_password_secret)
+                    },
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )

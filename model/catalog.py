@@ -6,14 +6,15 @@ Everything here is plain data. Secrets appear only as references (`SecretRef`) t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from model.base import Duration, EmailAddress, Name, SecretName, StrictModel, TimeOfDay, TimeZone, Url
+from model.base import Duration, EmailAddress, Name, PositiveDuration, SecretName, StrictModel, TimeOfDay, TimeZone, Url
 from model.budgets import Budget, budget_problems
 from model.chaos import ChaosExperiment
 from model.errors import CrossReferenceError, Loc, format_path
@@ -232,6 +233,145 @@ class MaintenanceWindow(StrictModel):
         return self
 
 
+# --- Incidents: who is who, and how an incident runs from first page to post-mortem (see docs/incidents.md) ------
+
+SlackMemberId = Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,20}$", examples=["U024BE7LH"])]
+"""A Slack member ID (Profile > Copy member ID); the Web API invites and mentions people by it, never by e-mail."""
+SlackUserGroupId = Annotated[str, Field(pattern=r"^S[A-Z0-9]{2,20}$", examples=["S0614TZR7"])]
+JiraProjectKey = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{1,9}$")]
+
+ROOM_PLACEHOLDERS = ("team", "priority", "service", "date", "id")
+ROOM_ID_MAX = 20
+"""OnCall's alert-group IDs (`public_primary_key`) are at most 20 characters (engine/apps/alerts/models/alert_group.py,
+v1.16.5: CharField(max_length=20)); they are 13 in practice."""
+ROOM_NAME_MAX = 80
+"""Slack's limit for a channel name (conversations.create: lower case letters, digits, hyphens, underscores, <= 80)."""
+
+
+class Person(StrictModel):
+    """Someone the incident lifecycle invites, names or assigns: the OnCall login joins them to Slack and Jira."""
+
+    email: EmailAddress = Field(description="their Grafana OnCall login, as in `oncall.rotation`")
+    slack: SlackMemberId
+    jira: str | None = Field(
+        default=None, min_length=1, max_length=128,
+        description="Jira Cloud account ID (or Server/Data Center user name) post-mortems are assigned to",
+    )
+
+
+class PostmortemPolicy(StrictModel):
+    """Where post-mortems are filed and how soon they are due, in business days of the owning team's calendar."""
+
+    jira: Jira | None = Field(default=None, description="the Jira site, account and project; default: the team's own `jira`")
+    project: JiraProjectKey | None = Field(default=None, description="default: the project of `jira`")
+    issue_type: str | None = Field(default=None, min_length=1, max_length=60, description="default: the issue type of `jira`")
+    due: dict[Priority, Annotated[int, Field(ge=1, le=60)]] = Field(
+        default_factory=lambda: {Priority.P0: 2, Priority.P1: 5},
+        description="business days from resolution to the post-mortem's due date, per incident priority",
+    )
+    jira_users: Literal["cloud", "server"] = Field(
+        default="cloud", description="how Jira names an assignee: an account ID (cloud) or a user name (server)"
+    )
+
+
+class IncidentTargets(StrictModel):
+    """The alerting-effectiveness targets, judged over OnCall's 7-day window; a team that misses one gets a P3 ticket."""
+
+    mtta: PositiveDuration = Field(
+        default_factory=lambda: Duration.of(minutes=5), description="mean time to acknowledge a page (critical alerts)"
+    )
+    mttr: dict[Priority, PositiveDuration] = Field(
+        default_factory=lambda: {Priority.P1: Duration.of(minutes=30)},
+        description="mean time to resolve, per priority",
+    )
+    false_positive_ratio: float = Field(
+        default=0.05, gt=0, lt=1, description="largest share of pages that resolve by themselves within `short_page`"
+    )
+    short_page: PositiveDuration = Field(
+        default_factory=lambda: Duration.of(minutes=5),
+        description="a page resolved this soon without acknowledgement counts as a false positive",
+    )
+    min_pages: int = Field(default=10, ge=1, description="pages a week below which the false-positive share is not judged")
+
+
+class IncidentPolicy(StrictModel):
+    """How an incident runs: which priorities open one, its war room, who is invited, and its post-mortem."""
+
+    enabled: bool = True
+    priorities: list[Priority] = Field(default_factory=lambda: [Priority.P0, Priority.P1], description="priorities that open an incident")
+    room_name: str = Field(
+        default="inc-{date}-{team}-{id}",
+        description="war-room channel name; placeholders {team} {priority} {service} {date} {id}; {id} (the alert group) is required",
+    )
+    invite_team: bool = Field(default=True, description="invite the owning team's rotation and manager")
+    invite: list[SlackMemberId] = Field(default_factory=list, description="more people invited to every war room")
+    invite_user_group: SlackUserGroupId | None = Field(
+        default=None, description="a Slack user group whose members (the first 60) are invited and which the brief mentions"
+    )
+    platform_for: list[Priority] = Field(
+        default_factory=lambda: [Priority.P0], description="priorities for which the platform team is invited too"
+    )
+    postmortem: PostmortemPolicy = Field(default_factory=PostmortemPolicy)
+    targets: IncidentTargets = Field(default_factory=IncidentTargets)
+
+    @field_validator("room_name")
+    @classmethod
+    def _room_name_is_a_slack_name(cls, pattern: str) -> str:
+        problem = room_name_problem(pattern)
+        if problem:
+            raise ValueError(problem)
+        return pattern
+
+
+class IncidentPolicyOverride(StrictModel):
+    """A team's changes to the organisation's incident policy: every field given replaces the organisation's."""
+
+    enabled: bool | None = None
+    priorities: list[Priority] | None = None
+    room_name: str | None = None
+    invite_team: bool | None = None
+    invite: list[SlackMemberId] | None = None
+    invite_user_group: SlackUserGroupId | None = None
+    platform_for: list[Priority] | None = None
+    postmortem: PostmortemPolicy | None = None
+    targets: IncidentTargets | None = None
+
+    @field_validator("room_name")
+    @classmethod
+    def _room_name_is_a_slack_name(cls, pattern: str | None) -> str | None:
+        problem = room_name_problem(pattern) if pattern is not None else None
+        if problem:
+            raise ValueError(problem)
+        return pattern
+
+
+_ROOM_LITERAL = re.compile(r"^[a-z0-9_-]*$")
+
+
+def room_name_problem(pattern: str) -> str | None:
+    """Why a room-name pattern cannot give Slack channel names, or None."""
+    names = re.findall(r"\{([^{}]*)\}", pattern)
+    unknown = sorted(set(names) - set(ROOM_PLACEHOLDERS))
+    if unknown:
+        return f"unknown placeholder {{{unknown[0]}}}; use {', '.join('{' + p + '}' for p in ROOM_PLACEHOLDERS)}"
+    if "id" not in names:
+        return "must contain {id}: a war room is unique per incident"
+    literal = re.sub(r"\{[^{}]*\}", "", pattern)
+    if not _ROOM_LITERAL.match(literal):
+        return "Slack channel names are lower case letters, digits, hyphens and underscores"
+    return None
+
+
+def room_name_length(pattern: str, team: str, services: list[str]) -> int:
+    """The longest name the pattern can give for the team: its longest service, a 20-character alert-group ID."""
+    widths = {"team": len(team), "priority": 2, "service": max((len(s) for s in services), default=0), "date": 8, "id": ROOM_ID_MAX}
+    return len(re.sub(r"\{([^{}]*)\}", lambda m: "x" * widths[m.group(1)], pattern))
+
+
+DISABLED_INCIDENTS = IncidentPolicy(enabled=False)
+"""An organisation without an `incidents` policy: no lifecycle unless a team turns it on, default targets."""
+
+
 class Impact(StrictModel):
     """What a full outage of the service costs the business."""
 
@@ -277,6 +417,9 @@ class Team(StrictModel):
     escalation: EscalationPolicy
     maintenance: list[MaintenanceWindow] = Field(default_factory=list)
     chaos_experiments: list[ChaosExperiment] = Field(default_factory=list)
+    incidents: IncidentPolicyOverride | None = Field(
+        default=None, description="changes to the organisation's incident policy for this team (see docs/incidents.md)"
+    )
     services: list[Service] = Field(default_factory=list)
 
 
@@ -299,6 +442,13 @@ class Organisation(StrictModel):
     slo_defaults: SLODefaults = Field(default_factory=SLODefaults, description="engine, profile and policy of SLOs")
     runtime_security: RuntimeSecurity = Field(
         default_factory=RuntimeSecurity, description="automated responses to runtime threats (see docs/security.md)"
+    )
+    incidents: IncidentPolicy | None = Field(
+        default=None,
+        description="the incident lifecycle and its targets for every team unless it overrides them; absent: no lifecycle",
+    )
+    people: list[Person] = Field(
+        default_factory=list, description="Slack member IDs (and Jira accounts) of the people in rotations, by OnCall login"
     )
     teams: list[Team] = Field(min_length=1)
 
@@ -323,6 +473,23 @@ class Organisation(StrictModel):
 
     def owner(self, service_name: str) -> Team:
         return next(t for t, s in self.services() if s.name == service_name)
+
+    def person(self, email: str) -> Person | None:
+        return next((p for p in self.people if p.email == email), None)
+
+    def incident_policy(self, team: Team) -> IncidentPolicy:
+        """The organisation's incident policy (off when it has none) with the team's overrides applied."""
+        base = self.incidents if self.incidents is not None else DISABLED_INCIDENTS
+        if team.incidents is None:
+            return base
+        # Each override field was validated on its own; together they are a valid policy by construction.
+        given = {k: v for k in team.incidents.model_fields_set if (v := getattr(team.incidents, k)) is not None}
+        return base.model_copy(update=given)
+
+    def runs_incidents(self, team: Team) -> bool:
+        """Whether the team's P0/P1 open war rooms: it needs its OnCall rotation and the organisation's Slack app."""
+        policy = self.incident_policy(team)
+        return policy.enabled and bool(policy.priorities) and team.oncall is not None and self.slack is not None
 
     def secret_refs(self) -> list[tuple[str, str]]:
         """Every secret the catalog refers to, with the field path of its first use, sorted by name."""
@@ -416,6 +583,8 @@ def _reference_problems(org: Organisation) -> Iterator[tuple[Loc, str]]:
                 f"required: {', '.join(paging)} can raise P0 alerts, which must page (give `pagerduty` or `oncall`)"
             )
 
+    yield from _incident_problems(org)
+
     experiment_names = [(ti, ci, e.name) for ti, t in enumerate(org.teams) for ci, e in enumerate(t.chaos_experiments)]
     seen_experiments: set[str] = set()
     for ti, ci, name in experiment_names:
@@ -431,6 +600,54 @@ def _reference_problems(org: Organisation) -> Iterator[tuple[Loc, str]]:
     yield from slo_problems(org)
     yield from budget_problems(org)
     yield from runtime_problems(org)
+
+
+def _incident_problems(org: Organisation) -> Iterator[tuple[Loc, str]]:
+    """What a team's incident lifecycle needs: Slack IDs of the people it invites, a Jira for post-mortems, a due time
+    for every incident priority and a room name Slack accepts."""
+    emails = [p.email for p in org.people]
+    for name in sorted(_duplicates(emails)):
+        yield ("people", emails.index(name, emails.index(name) + 1), "email"), f"duplicate person {name!r}"
+    platform = org.team(org.platform_team) if org.platform_team in {t.name for t in org.teams} else None
+    missing: dict[str, str] = {}
+    for ti, team in enumerate(org.teams):
+        where = ("teams", ti, "incidents")
+        if team.incidents is not None and org.incident_policy(team).enabled:
+            if team.oncall is None:
+                yield where, "the incident lifecycle runs on Grafana OnCall: give the team an `oncall` rotation or set `enabled: false`"
+            if org.slack is None:
+                yield where, "the incident lifecycle opens war rooms through the organisation's Slack app (`slack.bot_token`)"
+        if org.runs_incidents(team) and team.oncall is not None and team.oncall.integration_url is not None:
+            yield ("teams", ti, "oncall", "integration_url"), (
+                "the incident lifecycle hangs off the OnCall integration the platform creates: drop `integration_url` "
+                "or set `incidents: {enabled: false}`"
+            )
+        if not org.runs_incidents(team):
+            continue
+        policy = org.incident_policy(team)
+        origin = where if team.incidents is not None and team.incidents.postmortem is not None else ("incidents",)
+        for priority in policy.priorities:
+            if priority not in policy.postmortem.due:
+                yield (*origin, "postmortem", "due"), f"required for {priority.value}: team {team.name!r} opens incidents at {priority.value}"
+        if policy.postmortem.jira is None and team.jira is None:
+            yield (*origin, "postmortem", "jira"), f"required: team {team.name!r} has no `jira` to file post-mortems in"
+        length = room_name_length(policy.room_name, team.name, [s.name for s in team.services])
+        if length > ROOM_NAME_MAX:
+            yield (*where[:2], "incidents", "room_name"), (
+                f"gives names of up to {length} characters for team {team.name!r}; Slack allows {ROOM_NAME_MAX}"
+            )
+        assert team.oncall is not None
+        people = [*team.oncall.rotation, *([team.oncall.manager] if team.oncall.manager else [])] if policy.invite_team else []
+        if platform is not None and set(policy.priorities) & set(policy.platform_for) and platform.oncall is not None:
+            people += [*platform.oncall.rotation, *([platform.oncall.manager] if platform.oncall.manager else [])]
+        # The on-call and the commander are rotation members: the lifecycle names them by their Slack IDs.
+        people += team.oncall.rotation
+        for email in people:
+            if org.person(email) is None:
+                missing.setdefault(email, team.name)
+    if missing:
+        listed = ", ".join(f"{email} (team {team})" for email, team in sorted(missing.items()))
+        yield ("people",), f"missing {listed}: war rooms invite and name people by their Slack member ID"
 
 
 def _find_cycle(graph: dict[str, list[str]]) -> list[str] | None:

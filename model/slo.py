@@ -43,6 +43,25 @@ class Severity(StrEnum):
     ticket = "ticket"
 
 
+class BurnBasis(StrEnum):
+    """What a burn rate measures. `budget` (the native default): errors in the window against the budget the
+    period's average traffic allows for that long a window, so a quiet window cannot page on a couple of errors.
+    `ratio` (Sloth's and Pyrra's): the window's own error ratio against the objective's, every window weighing
+    the same however few events it saw."""
+
+    budget = "budget"
+    ratio = "ratio"
+
+
+class EvaluationForm(StrEnum):
+    """How the rules compute each alert window; both give the same value at every evaluation. `cascaded` (the
+    default) records error and event rates once per evaluation interval from the raw series and sums those
+    recordings over every longer window; `direct` reads each window straight from the raw series, as Sloth does."""
+
+    cascaded = "cascaded"
+    direct = "direct"
+
+
 # --- SLIs -----------------------------------------------------------------------------------------------------
 
 
@@ -164,6 +183,12 @@ class SLOAlerting(StrictModel):
     )
     interval: EvaluationInterval | None = Field(default=None, description="evaluation interval of the SLO's rule group")
     budget_exhausted: bool = Field(default=False, description="also alert (ticket) when no budget remains")
+    burn: BurnBasis | None = Field(
+        default=None, description="budget: errors against the period traffic's budget; ratio: the window's ratio (Sloth)"
+    )
+    form: EvaluationForm | None = Field(
+        default=None, description="cascaded: windows summed from recorded rates; direct: each window from the raw series"
+    )
 
 
 class SLO(StrictModel):
@@ -206,6 +231,8 @@ class SLODefaults(StrictModel):
     profile: str = "workbook"
     profiles: dict[Name, CustomProfile] = Field(default_factory=dict)
     policy: ErrorBudgetPolicy = ErrorBudgetPolicy()
+    burn: BurnBasis = Field(default=BurnBasis.budget, description="what native burn rates measure (budget or ratio)")
+    form: EvaluationForm = Field(default=EvaluationForm.cascaded, description="how windows are evaluated (cascaded or direct)")
     sloth_period: PositiveDuration = Field(
         default=Duration.of(days=30), description="--default-slo-period of the Sloth controller (28d or 30d)"
     )
@@ -337,6 +364,11 @@ def windows_for(profile: str, period: Duration, custom: dict[str, CustomProfile]
 # --- Resolution against the organisation's defaults -------------------------------------------------------------
 
 
+BASE_INTERVAL = Duration.of(minutes=1)
+"""The evaluation interval of SLO rule groups that record error and event rates (unless `alerting.interval`
+says otherwise), and the window of those rates: one interval's rates, summed, make every longer window."""
+
+
 @dataclass(frozen=True)
 class ResolvedSLO:
     """An SLO with every default applied: what the renderers work from."""
@@ -348,6 +380,8 @@ class ResolvedSLO:
     profile: str
     windows: tuple[AlertWindow, ...]
     policy: ErrorBudgetPolicy
+    burn: BurnBasis = BurnBasis.ratio
+    form: EvaluationForm = EvaluationForm.direct
 
     @property
     def id(self) -> str:
@@ -357,6 +391,16 @@ class ResolvedSLO:
     @property
     def budget(self) -> float:
         return self.slo.budget
+
+    @property
+    def counts_events(self) -> bool:
+        """Whether the SLI is made of error and event counters (a raw SLI is a ratio the platform cannot split)."""
+        return not isinstance(self.slo.sli, RawSLI)
+
+    @property
+    def interval(self) -> Duration:
+        """The window of the recorded error and event rates, and the evaluation interval of a cascaded group."""
+        return self.slo.alerting.interval or BASE_INTERVAL
 
     def tiers(self, severity: Severity) -> tuple[AlertWindow, ...]:
         return tuple(w for w in self.windows if w.severity == severity)
@@ -377,19 +421,39 @@ def effective_profile(slo: SLO, defaults: SLODefaults) -> str:
     return {Engine.sloth: "workbook", Engine.pyrra: "pyrra"}.get(engine, defaults.profile)
 
 
+def effective_burn(slo: SLO, defaults: SLODefaults) -> BurnBasis:
+    """Budget or ratio. Sloth and Pyrra measure ratios; a raw SLI has no event counts, its every moment weighs the same."""
+    if effective_engine(slo, defaults) != Engine.native or isinstance(slo.sli, RawSLI):
+        return BurnBasis.ratio
+    return slo.alerting.burn or defaults.burn
+
+
+def effective_form(slo: SLO, defaults: SLODefaults) -> EvaluationForm:
+    """Cascaded or direct. A raw SLI's query cannot be split into rates to sum, so it is always evaluated directly."""
+    if isinstance(slo.sli, RawSLI):
+        return EvaluationForm.direct
+    return slo.alerting.form or defaults.form
+
+
+def _engine_windows(slo: SLO, defaults: SLODefaults, engine: Engine, profile: str) -> tuple[AlertWindow, ...]:
+    if engine == Engine.sloth:
+        return sloth_windows(slo.period)
+    if engine == Engine.pyrra:
+        return pyrra_windows(slo.period, floor=False)
+    return windows_for(profile, slo.period, defaults.profiles)
+
+
 def resolve(org, team, service, slo: SLO) -> ResolvedSLO:
     """`slo` of `service` (owned by `team` unless the SLO names another owner) with the organisation's defaults."""
     defaults: SLODefaults = org.slo_defaults
     engine = effective_engine(slo, defaults)
     profile = effective_profile(slo, defaults)
-    if engine == Engine.sloth:
-        windows = sloth_windows(slo.period)
-    elif engine == Engine.pyrra:
-        windows = pyrra_windows(slo.period, floor=False)
-    else:
-        windows = windows_for(profile, slo.period, defaults.profiles)
+    windows = _engine_windows(slo, defaults, engine, profile)
     owner = org.team(slo.owner) if slo.owner else team
-    return ResolvedSLO(slo, service, owner, engine, profile, windows, slo.policy or defaults.policy)
+    return ResolvedSLO(
+        slo, service, owner, engine, profile, windows, slo.policy or defaults.policy,
+        effective_burn(slo, defaults), effective_form(slo, defaults),
+    )
 
 
 def resolved_slos(org) -> Iterator[ResolvedSLO]:
@@ -504,13 +568,28 @@ def _alerting_problems(slo: SLO, defaults: SLODefaults, known_profiles: set[str]
         )
     if alerting.min_events is not None and isinstance(slo.sli, RawSLI) and slo.sli.fixture.total is None:
         yield aloc + ("min_events",), "a raw SLI has no event count; give its fixture `errors` and `total` counters"
+    if alerting.burn is not None and engine != Engine.native:
+        yield aloc + ("burn",), f"the {engine.value} engine measures burn as the window's error ratio; leave burn unset"
+    elif alerting.burn == BurnBasis.budget and isinstance(slo.sli, RawSLI):
+        yield aloc + ("burn",), (
+            "a raw SLI has no event counts to weigh a window against the period's traffic; use burn: ratio, "
+            "or a ratio, latency or freshness SLI"
+        )
+    if alerting.form is not None and engine == Engine.sloth:
+        yield aloc + ("form",), "Sloth computes its own windows; leave form unset"
+    elif alerting.form == EvaluationForm.cascaded and isinstance(slo.sli, RawSLI):
+        yield aloc + ("form",), "a raw SLI's query cannot be split into error and event rates to cascade; use form: direct"
 
-    if engine == Engine.sloth:
-        windows = sloth_windows(slo.period)
-    elif engine == Engine.pyrra:
-        windows = pyrra_windows(slo.period, floor=False)
-    else:
-        windows = windows_for(profile, slo.period, defaults.profiles)
+    windows = _engine_windows(slo, defaults, engine, profile)
+    if engine != Engine.sloth and effective_form(slo, defaults) == EvaluationForm.cascaded:
+        step = alerting.interval or BASE_INTERVAL
+        uneven = sorted({d for w in windows for d in (w.short, w.long) if d.milliseconds % step.milliseconds},
+                        key=lambda d: d.milliseconds)
+        if uneven:
+            yield aloc + ("interval" if alerting.interval else "form",), (
+                f"the cascaded form sums {step} rates, and the {uneven[0]} window is not a whole number of {step}; "
+                "choose an interval that divides every window, or form: direct"
+            )
     where = aloc + ("profile",)
     for w in windows:
         if w.short.milliseconds == 0 or w.long.milliseconds == 0:
@@ -526,10 +605,16 @@ def _alerting_problems(slo: SLO, defaults: SLODefaults, known_profiles: set[str]
                 "shorten its windows or lower its factor"
             )
         if enabled(alerting, w.severity) and w.threshold(slo.budget) >= 1:
-            yield where, (
-                f"{_describe(w)} needs an error ratio of {w.threshold(slo.budget):.0%} for a {slo.objective:g}% "
-                "objective: it can never fire; choose a profile with lower factors"
-            )
+            if effective_burn(slo, defaults) == BurnBasis.budget:
+                yield where, (
+                    f"{_describe(w)} needs errors at {w.threshold(slo.budget):.0%} of the period's average traffic for "
+                    f"a {slo.objective:g}% objective: even a total outage cannot fire it; choose a profile with lower factors"
+                )
+            else:
+                yield where, (
+                    f"{_describe(w)} needs an error ratio of {w.threshold(slo.budget):.0%} for a {slo.objective:g}% "
+                    "objective: it can never fire; choose a profile with lower factors"
+                )
 
 
 def enabled(alerting: SLOAlerting, severity: Severity) -> bool:

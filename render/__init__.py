@@ -11,7 +11,22 @@ from dataclasses import dataclass, field
 from model.catalog import Organisation
 from model.errors import CrossReferenceError
 from model.settings import Settings
-from render import alertmanager, budgets, chaos, falco, karma, metrics, notification_templates, rules, slo_crs, slo_rules
+from render import (
+    alertmanager,
+    budgets,
+    chaos,
+    dashboards,
+    falco,
+    flapping,
+    karma,
+    kpis,
+    metrics,
+    notification_templates,
+    rules,
+    slo_crs,
+    slo_rules,
+)
+from render.enrichment import Enrichment
 from render.rule_tests import RuleTests
 from render.yamlio import dump
 
@@ -38,6 +53,8 @@ class Artifacts:
     """Litmus objects (runner access, ChaosExperiment, ChaosEngine) in the target namespaces, created by Litmus."""
     secrets: tuple[str, ...] = ()
     """Names of the secrets the rendered configs read from files."""
+    dashboards: dict[str, str] = field(default_factory=dict)
+    """Grafana dashboard JSON by file name (render.dashboards), provisioned by the Grafana component."""
     application_metrics: Mapping[str, str] = field(default_factory=dict)
     """Metrics the teams' services expose, as the catalog declares them: name -> the declaring field."""
     falco_rules: tuple[dict, ...] = ()
@@ -52,6 +69,7 @@ class Artifacts:
         out.update({f"rules/{name}": dump(content) for name, content in sorted(self.rule_files.items())})
         out.update({f"rule-tests/{name}": dump(content) for name, content in sorted(self.rule_tests.items())})
         out["karma/karma.yaml"] = dump(self.karma)
+        out.update({f"dashboards/{name}": text for name, text in sorted(self.dashboards.items())})
         out["application-metrics.yaml"] = dump({"metrics": dict(self.application_metrics)})
         out[f"falco/{falco.CATALOG_RULES_FILE}"] = dump(list(self.falco_rules))
         out["falco/talon_rules.yaml"] = dump(list(self.talon_rules))
@@ -72,22 +90,29 @@ def _rule_files(*parts: dict[str, dict]) -> dict[str, dict]:
 def render(org: Organisation, settings: Settings) -> Artifacts:
     """Every artifact of one environment."""
     am_config = alertmanager.render(org, settings)
+    # Every alert carries its context (dependencies, impact, history, past incidents) to every integration.
+    enrichment = Enrichment(org, settings)
     return Artifacts(
         alertmanager=am_config,
         alertmanager_templates=notification_templates.render(org, settings),
-        rule_files=_rule_files(
-            rules.service_health_rules(org),
-            rules.outage_rules(org),
-            chaos.chaos_rules(org, settings),
-            slo_rules.slo_rule_files(org),
-            budgets.budget_rule_files(org),
+        rule_files=enrichment.rule_files(
+            _rule_files(
+                rules.service_health_rules(org),
+                rules.outage_rules(org),
+                chaos.chaos_rules(org, settings),
+                slo_rules.slo_rule_files(org),
+                budgets.budget_rule_files(org),
+                kpis.kpi_rule_files(org, settings),
+                flapping.flapping_rules(org, settings),
+            )
         ),
         karma=karma.render(settings),
         chaos_objects=chaos.chaos_objects(org, settings),
-        rule_tests=RuleTests(org),
+        rule_tests=RuleTests(org, settings, enrichment),
         sloth_slos=slo_crs.sloth_objects(org),
         pyrra_slos=slo_crs.pyrra_objects(org),
         secrets=tuple(alertmanager.secrets_used(am_config)),
+        dashboards=dashboards.dashboard_files(org),
         application_metrics=metrics.declared_metrics(org),
         falco_rules=tuple(falco.catalog_rules_file(org, settings)),
         talon_rules=tuple(falco.talon_rules(org, settings)),

@@ -2,8 +2,9 @@
 
 A signal is recorded once (`budget:<metric>:<statistic>`, labelled with `budget`, `team` and `service`) and then
 compared with a fixed bound (`PerformanceBudgetBreach`), with its own history (`PerformanceRegression`), or with a
-weekly-seasonal baseline (`PerformanceAnomaly`, a z-score that replaces the fixed bound where chosen). One group
-per budget, in its own file (`budget-<service>-<budget>.yaml`).
+weekly-seasonal baseline (`PerformanceAnomaly`, a z-score beside the fixed bound or instead of it). A utilisation
+limit is two signals: the utilisation itself (recorded, and judged against history) and the share of time it
+stays under its level (the breach). One group per budget, in its own file (`budget-<service>-<budget>.yaml`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ BREACH = "PerformanceBudgetBreach"
 REGRESSION = "PerformanceRegression"
 ANOMALY = "PerformanceAnomaly"
 
+PER_NODE = ("instance",)
+"""Node budgets hold for every node: their signals keep the node-exporter target's `instance` label."""
+
 
 @dataclass(frozen=True)
 class Histogram:
@@ -51,33 +55,50 @@ class Requests:
 
 @dataclass(frozen=True)
 class NodeUtilisation:
-    """A node-exporter utilisation: `cpu`, `memory` or `disk_io`."""
+    """A node-exporter utilisation of each node: `cpu`, `memory` or `disk_io`."""
 
     resource: str
+    matchers: tuple[Matcher, ...]
+
+
+@dataclass(frozen=True)
+class ContainerMemory:
+    """cAdvisor's working set over the memory limit of the service's fullest container."""
+
+    used: str
+    limit: str
     matchers: tuple[Matcher, ...]
 
 
 OFFSET = "@OFFSET@"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Signal:
-    """One limit of a budget as rules see it: how it is measured, recorded and judged."""
+    """One limit of a budget as rules see it: how it is measured, recorded and judged (one object per signal:
+    compared and hashed by identity)."""
 
     key: str
     title: str
     record: str
     template: str
-    unit: str  # seconds | score | ratio | per_second | share
+    unit: str  # seconds | score | ratio | per_second | share | utilisation
     higher_is_worse: bool
-    source: Histogram | Requests | NodeUtilisation
+    source: Histogram | Requests | NodeUtilisation | ContainerMemory
     bound: float | None = None
     for_: Duration = Duration(0)
     regression: Regression | None = None
     seasonal: Seasonal | None = None
     throughput: ThroughputLimit | None = None
     utilisation: UtilisationLimit | None = None
+    """Set on the share-of-time signal of a utilisation limit."""
+    level: UtilisationLimit | None = None
+    """Set on the utilisation signal of a utilisation limit."""
+    by: tuple[str, ...] = ()
+    """Labels the signal keeps: one series (and one alert) per value."""
     helpers: tuple[dict, ...] = field(default_factory=tuple)
+    noun: str = ""
+    """What is measured, for alert text: "LCP", "CPU"."""
 
     def expr(self, offset: str = "") -> str:
         """The signal computed from raw series, optionally as it was `offset` ago (e.g. `1w`)."""
@@ -93,14 +114,14 @@ def _sel(metric: str, matchers: tuple[Matcher, ...], window: Duration | None = N
     return str(Selector(metric, matchers)) + (f"[{window}]" if window is not None else "") + OFFSET
 
 
-def _histogram_signal(key, title, metric, matchers, q, window, limit, for_, unit="seconds") -> Signal:
+def _histogram_signal(key, noun, metric, matchers, q, window, limit, for_, unit="seconds") -> Signal:
     expr = f"histogram_quantile({number(q)}, sum by (le) (rate({_sel(metric + '_bucket', matchers, window)})))"
     bound = None
     if limit.max is not None:
         bound = limit.max.milliseconds / 1000 if isinstance(limit.max, Duration) else float(limit.max)
     return Signal(
-        key, title, f"budget:{metric}:{_pct(q)}", expr, unit, True, Histogram(metric, matchers, q),
-        bound=bound, for_=for_, regression=limit.regression, seasonal=limit.seasonal,
+        key, f"{noun} {_pct(q)}", f"budget:{metric}:{_pct(q)}", expr, unit, True, Histogram(metric, matchers, q),
+        bound=bound, for_=for_, regression=limit.regression, seasonal=limit.seasonal, noun=noun,
     )
 
 
@@ -119,18 +140,41 @@ def frontend_signals(budget: FrontendBudget, service: Service) -> list[Signal]:
         limit = getattr(budget, key)
         if limit is not None:
             unit = "score" if key == "cls" else "seconds"
-            title = f"{titles[key]} {_pct(q)}"
-            out.append(_histogram_signal(key, title, getattr(budget.metrics, key), m, q, budget.window, limit, budget.for_, unit))
+            out.append(_histogram_signal(key, titles[key], getattr(budget.metrics, key), m, q, budget.window, limit, budget.for_, unit))
     return out
 
 
-def backend_signals(budget: BackendBudget, service: Service) -> list[Signal]:
-    """API p99, database query p95, error rate and throughput of a service."""
+def _utilisation_signals(
+    key: str, title: str, name: str, level_expr: str, source, limit: UtilisationLimit, labels: dict[str, str], by: tuple[str, ...]
+) -> list[Signal]:
+    """The utilisation (recorded, judged against its history) and the share of time it stays under its level."""
+    sel = _labels_selector(labels)
+    ratio = f"budget:{name}:ratio"
+    under = f"budget:{name}:under_target"
+    level = Signal(key, f"{title} utilisation", ratio, level_expr, "utilisation", True, source,
+                   regression=limit.regression, seasonal=limit.seasonal, level=limit, by=by, noun=title)
+    helpers = ({"record": under, "expr": f"{ratio}{sel} < bool {number(limit.under)}", "labels": labels},)
+    share = Signal(key, f"{title} time under {_percent(limit.under)}", f"budget:{name}:share_under_target",
+                   f"avg_over_time({under}{sel}[{limit.over}])", "share", False, source,
+                   bound=limit.share, for_=limit.for_, utilisation=limit, by=by, helpers=helpers, noun=title)
+    return [level, share]
+
+
+def _container_scope(budget: BackendBudget, service: Service) -> tuple[Matcher, ...]:
+    # cAdvisor labels containers with namespace, pod and container, not with the scrape target's service.
+    pods = budget.metrics.pods or f"{service.name}-.*"
+    extra = tuple(Matcher(k, "=", v) for k, v in sorted(budget.matchers.items()) if k not in ("namespace", "pod"))
+    namespace = budget.matchers.get("namespace", service.namespace)
+    return (Matcher("namespace", "=", namespace), Matcher("pod", "=~", pods), Matcher("container", "!=", ""), *extra)
+
+
+def backend_signals(budget: BackendBudget, service: Service, labels: dict[str, str]) -> list[Signal]:
+    """API p99, database query p95, error rate, throughput and memory of a service."""
     m, metrics, w, out = _scope(budget, service), budget.metrics, budget.window, []
     if budget.api_p99 is not None:
-        out.append(_histogram_signal("api_p99", "API p99", metrics.requests, m, 0.99, w, budget.api_p99, budget.for_))
+        out.append(_histogram_signal("api_p99", "API", metrics.requests, m, 0.99, w, budget.api_p99, budget.for_))
     if budget.db_query_p95 is not None:
-        out.append(_histogram_signal("db_query_p95", "DB query p95", metrics.db_queries, m, 0.95, w, budget.db_query_p95, budget.for_))
+        out.append(_histogram_signal("db_query_p95", "DB query", metrics.db_queries, m, 0.95, w, budget.db_query_p95, budget.for_))
     requests = Requests(metrics.requests, m, metrics.status_label, metrics.error_status)
     count = metrics.requests + "_count"
     if budget.error_rate is not None:
@@ -145,42 +189,47 @@ def backend_signals(budget: BackendBudget, service: Service) -> list[Signal]:
         expr = f"sum(rate({_sel(count, m, w)}))"
         out.append(
             Signal("throughput", "throughput", f"budget:{metrics.requests}:throughput", expr, "per_second", False, requests,
-                   for_=budget.throughput.for_, throughput=budget.throughput)
+                   for_=budget.throughput.for_, throughput=budget.throughput, seasonal=budget.throughput.seasonal)
         )
+    if budget.memory is not None:
+        c = _container_scope(budget, service)
+        per = "max by (namespace, pod, container)"
+        level = f"max(\n  {per} ({_sel(metrics.memory_used, c)})\n  /\n  {per} ({_sel(metrics.memory_limit, c)} > 0)\n)"
+        source = ContainerMemory(metrics.memory_used, metrics.memory_limit, c)
+        out += _utilisation_signals("memory", "memory", "container_memory_utilisation", level, source, budget.memory, labels, ())
     return out
 
 
-_UTILISATION = {
-    "cpu": ("CPU", "node_cpu_utilisation", lambda m, w: f"1 - avg(rate({_sel('node_cpu_seconds_total', m + (Matcher('mode', '=', 'idle'),), w)}))"),
-    "memory": ("memory", "node_memory_utilisation",
-               lambda m, w: f"1 - sum({_sel('node_memory_MemAvailable_bytes', m)}) / sum({_sel('node_memory_MemTotal_bytes', m)})"),
-    "disk_io": ("disk I/O", "node_disk_io_utilisation", lambda m, w: f"avg(rate({_sel('node_disk_io_time_seconds_total', m, w)}))"),
+_NODE = {
+    # The node-exporter mixin's definitions (docs/node-mixin/rules/rules.libsonnet), kept per node.
+    "cpu": ("CPU", "node_cpu_utilisation", lambda m, w: (
+        f"1 - avg by (instance) (\n  sum without (mode) (rate({_sel('node_cpu_seconds_total', m + (Matcher('mode', '=~', 'idle|iowait|steal'),), w)}))\n)"
+    )),
+    "memory": ("memory", "node_memory_utilisation", lambda m, w: (
+        f"1 - sum by (instance) ({_sel('node_memory_MemAvailable_bytes', m)}) / sum by (instance) ({_sel('node_memory_MemTotal_bytes', m)})"
+    )),
+    # The busiest device of the node; node-exporter already leaves out partitions, loop and RAM devices.
+    "disk_io": ("disk I/O", "node_disk_io_utilisation", lambda m, w: (
+        f"max by (instance) (rate({_sel('node_disk_io_time_seconds_total', m, w)}))"
+    )),
 }
 
 
 def infrastructure_signals(budget: InfrastructureBudget, service: Service, labels: dict[str, str]) -> list[Signal]:
-    """"X% of the time under Y%" for CPU, memory and disk I/O, and the p99 of internal network round trips."""
+    """"X% of the time under Y%" of every node for CPU, memory and disk I/O, and internal network latency at a
+    percentile."""
     m, w, out = _scope(budget, service), budget.window, []
-    sel = _labels_selector(labels)
     for key in ("cpu", "memory", "disk_io"):
         limit: UtilisationLimit | None = getattr(budget, key)
         if limit is None:
             continue
-        title, name, build = _UTILISATION[key]
-        under = f"budget:{name}:under_target"
-        helpers = (
-            {"record": f"budget:{name}:ratio", "expr": build(m, w).replace(OFFSET, ""), "labels": labels},
-            {"record": under, "expr": f"budget:{name}:ratio{sel} < bool {number(limit.under)}", "labels": labels},
-        )
-        expr = f"avg_over_time({under}{sel}[{limit.over}])"
+        title, name, build = _NODE[key]
+        out += _utilisation_signals(key, title, name, build(m, w), NodeUtilisation(key, m), limit, labels, PER_NODE)
+    if budget.network_latency is not None:
+        limit = budget.network_latency
+        q = limit.percentile / 100
         out.append(
-            Signal(key, f"{title} time under {limit.under:.0%}", f"budget:{name}:share_under_target", expr, "share", False,
-                   NodeUtilisation(key, m), bound=limit.share, for_=limit.for_, utilisation=limit, helpers=helpers)
-        )
-    if budget.network_latency_p99 is not None:
-        out.append(
-            _histogram_signal("network_latency_p99", "network latency p99", budget.metrics.network_latency, m, 0.99, w,
-                              budget.network_latency_p99, budget.for_)
+            _histogram_signal("network_latency", "network latency", budget.metrics.network_latency, m, q, w, limit, budget.for_)
         )
     return out
 
@@ -190,7 +239,7 @@ def signals(budget: Budget, service: Service, labels: dict[str, str]) -> list[Si
     if isinstance(budget, FrontendBudget):
         return frontend_signals(budget, service)
     if isinstance(budget, BackendBudget):
-        return backend_signals(budget, service)
+        return backend_signals(budget, service, labels)
     return infrastructure_signals(budget, service, labels)
 
 
@@ -202,12 +251,16 @@ def _labels_selector(labels: dict[str, str]) -> str:
     return "{" + ", ".join(f"{k}={quote(v)}" for k, v in labels.items() if k != "team") + "}"
 
 
+def _keep(s: Signal) -> str:
+    """An aggregation that drops the recording's own labels (budget, team, service) and keeps the signal's."""
+    return f"max by ({', '.join(s.by)})" if s.by else "max"
+
+
 def baseline(s: Signal, sel: str, kind: str) -> str:
     """The historical baseline of a signal: the raw signal a week ago, or the median of its recording over 7d."""
     if kind == "same-hour-last-week":
         return f"({s.expr('1w')})"
-    # The recording carries labels the raw signal lacks: max() drops them so the two sides match.
-    return f"max(quantile_over_time(0.5, {s.record}{sel}[7d]))"
+    return f"{_keep(s)} (quantile_over_time(0.5, {s.record}{sel}[7d]))"
 
 
 def seasonal_expr(s: Signal, sel: str, seasonal: Seasonal) -> str:
@@ -216,19 +269,51 @@ def seasonal_expr(s: Signal, sel: str, seasonal: Seasonal) -> str:
     mean = f"({' + '.join(past)}) / {seasonal.weeks}" if seasonal.weeks > 1 else past[0]
     now = f"({s.expr()})"
     diff = f"{now} - {mean}" if s.higher_is_worse else f"{mean} - {now}"
-    return f"(\n  {diff}\n)\n/\nmax(stddev_over_time({s.record}{sel}[1w]))\n> {number(seasonal.z)}\n"
+    return f"(\n  {diff}\n)\n/\n{_keep(s)} (stddev_over_time({s.record}{sel}[1w]))\n> {number(seasonal.z)}\n"
 
 
-def _shown(signal: Signal, value: float) -> str:
+def _percent(value: float) -> str:
+    return f"{value * 100:g}%"
+
+
+def shown(signal: Signal, value: float) -> str:
+    """A bound as people write it: 2.5s, 200ms, 0.1%, 0.1."""
     if signal.unit == "seconds":
         return f"{value * 1000:g}ms" if value < 1 else f"{value:g}s"
-    if signal.unit in ("ratio", "share"):
-        return f"{value * 100:g}%"
+    if signal.unit in ("ratio", "share", "utilisation"):
+        return _percent(value)
     return f"{value:g}"
 
 
-def budget_rules(org: Organisation, team: Team, service: Service, budget: Budget) -> list[dict]:
-    """Recordings and alerts of one budget.
+def _where(s: Signal, service: Service) -> str:
+    return "node {{ $labels.instance }}" if s.by == PER_NODE else service.name
+
+
+def _breach_text(what: str, s: Signal, service: Service) -> tuple[str, str]:
+    """Summary and description of a fixed bound's breach, in the report's terms ("95% under 2.5s")."""
+    bound = shown(s, s.bound)
+    if s.utilisation is not None:
+        u = s.utilisation
+        return (
+            f"{what}: {s.title} below {_percent(u.share)}",
+            (f"{_where(s, service)} has spent less than {_percent(u.share)} of the last {u.over} under "
+             f"{_percent(u.under)} {s.noun} utilisation (budget: {_percent(u.share)} of the time under {_percent(u.under)})."),
+        )
+    if isinstance(s.source, Histogram):
+        share = _percent(s.source.quantile)
+        return (
+            f"{what}: {s.title} above its budget of {bound}",
+            (f"Fewer than {share} of the {s.noun} measurements of {service.name} are under {bound} "
+             f"(budget: {share} under {bound}): the {s.title} has been above it for {s.for_}."),
+        )
+    return (
+        f"{what}: {s.title} above its budget of {bound}",
+        f"More than {bound} of the requests of {service.name} fail (budget: {_percent(1 - s.bound)} success) over {s.for_}.",
+    )
+
+
+def budget_alerts(org: Organisation, team: Team, service: Service, budget: Budget) -> list[tuple[Signal, dict]]:
+    """Every alert of one budget with the signal it judges.
 
     Alerts compute their signal from the raw series rather than reading its recording, which may lag an
     evaluation behind; only functions over a range of history (median, spread, time share) read recordings.
@@ -236,52 +321,55 @@ def budget_rules(org: Organisation, team: Team, service: Service, budget: Budget
     labels = recording_labels(team, service, budget)
     sel = _labels_selector(labels)
     severity = Severity(budget.severity)
-    out: list[dict] = []
-    alerts: list[dict] = []
+    out: list[tuple[Signal, dict]] = []
+    what = f"{service.name}: {budget.kind} budget {budget.name}"
     for s in signals(budget, service, labels):
-        out.extend(s.helpers)
-        out.append({"record": s.record, "expr": s.expr(), "labels": labels})
         current = f"{s.record}{sel}" if s.utilisation is not None else f"({s.expr()})"
         worse = ">" if s.higher_is_worse else "<"
 
-        def alert(name: str, expr: str, for_: Duration, summary: str, description: str, s: Signal = s) -> dict:
-            return rules.alert(
+        def alert(name: str, expr: str, for_: Duration, summary: str, description: str, s: Signal = s) -> None:
+            out.append((s, rules.alert(
                 org, team, service, name=name, expr=expr, severity=severity, for_=for_,
                 labels={"budget": budget.name, "signal": s.key}, summary=summary, description=description,
-            )
+            )))
 
-        what = f"{service.name}: {budget.kind} budget {budget.name}"
         if s.throughput is not None:
             t = s.throughput
-            alerts.append(alert(
+            alert(
                 BREACH, f"{current}\n< {baseline(s, sel, t.baseline)} * {number(t.min_of_baseline)}\n", s.for_,
-                f"{what}: throughput below {t.min_of_baseline:.0%} of its baseline",
-                f"{service.name} serves less than {t.min_of_baseline:.0%} of its {t.baseline} throughput.",
-            ))
-        elif s.seasonal is None and s.bound is not None:
-            verb = "above" if s.higher_is_worse else "below"
-            alerts.append(alert(
-                BREACH, f"{current} {worse} {number(s.bound)}", s.for_,
-                f"{what}: {s.title} {verb} its budget of {_shown(s, s.bound)}",
-                f"The {s.title} of {service.name} has been {verb} {_shown(s, s.bound)} for {s.for_}.",
-            ))
+                f"{what}: throughput below {_percent(t.min_of_baseline)} of its baseline",
+                f"{service.name} serves less than {_percent(t.min_of_baseline)} of its {t.baseline} throughput.",
+            )
+        elif s.bound is not None:
+            summary, description = _breach_text(what, s, service)
+            alert(BREACH, f"{current} {worse} {number(s.bound)}", s.for_, summary, description)
         if s.seasonal is not None:
             z = s.seasonal
-            alerts.append(alert(
+            alert(
                 ANOMALY, seasonal_expr(s, sel, z), z.for_,
                 f"{what}: {s.title} is unusual for this time of the week",
-                f"The {s.title} of {service.name} is more than {number(z.z)} standard deviations "
+                f"The {s.title} of {_where(s, service)} is more than {number(z.z)} standard deviations "
                 f"{'above' if s.higher_is_worse else 'below'} the same time in the last {z.weeks} weeks.",
-            ))
+            )
         if s.regression is not None:
             r = s.regression
             factor = 1 + r.tolerance if s.higher_is_worse else 1 - r.tolerance
-            alerts.append(alert(
+            alert(
                 REGRESSION, f"{current}\n{worse} {baseline(s, sel, r.baseline)} * {number(factor)}\n", r.for_,
                 f"{what}: {s.title} regressed against its {r.baseline} baseline",
-                f"The {s.title} of {service.name} is more than {r.tolerance:.0%} worse than its {r.baseline} baseline.",
-            ))
-    return out + alerts
+                f"The {s.title} of {_where(s, service)} is more than {_percent(r.tolerance)} worse than its {r.baseline} baseline.",
+            )
+    return out
+
+
+def budget_rules(org: Organisation, team: Team, service: Service, budget: Budget) -> list[dict]:
+    """Recordings and alerts of one budget."""
+    labels = recording_labels(team, service, budget)
+    records: list[dict] = []
+    for s in signals(budget, service, labels):
+        records.extend(s.helpers)
+        records.append({"record": s.record, "expr": s.expr(), "labels": labels})
+    return records + [rule for _, rule in budget_alerts(org, team, service, budget)]
 
 
 def group_name(service: Service, budget: Budget) -> str:

@@ -41,6 +41,9 @@ def declared_metrics(org: Organisation) -> dict[str, str]:
                     add([n for name in budget.metrics.model_dump().values() for n in _histogram(name)], where)
                 elif isinstance(budget, BackendBudget):
                     add(_histogram(budget.metrics.requests) + _histogram(budget.metrics.db_queries), where)
+                    if budget.memory is not None:
+                        # cAdvisor's, as the kubelet exports them: the platform deploys no scrape of the kubelet.
+                        add([budget.metrics.memory_used, budget.metrics.memory_limit], where)
                 elif isinstance(budget, InfrastructureBudget):
                     # The defaults are the platform's own exporters'; a renamed metric is the team's to provide.
                     defaults = InfrastructureMetrics().model_dump()

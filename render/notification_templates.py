@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from model.catalog import Organisation, Service
+from model.catalog import Organisation
 from model.settings import Settings
+from render.enrichment import direct_dependants, impact_text, link_templates, names_text
 
 LAYOUT_FILE = "alerting.tmpl"
 CATALOG_FILE = "catalog.tmpl"
@@ -48,28 +49,10 @@ def _lookup(name: str, cases: list[tuple[str, str]], default: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def impact_text(service: Service, major_impact_users: int) -> str:
-    """One line a responder reads first: how much of the business this service carries."""
-    impact = service.impact
-    parts = [f"tier {service.tier.value}"]
-    if impact.revenue_affecting:
-        parts.append("revenue-affecting")
-    if impact.user_facing:
-        parts.append("user-facing")
-    if impact.affected_users:
-        parts.append(f"{impact.affected_users:,} users affected")
-    if impact.revenue_per_hour:
-        parts.append(f"{impact.revenue_per_hour:,.0f} revenue per hour at risk")
-    if len(parts) == 1:
-        parts.append("no business impact recorded")
-    elif impact.affected_users >= major_impact_users:
-        parts.append("major impact")
-    return ", ".join(parts)
-
-
 def catalog_templates(org: Organisation, settings: Settings) -> str:
     """Lookups from the catalog and the environment, for the layout to call."""
     services = sorted(org.services(), key=lambda ts: ts[1].name)
+    dependants = direct_dependants(org)
     karma = settings.url("karma")
     # Alerts without a known service still get somewhere useful to click: the cluster runbook, else Karma.
     fallback_runbook = _literal(org.runbook_url or karma)
@@ -90,6 +73,9 @@ def catalog_templates(org: Organisation, settings: Settings) -> str:
         ),
         _lookup("alerting.catalog.runbook", [(s.name, s.runbook_url) for _, s in services], fallback_runbook),
         _lookup("alerting.catalog.dashboard", [(s.name, s.dashboard_url) for _, s in services], fallback_dashboard),
+        _lookup("alerting.catalog.depends_on", [(s.name, names_text(s.depends_on)) for _, s in services], "unknown"),
+        _lookup("alerting.catalog.dependants", [(s.name, names_text(dependants.get(s.name, []))) for _, s in services], "unknown"),
+        link_templates(settings),
     ]
     return "\n".join(parts)
 

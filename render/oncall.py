@@ -3,6 +3,7 @@ escalation chain and Alertmanager integration, from the catalog."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from model.base import Duration
@@ -54,13 +55,15 @@ class Shift:
 
 @dataclass(frozen=True)
 class Step:
-    """One OnCall escalation step; `schedule` names the shift whose current person is notified."""
+    """One OnCall escalation step; `schedule` names the shift whose current person is notified, `webhook` the
+    outgoing webhook a `trigger_webhook` step calls (by its key in the team's incident plan)."""
 
     type: str
     duration_seconds: int | None = None
     schedule: str | None = None
     people: tuple[str, ...] = ()
     important: bool | None = None
+    webhook: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,11 +101,29 @@ def _shift(team: Team, oncall: OnCall, role: str, offset: int) -> Shift:
     )
 
 
-def _steps(team: Team, oncall: OnCall, primary: str, secondary: str) -> list[Step]:
+def shift_names(team: Team) -> tuple[str, str]:
+    """The primary and secondary shift of a team (one shift when no step notifies the secondary)."""
+    needs_secondary = any(s.notify == EscalationTarget.secondary_oncall for s in team.escalation.steps)
+    return f"{team.name}-primary", f"{team.name}-secondary" if needs_secondary else f"{team.name}-primary"
+
+
+def chain_steps(team: Team, announce: Callable[[int], Step] | None = None) -> list[Step]:
+    """The team's escalation chain; `announce(i)`, when given, runs before catalog step i notifies anyone, in every
+    round but before the very first page (whoever opens the incident already says who is paged first)."""
+    assert team.oncall is not None
+    primary, secondary = shift_names(team)
+    return _steps(team, team.oncall, primary, secondary, announce)
+
+
+def _steps(
+    team: Team, oncall: OnCall, primary: str, secondary: str, announce: Callable[[int], Step] | None = None
+) -> list[Step]:
     steps: list[Step] = []
     for index, step in enumerate(team.escalation.steps):
         if step.after.milliseconds and index:
             steps.append(Step("wait", duration_seconds=int(step.after.seconds)))
+        if announce is not None and index:
+            steps.append(announce(index))
         target = step.notify
         if target == EscalationTarget.primary_oncall:
             steps.append(Step("notify_on_call_from_schedule", schedule=primary, important=step.important))
@@ -118,7 +139,8 @@ def _steps(team: Team, oncall: OnCall, primary: str, secondary: str) -> list[Ste
     # OnCall's own repeat step always repeats up to five times; unrolling the chain repeats it exactly as often as
     # the catalog says. Between rounds it waits as long as the chain's last step did (five minutes at least).
     pause = Step("wait", duration_seconds=int(max(team.escalation.steps[-1].after, ROUND_PAUSE).seconds))
-    rounds = [steps] + [[pause, *steps] for _ in range(team.escalation.repeat)]
+    again = [announce(0)] if announce is not None else []
+    rounds = [steps] + [[pause, *again, *steps] for _ in range(team.escalation.repeat)]
     return [step for round_ in rounds for step in round_]
 
 

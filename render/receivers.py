@@ -5,6 +5,7 @@
 | P0       | PagerDuty (critical), incident channel, OnCall, SMS    | incident channel                   |
 |          | (a team with neither PagerDuty nor OnCall: the platform team's pager instead) |             |
 | P1       | PagerDuty (error: high urgency) or OnCall, alerts channel, e-mail | alerts channel, e-mail  |
+|          | (OnCall as well when the team runs incidents at P1: the war room opens there) |             |
 | P2       | alerts channel                                         | alerts channel                     |
 | P3       | a ticket (native Jira, else Jira webhooks) and e-mail   | the same                           |
 
@@ -79,10 +80,16 @@ def pagerduty(pd: PagerDuty, severity: str) -> dict:
             "priority": use("alerting.priority"),
             "service": use("alerting.service"),
             "owner": use("alerting.owner"),
+            "priority_reason": use("alerting.priority_reason"),
             "impact": use("alerting.impact"),
+            "depends_on": use("alerting.depends_on"),
+            "dependants": use("alerting.dependants"),
+            "alerts": use("alerting.details"),
             "runbook": use("alerting.runbook"),
             "dashboard": use("alerting.dashboard"),
             "karma": use("alerting.karma"),
+            "history": use("alerting.history"),
+            "incidents": use("alerting.incidents"),
             "receiver": "{{ .Receiver }}",
             "firing": "{{ .Alerts.Firing | len }}",
         },
@@ -90,6 +97,8 @@ def pagerduty(pd: PagerDuty, severity: str) -> dict:
             {"href": use("alerting.runbook"), "text": "Runbook"},
             {"href": use("alerting.dashboard"), "text": "Dashboard"},
             {"href": use("alerting.karma"), "text": "Karma"},
+            {"href": use("alerting.history"), "text": "History"},
+            {"href": use("alerting.incidents"), "text": "Past incidents"},
         ],
     }
 
@@ -164,6 +173,8 @@ def team_receivers(org: Organisation, team: Team, settings: Settings) -> list[di
     p1: list[tuple[str, dict]] = []
     if paging and team.pagerduty:
         p1.append(("pagerduty_configs", pagerduty(team.pagerduty, "error")))
+        if org.runs_incidents(team) and Priority.P1 in org.incident_policy(team).priorities:
+            p1 += oncall  # the incident lifecycle runs on OnCall (render.incidents)
     elif paging:
         p1 += oncall
     p1 += [alerts_channel, *mail]

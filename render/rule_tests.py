@@ -10,22 +10,31 @@ from collections.abc import Iterator, Mapping
 
 from model.catalog import Organisation
 from model.errors import InputError, Problem
-from render import budget_tests, slo_tests
+from model.settings import Settings
+from render import budget_tests, flapping, kpi_tests, slo_tests
+from render.enrichment import Enrichment
 
 
 class RuleTests(Mapping):
-    """`promtool test rules` files by name, generated from the organisation when first read."""
+    """`promtool test rules` files by name, generated from the organisation when first read; they expect the
+    enriched alerts the shipped rule files raise."""
 
-    def __init__(self, org: Organisation) -> None:
+    def __init__(self, org: Organisation, settings: Settings | None = None, enrichment: Enrichment | None = None) -> None:
         self._org = org
+        self._settings = settings
+        self._enrichment = enrichment
         self._files: dict[str, dict] | None = None
 
     def _load(self) -> dict[str, dict]:
         if self._files is None:
             try:
-                self._files = {**slo_tests.slo_rule_tests(self._org), **budget_tests.budget_rule_tests(self._org)}
+                files = {**slo_tests.slo_rule_tests(self._org), **budget_tests.budget_rule_tests(self._org)}
+                if self._settings is not None:
+                    files.update(kpi_tests.kpi_rule_tests(self._org, self._settings))
+                    files.update(flapping.flapping_rule_tests(self._org, self._settings))
             except (slo_tests.GenerationError, budget_tests.GenerationError) as exc:
                 raise InputError([Problem("catalog", "behaviour tests", str(exc))]) from None
+            self._files = self._enrichment.rule_tests(files) if self._enrichment else files
         return self._files
 
     def __getitem__(self, name: str) -> dict:

@@ -8,6 +8,10 @@ from model.priority import classify
 from render.inhibition import SCOPE_LABEL, SYMPTOM_LABEL
 
 RULE_API_VERSION = "v1"
+FLAP_HOLD = Duration.of(minutes=5)
+"""How long the availability alerts keep firing after their condition clears (`keep_firing_for`): a target that
+comes back for a few minutes and falls over again is one alert, not a resolve and a new page. SLO and budget alerts
+judge windows long enough not to flap; any alert that does is reported by render.flapping."""
 
 
 def service_selector(service: Service, extra: str = "") -> str:
@@ -28,6 +32,7 @@ def alert(
     for_: Duration | None = None,
     labels: dict[str, str] | None = None,
     symptom: bool = True,
+    hold: Duration | None = None,
 ) -> dict:
     """One alerting rule carrying `team`, `service`, `namespace`, `severity`, `priority`, summary, description,
     runbook and dashboard.
@@ -38,6 +43,8 @@ def alert(
     rule: dict = {"alert": name, "expr": expr}
     if for_ is not None and for_.milliseconds:
         rule["for"] = str(for_)
+    if hold is not None:
+        rule["keep_firing_for"] = str(hold)
     rule["labels"] = {
         "team": team.name,
         "service": service.name,
@@ -69,6 +76,7 @@ def service_health_rules(org: Organisation) -> dict[str, dict]:
                     name="ServiceDown",
                     expr=f"sum(up{sel}) == 0",
                     for_=Duration.of(minutes=5),
+                    hold=FLAP_HOLD,
                     severity=Severity.critical,
                     symptom=False,
                     summary=f"{service.name}: no scrape target is up",
@@ -82,6 +90,7 @@ def service_health_rules(org: Organisation) -> dict[str, dict]:
                     name="ServiceTargetsDegraded",
                     expr=f"avg(up{sel}) < 0.75 and sum(up{sel}) > 0",
                     for_=Duration.of(minutes=15),
+                    hold=FLAP_HOLD,
                     severity=Severity.warning,
                     symptom=False,
                     summary=f"{service.name}: a quarter or more of its targets are down",
@@ -117,6 +126,7 @@ def _outage_rule(
         "alert": name,
         "expr": expr,
         "for": "5m",
+        "keep_firing_for": str(FLAP_HOLD),
         "labels": {"team": team.name, **labels, "severity": Severity.critical.value, "priority": priority.value},
         "annotations": {
             "summary": summary,

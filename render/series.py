@@ -1,8 +1,9 @@
 """Input series for `promtool test rules` and `vmalert-tool unittest`, in their shared expanding notation.
 
-Time is counted in whole minutes of the test's 1m sample interval. A series is described by what happens in each
-minute (a counter's increase, a gauge's value), given as consecutive segments of constant behaviour; the sample
-at minute i closes minute i-1..i, so a rule evaluated at minute i reads the segment that ended there.
+Time is counted in samples of the test's input interval (1m for budgets, 30s for SLOs, whose one-minute rates
+need two samples inside the window in Prometheus). A series is described by what happens in each sample interval
+(a counter's increase, a gauge's value), given as consecutive segments of constant behaviour; sample i closes the
+interval i-1..i, so a rule evaluated at sample i reads the segment that ended there.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 
 INTERVAL_MS = 60_000
 Segments = Sequence[tuple[int, float]]
-"""(minutes, value per minute) pairs, covering the test from minute 0 onwards."""
+"""(samples, value per sample) pairs, covering the test from sample 0 onwards."""
 
 
 def fmt(value: float) -> str:
@@ -21,13 +22,13 @@ def fmt(value: float) -> str:
 
 
 def counter(segments: Segments) -> str:
-    """A counter starting at 0 that grows by each segment's per-minute increase."""
+    """A counter starting at 0 that grows by each segment's per-sample increase."""
     parts, total = ["0"], 0.0
-    for minutes, increase in segments:
-        if minutes <= 0:
+    for samples, increase in segments:
+        if samples <= 0:
             continue
-        parts.append(f"{fmt(total + increase)}+{fmt(increase)}x{minutes - 1}")
-        total += increase * minutes
+        parts.append(f"{fmt(total + increase)}+{fmt(increase)}x{samples - 1}")
+        total += increase * samples
     return " ".join(parts)
 
 

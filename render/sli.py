@@ -75,6 +75,11 @@ def error_ratio(q: EventQueries | RawQuery, window: Duration) -> str:
     return f"({at(q.errors, window)})\n/\n({at(q.total, window)})\n"
 
 
+def errors_rate(q: EventQueries, window: Duration) -> str:
+    """Bad events per second over `window`."""
+    return at(q.errors, window)
+
+
 def total_rate(slo: SLO, namespace: str, service: str) -> str | None:
     """Events per second over `{{.window}}`, for the low-traffic guard; None when the SLI counts no events."""
     sli = slo.sli

@@ -1,30 +1,41 @@
 """Behaviour tests for every SLO the platform renders rules for, run by `promtool test rules` and `vmalert-tool
 unittest` against the shipped rule files.
 
-Each scenario feeds the SLO's own SLI series with a piecewise-constant error ratio (in multiples of the error
-budget, a "burn") and states, from the window math alone, what every alert must be doing at chosen moments:
+Each scenario feeds the SLO's own SLI series with piecewise-constant traffic (events per second, and an error
+ratio in multiples of the error budget, a "burn") and states what every alert must be doing at chosen moments:
 
 * fast: nominal traffic that fills the page windows, then a 14.4x burn. Nothing fires on the nominal part; the
   page fires no later than the bound the windows give (the time the slowest-needed window takes to average above
   the factor, plus `for`), and not at half that time when the math says it cannot yet.
-* slow: nominal traffic that fills every window, then a burn between the ticket and the page factors: the ticket
-  fires within its bound and the page never does.
+* slow: nominal traffic, then a burn between the ticket and the page factors: the ticket fires within its bound
+  and the page never does.
+* dip: nominal traffic, then almost none (a night) with nearly every request failing. Budget burn pages nobody:
+  those errors are a sliver of the budget the period's traffic allows; ratio burn (Sloth's) pages once the page
+  windows hold nothing but the dip. The freeze stays off either way: the period's ratio is traffic-weighted.
 * quiet: with a low-traffic guard, a near-total outage at a trickle of traffic pages nobody.
 
-An alert is only asserted at a moment where the model is certain about it: the margin of every window covers the
-one-minute sampling and the evaluation step. Moments are chosen where the certain answer exists, and the
-generator fails loudly if the math promises a page it cannot show.
+What an alert does at a moment is worked out independently of the rule generator, by simulating each tool's
+reading of the input series from the SLO's settings alone: Prometheus rates over the samples inside a window
+(extrapolated as Prometheus does), VictoriaMetrics from the sample before it; promtool reads a recording made
+earlier in the same evaluation, vmalert-tool the one of the evaluation before. A check is written only where
+every simulation agrees, clear of the threshold; moments are chosen where they do, and the generator fails
+loudly if the window math promises a page it cannot show. The fast page is also held to the continuous window
+math (`detection_time`) plus the tools' lateness.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from model.catalog import Organisation
 from model.promql import Selector, example_labels, labels_inside_not
 from model.slo import (
     AlertWindow,
+    BurnBasis,
     Engine,
+    EvaluationForm,
     FreshnessSLI,
     LatencySLI,
     RatioSLI,
@@ -39,128 +50,333 @@ from model.slo import (
 )
 from render import series, sli, slo_rules
 
-MINUTE = series.INTERVAL_MS
+SAMPLE = 30_000
+"""Input samples every 30s: a one-minute rate needs two samples inside its window in Prometheus."""
+MINUTE = 60_000
 HOUR = 60 * MINUTE
 RATE = 10.0
 """Events per second in the tests."""
 FAST_BURN = 14.4
+MARGIN = 1e-4
+"""How far (relatively) from its threshold a simulated value must be for a check to rely on it."""
 
 
-def lateness(step: int) -> int:
-    """How late past the window math an alert may legitimately fire: the window edge may sit two samples off
-    (a rate starts at its first sample; VictoriaMetrics queries 30s in the past), and an alert may read the
-    recording of the previous evaluation before its own condition holds for a whole evaluation step."""
-    return 2 * MINUTE + 2 * step
+def lateness(r: ResolvedSLO, step: int) -> int:
+    """How late past the continuous window math an alert may legitimately fire: Prometheus rates start at the
+    first sample inside a window, the alert runs at the first evaluation after the crossing, and vmalert-tool
+    reads the recording between the series and the alert (the window's, or the interval rates a cascaded alert
+    sums) one evaluation late."""
+    return SAMPLE + 2 * step
 
 
 class GenerationError(Exception):
     """The window math and the rendered rules disagree about what a test can show."""
 
 
+# --- Traffic --------------------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
-class Burn:
-    """The error ratio over time, in multiples of the budget: (start ms, burn) phases, the first at 0."""
+class Traffic:
+    """(start ms, burn, events per second) phases, the first at 0; each lasts until the next starts."""
 
-    phases: tuple[tuple[int, float], ...]
+    phases: tuple[tuple[int, float, float], ...]
+    budget: float
 
-    def integral(self, start: int, end: int) -> float:
-        total = 0.0
-        for i, (t0, b) in enumerate(self.phases):
-            t1 = self.phases[i + 1][0] if i + 1 < len(self.phases) else end
-            lo, hi = max(start, t0), min(end, t1)
-            if hi > lo:
-                total += b * (hi - lo)
-        return total
+    @cached_property
+    def _prefix(self) -> tuple[list[int], list[tuple[float, float, float]]]:
+        """Phase starts, and the (events, errors, burn-seconds) accumulated before each."""
+        starts, before, events, errors, burned = [], [], 0.0, 0.0, 0.0
+        for i, (t0, burn, rate) in enumerate(self.phases):
+            starts.append(t0)
+            before.append((events, errors, burned))
+            if i + 1 < len(self.phases):
+                seconds = (self.phases[i + 1][0] - t0) / 1000
+                events += rate * seconds
+                errors += rate * seconds * burn * self.budget
+                burned += burn * seconds
+        return starts, before
 
-    def mean(self, start: int, end: int) -> float:
-        start = max(0, start)
-        return self.integral(start, end) / (end - start)
+    def _cumulative(self, t: int) -> tuple[float, float, float]:
+        """(events, errors, burn-seconds) from 0 to `t`."""
+        if t <= 0:
+            return 0.0, 0.0, 0.0
+        starts, before = self._prefix
+        i = bisect_right(starts, t) - 1
+        _, burn, rate = self.phases[i]
+        seconds = (t - starts[i]) / 1000
+        events, errors, burned = before[i]
+        return events + rate * seconds, errors + rate * seconds * burn * self.budget, burned + burn * seconds
 
-    def jump(self, start: int, end: int) -> float:
-        """How far the burn moves within [start, end]: the most a sample's misplacement there can matter."""
-        values = [b for i, (t0, b) in enumerate(self.phases)
-                  if t0 < end and (i + 1 == len(self.phases) or self.phases[i + 1][0] > start)]
-        return max(values) - min(values)
+    def burn_seconds(self, start: int, end: int) -> float:
+        """The integral of the burn over [start, end]."""
+        return self._cumulative(end)[2] - self._cumulative(start)[2]
 
-    def minute_segments(self, end: int) -> list[tuple[int, float]]:
-        """(minutes, burn) segments up to `end`."""
+    def count(self, kind: str, start: int, end: int) -> float:
+        """Events of `kind` (events, errors, good) within [start, end]."""
+        e1, x1, _ = self._cumulative(end)
+        e0, x0, _ = self._cumulative(start)
+        events, errors = e1 - e0, x1 - x0
+        return {"events": events, "errors": errors, "good": events - errors}[kind]
+
+    def at(self, t: int) -> tuple[float, float]:
+        """(burn, rate) of the phase holding the instant just before `t` (the first phase at 0)."""
+        current = self.phases[0][1:]
+        for t0, burn, rate in self.phases:
+            if t0 < t:
+                current = (burn, rate)
+        return current
+
+    def samples(self, end: int, value) -> list[tuple[int, float]]:
+        """(samples, value per sample) segments of the 30s samples up to `end`; `value(burn, rate)`."""
         out = []
-        for i, (t0, b) in enumerate(self.phases):
+        for i, (t0, burn, rate) in enumerate(self.phases):
             t1 = self.phases[i + 1][0] if i + 1 < len(self.phases) else end
-            out.append(((min(t1, end) - t0) // MINUTE, b))
+            t1 = min(t1, end)
+            if t1 > t0:
+                out.append(((t1 - t0) // SAMPLE, value(burn, rate)))
         return out
 
 
-@dataclass
-class Model:
-    """What the rendered rules compute for a Burn, with the uncertainty the sampling leaves: True, False or None."""
+# --- What the tools compute -----------------------------------------------------------------------------------
 
-    r: ResolvedSLO
-    burn: Burn
-    rate: float
-    step: int
-    _sums: list[tuple[float, float, int]] = field(default_factory=list)
-    """Running sums of the base-window band at each evaluation, for the period mean."""
 
-    @property
-    def gauge(self) -> bool:
-        return isinstance(self.r.slo.sli, RawSLI) and self.r.slo.sli.fixture.gauge is not None
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    prometheus: bool
+    """Prometheus rates: from the first sample inside the window, extrapolated; VictoriaMetrics: from the last
+    sample before it (or the first one, where the data begins inside the window)."""
+    lag: bool
+    """Whether a rule reads the recordings of the previous evaluation rather than of this one."""
 
-    def _average(self, start: int, end: int) -> float | None:
-        """The burn a window covering the minutes [start, end) reports; a gauge average also counts sample 0
-        (the first minute again) while the window reaches back to it."""
-        if self.gauge:
-            lo = max(0, start)
-            minutes = (end - lo) // MINUTE + (1 if start < 0 else 0)
-            if end <= 0 or minutes <= 0:
-                return None
-            total = self.burn.integral(lo, end) / MINUTE + (self.burn.phases[0][1] if start < 0 else 0)
-            return total / minutes
-        lo = max(0, start)
-        return self.burn.mean(lo, end) if end - lo >= MINUTE and end >= 2 * MINUTE else None
 
-    def band(self, w_ms: int, t: int, views: int = 2) -> tuple[float, float] | None:
-        """The lowest and highest burn a window can report to an alert evaluated at `t`.
+TOOLS = (Tool("promtool", True, False), Tool("vmalert-tool", False, True))
 
-        Prometheus rates over the minutes [t-w+1m, t) (from the first sample inside the window), averages gauges
-        over [t-w, t), and an alert reads the recording made at the same evaluation. VictoriaMetrics rates over
-        [t-w, t) exactly, but queries 30s in the past (the rule evaluation delay), so it sees [t-w-1m, t-1m), and
-        an alert may read the recording of the previous evaluation. Certain is only what holds for all of them.
-        """
-        values = []
-        for k in range(views):
-            v = t - k * self.step
-            for start, end in ((v - w_ms + MINUTE, v), (v - w_ms, v), (v - w_ms - MINUTE, v - MINUTE)):
-                value = self._average(start, end)
-                if value is not None:
-                    values.append(value)
-        return (min(values), max(values)) if values else None
 
-    def window(self, w_ms: int, t: int, factor: float) -> bool | None:
-        band = self.band(w_ms, t)
-        if band is None:
-            return None
-        margin = 1e-6 * max(1.0, factor)
-        if band[0] > factor + margin:
-            return True
-        if band[1] < factor - margin:
-            return False
+@dataclass(frozen=True)
+class Counter:
+    kind: str  # events, errors or good
+    sign: int = 1
+
+
+def _prometheus_rate(traffic: Traffic, kind: str, v: int, w: int) -> float | None:
+    """Prometheus' extrapolated rate of a counter starting at 0 at time 0, sampled every 30s."""
+    start = v - w
+    first = 0 if start < 0 else (start // SAMPLE + 1) * SAMPLE
+    if v - first < SAMPLE:
+        return None  # one sample in the window: no rate
+    delta = traffic.count(kind, first, v)
+    sampled = (v - first) / 1000
+    to_start = (first - start) / 1000
+    average = SAMPLE / 1000
+    if to_start >= 1.1 * average:
+        to_start = average / 2
+    if delta > 0:
+        to_zero = sampled * traffic.count(kind, 0, first) / delta
+        to_start = min(to_start, to_zero)
+    return delta * (sampled + to_start) / sampled / (w / 1000)
+
+
+def _victoria_rate(traffic: Traffic, kind: str, v: int, w: int) -> float | None:
+    """VictoriaMetrics' rate: the increase since the last sample before the window, over the time it took."""
+    prev = max(0, (v - w) // SAMPLE * SAMPLE) if v - w >= 0 else 0
+    if v - prev < SAMPLE:
         return None
+    return traffic.count(kind, prev, v) / ((v - prev) / 1000)
 
-    def guard(self, w: AlertWindow) -> bool | None:
-        min_events = self.r.slo.alerting.min_events
-        if min_events is None or sli.total_rate(self.r.slo, self.r.service.namespace, self.r.service.name) is None:
-            return True
-        needed = min_events / (w.long.milliseconds / 1000)
-        if self.rate > needed * 1.1:
-            return True
-        return False if self.rate < needed * 0.9 else None
+
+@dataclass(frozen=True)
+class Shape:
+    """How an SLI's series make its errors and events: counters summed with signs, or a gauge of the ratio."""
+
+    errors: tuple[Counter, ...] = ()
+    events: tuple[Counter, ...] = ()
+    gauge: bool = False
+
+
+def shape(r: ResolvedSLO) -> Shape:
+    """The counters `input_series` writes for the SLI, and how its queries combine their rates (each counter is
+    rated on its own, as both tools do, before the sums)."""
+    sli_ = r.slo.sli
+    ns, svc = r.service.namespace, r.service.name
+    if isinstance(sli_, RawSLI):
+        if sli_.fixture.gauge is not None:
+            return Shape(gauge=True)
+        part, good_part, total = sli_.fixture.errors.scoped(ns, svc), None, sli_.fixture.total.scoped(ns, svc)
+    elif isinstance(sli_, RatioSLI):
+        part, good_part, total = sli.counters(r.slo, ns, svc)
+    else:  # latency and freshness: a bucket of good events and the count of all
+        return Shape((Counter("events"), Counter("good", -1)), (Counter("events"),))
+    if part is not None:
+        if part.metric != total.metric:
+            return Shape((Counter("errors"),), (Counter("events"),))
+        return Shape((Counter("errors"),), (Counter("errors"), Counter("good")))
+    if good_part.metric != total.metric:
+        return Shape((Counter("events"), Counter("good", -1)), (Counter("events"),))
+    both = (Counter("good"), Counter("errors"))
+    return Shape((*both, Counter("good", -1)), both)
+
+
+class Simulation:
+    """What one tool's evaluation of the SLO's rules computes, for one traffic and evaluation step."""
+
+    def __init__(self, r: ResolvedSLO, traffic: Traffic, step: int, tool: Tool) -> None:
+        self.r, self.traffic, self.step, self.tool = r, traffic, step, tool
+        self.lag = step if tool.lag else 0
+        self.shape = shape(r)
+        self.rate_of = _prometheus_rate if tool.prometheus else _victoria_rate
+        self._base: list[tuple[float, float] | None] = []
+        self._sums: list[tuple[float, float, int]] = [(0.0, 0.0, 0)]
+        self._raw_base: list[float | None] = []
+        self._raw_sums: list[tuple[float, int]] = [(0.0, 0)]
+
+    # Queries straight from the series.
+
+    def rates(self, v: int, w: int) -> tuple[float, float] | None:
+        """(errors, events) per second over `w` at `v`, as the SLI's queries compute them."""
+        if v < 0:
+            return None
+        out = []
+        for counters in (self.shape.errors, self.shape.events):
+            total = 0.0
+            for c in counters:
+                rate = self.rate_of(self.traffic, c.kind, v, w)
+                if rate is None:
+                    return None
+                total += c.sign * rate
+            out.append(total)
+        return out[0], out[1]
+
+    def raw_ratio(self, v: int, w: int) -> float | None:
+        """A raw SLI's error ratio over `w` at `v`: the gauge's mean over its samples, or errors over events."""
+        if v < 0:
+            return None
+        if self.shape.gauge:
+            # The samples inside the window, each holding the burn of the 30s it closes (sample 0 the first one's).
+            first = 0 if v - w < 0 else (v - w) // SAMPLE * SAMPLE + SAMPLE
+            if first > v:
+                return None
+            count = (v - first) // SAMPLE + 1
+            total = self.traffic.burn_seconds(max(0, first - SAMPLE), v) / (SAMPLE / 1000)
+            if first == 0:
+                total += self.traffic.phases[0][1]
+            return total / count * self.r.budget
+        rates = self.rates(v, w)
+        return rates[0] / rates[1] if rates and rates[1] > 0 else None
+
+    # Recordings made at every evaluation (grid points k * step).
+
+    def _grid(self, k: int):
+        """Prefix sums of the interval rates recorded up to evaluation k."""
+        while len(self._base) <= k:
+            s = len(self._base) * self.step
+            base = self.rates(s, self.r.interval.milliseconds) if self.r.counts_events else None
+            self._base.append(base)
+            e, n, c = self._sums[-1]
+            self._sums.append((e + base[0], n + base[1], c + 1) if base else (e, n, c))
+            raw = self.raw_ratio(s, slo_rules.base_window(self.r).milliseconds) if not self.r.counts_events else None
+            self._raw_base.append(raw)
+            total, count = self._raw_sums[-1]
+            self._raw_sums.append((total + raw, count + 1) if raw is not None else (total, count))
+
+    def _range(self, start: int, end: int) -> tuple[int, int] | None:
+        """Evaluation indexes k with start < k * step <= end."""
+        if end < 0:
+            return None
+        lo, hi = max(0, start // self.step + 1), end // self.step
+        if hi < lo:
+            return None
+        self._grid(hi)
+        return lo, hi
+
+    def summed(self, start: int, end: int) -> tuple[float, float, int]:
+        """Sums of the recorded interval error and event rates at evaluations in (start, end], and their count."""
+        span = self._range(start, end)
+        if span is None:
+            return 0.0, 0.0, 0
+        lo, hi = span
+        e1, n1, c1 = self._sums[hi + 1]
+        e0, n0, c0 = self._sums[lo]
+        return e1 - e0, n1 - n0, c1 - c0
+
+    def raw_summed(self, start: int, end: int) -> tuple[float, int]:
+        span = self._range(start, end)
+        if span is None:
+            return 0.0, 0
+        lo, hi = span
+        return self._raw_sums[hi + 1][0] - self._raw_sums[lo][0], self._raw_sums[hi + 1][1] - self._raw_sums[lo][1]
+
+    def period_traffic(self, v: int) -> float | None:
+        """`slo:sli_events:rate<period>` recorded at `v`: the mean of the recorded event rates over the period."""
+        _, n, c = self.summed(v - self.r.slo.period.milliseconds, v - self.lag)
+        return n / c if c else None
+
+    def window(self, w: int, v: int) -> float | None:
+        """The burn (in budgets) of the per-window series recorded at `v`."""
+        r, budget = self.r, self.r.budget
+        if not r.counts_events:
+            ratio = self.raw_ratio(v, w)
+            return None if ratio is None else ratio / budget
+        if r.burn == BurnBasis.budget:
+            traffic = self.period_traffic(v - self.lag)
+            if not traffic:
+                return None
+            if r.form == EvaluationForm.cascaded:
+                e, _, c = self.summed(v - w, v - self.lag)
+                errors = e / c if c else None
+            else:
+                rates = self.rates(v, w)
+                errors = rates[0] if rates else None
+            return None if errors is None else errors / traffic / budget
+        if r.form == EvaluationForm.cascaded:
+            e, n, c = self.summed(v - w, v - self.lag)
+            return e / n / budget if c and n > 0 else None
+        rates = self.rates(v, w)
+        return rates[0] / rates[1] / budget if rates and rates[1] > 0 else None
+
+    def events(self, w: int, v: int) -> float | None:
+        """`slo:sli_events:rate<w>` recorded at `v` (the low-traffic guard's events per second)."""
+        r = self.r
+        if r.counts_events and r.burn == BurnBasis.budget and w == r.slo.period.milliseconds:
+            return self.period_traffic(v)
+        if slo_rules.cascaded(r):
+            _, n, c = self.summed(v - w, v - self.lag)
+            return n / c if c else None
+        rates = self.rates(v, w)
+        return rates[1] if rates else None
+
+    def period_ratio(self, v: int) -> float | None:
+        """`slo:sli_error:ratio_rate<period>` recorded at `v`."""
+        r, period = self.r, self.r.slo.period.milliseconds
+        if r.slo.period in slo_rules.windows(r) and r.burn == BurnBasis.ratio:
+            burn = self.window(period, v)
+            return None if burn is None else burn * r.budget
+        if r.counts_events:
+            e, n, c = self.summed(v - period, v - self.lag)
+            return e / n if c and n > 0 else None
+        total, count = self.raw_summed(v - period, v - self.lag)
+        return total / count if count else None
+
+    def remaining(self, v: int) -> float | None:
+        """`slo:period_error_budget_remaining:ratio` recorded at `v` (through the period burn rate)."""
+        ratio = self.period_ratio(v - 2 * self.lag)
+        return None if ratio is None else 1 - ratio / self.r.budget
+
+    # Alert conditions.
 
     def tier(self, w: AlertWindow, t: int) -> bool | None:
-        return _and([self.window(w.short.milliseconds, t, w.factor), self.window(w.long.milliseconds, t, w.factor), self.guard(w)])
+        # A direct window is the recording the alert reads; a cascaded one the alert sums itself from the interval
+        # rates, as a recording made at `t` would.
+        v = t if slo_rules.cascaded(self.r) else t - self.lag
+        states = [_above(self.window(d.milliseconds, v), w.factor) for d in (w.short, w.long)]
+        min_events = self.r.slo.alerting.min_events
+        if min_events is not None and sli.total_rate(self.r.slo, self.r.service.namespace, self.r.service.name) is not None:
+            events = self.events(w.long.milliseconds, v)
+            states.append(_at_least(events, min_events / (w.long.milliseconds / 1000)))
+        return _and(states)
 
     def condition(self, severity: Tier, t: int) -> bool | None:
-        """Whether the alert of `severity` holds; an alert that is not rendered never does."""
         return _or([self.tier(w, t) for w in _native(self.r, severity)])
 
     def firing(self, severity: Tier, t: int) -> bool | None:
@@ -168,51 +384,35 @@ class Model:
         pending = (alerting.page_for if severity == Tier.page else alerting.ticket_for).milliseconds
         return series.firing(lambda s: self.condition(severity, s), t, pending, self.step)
 
-    def remaining(self, t: int) -> tuple[float, float] | None:
-        """The lowest and highest remaining budget share the freeze and exhausted alerts can see at `t`.
-
-        They read it through a chain of recordings (ratio, period ratio, burn rate, remaining, freeze signal),
-        each of which may lag its input by an evaluation in VictoriaMetrics: every lag up to that depth counts.
-        """
-        period = self.r.slo.period.milliseconds
-        exact = self.r.slo.period in slo_rules.windows(self.r)
-        lows, highs = [], []
-        for k in range(6):
-            v = t - k * self.step
-            band = self.band(period, v, views=1) if exact else self._period_mean(v, period)
-            if band is None:
-                return None if k == 0 else (min(lows), max(highs))
-            lows.append(1 - band[1])
-            highs.append(1 - band[0])
-        return min(lows), max(highs)
-
-    def _period_mean(self, v: int, period: int) -> tuple[float, float] | None:
-        """The band of the mean of the base-window ratio recorded at every evaluation in (v - period, v]."""
-        if v < 0:
-            return None
-        last = v // self.step
-        while len(self._sums) <= last:
-            band = self.band(slo_rules.base_window(self.r).milliseconds, len(self._sums) * self.step, views=1)
-            lo, hi, n = self._sums[-1] if self._sums else (0.0, 0.0, 0)
-            self._sums.append((lo + band[0], hi + band[1], n + 1) if band else (lo, hi, n))
-        first = max(0, (v - period) // self.step + 1)
-        lo, hi, n = self._sums[last]
-        if first > 0:
-            lo0, hi0, n0 = self._sums[first - 1]
-            lo, hi, n = lo - lo0, hi - hi0, n - n0
-        return (lo / n, hi / n) if n else None
-
-    def below(self, threshold: float, t: int, inclusive: bool = False) -> bool | None:
-        band = self.remaining(t)
-        if band is None:
+    def below(self, threshold: float, t: int, hops: int, inclusive: bool = False) -> bool | None:
+        """Whether the remaining budget an alert reads through `hops` more recordings is under `threshold`."""
+        value = self.remaining(t - hops * self.lag)
+        if value is None:
             return False  # no period ratio recorded yet: the rule has nothing to compare
-        low, high = band
-        margin = 1e-6
-        if high < threshold - margin or (inclusive and high <= threshold - margin):
+        margin = MARGIN * max(1.0, abs(threshold))
+        if value < threshold - margin or (inclusive and value <= threshold - margin):
             return True
-        if low > threshold + margin:
+        if value > threshold + margin:
             return False
         return None
+
+
+def _above(value: float | None, factor: float) -> bool | None:
+    if value is None:
+        return False  # an absent series compares false
+    if value > factor * (1 + MARGIN):
+        return True
+    if value < factor * (1 - MARGIN):
+        return False
+    return None
+
+
+def _at_least(value: float | None, needed: float) -> bool | None:
+    if value is None:
+        return False
+    if value > needed * (1 + MARGIN):
+        return True
+    return False if value < needed * (1 - MARGIN) else None
 
 
 def _and(states: list[bool | None]) -> bool | None:
@@ -227,6 +427,30 @@ def _or(states: list[bool | None]) -> bool | None:
     return None if None in states else False
 
 
+def _agree(states: list[bool | None]) -> bool | None:
+    """Certain only where every tool is certain of the same answer."""
+    return states[0] if len(set(states)) == 1 else None
+
+
+@dataclass
+class Model:
+    """What every tool makes of the rules: True, False, or None where they may differ or sit on a threshold."""
+
+    r: ResolvedSLO
+    traffic: Traffic
+    step: int
+    simulations: list[Simulation] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.simulations = [Simulation(self.r, self.traffic, self.step, tool) for tool in TOOLS]
+
+    def firing(self, severity: Tier, t: int) -> bool | None:
+        return _agree([s.firing(severity, t) for s in self.simulations])
+
+    def below(self, threshold: float, t: int, hops: int, inclusive: bool = False) -> bool | None:
+        return _agree([s.below(threshold, t, hops, inclusive) for s in self.simulations])
+
+
 # --- Input series ---------------------------------------------------------------------------------------------
 
 
@@ -236,21 +460,20 @@ def _labels_or_fail(r: ResolvedSLO, labels: dict | None, what: str) -> dict:
     return labels
 
 
-def input_series(r: ResolvedSLO, burn: Burn, rate: float, end: int) -> list[dict]:
-    """The SLI's own series, driven so its error ratio is `burn` times the budget at every minute."""
-    segments = burn.minute_segments(end)
-    per_minute = rate * 60
+def input_series(r: ResolvedSLO, traffic: Traffic, end: int) -> list[dict]:
+    """The SLI's own series, sampled every 30s, driven by `traffic`."""
+    per = SAMPLE / 1000
     budget = r.budget
-    bad = [(m, per_minute * b * budget) for m, b in segments]
-    good = [(m, per_minute * (1 - b * budget)) for m, b in segments]
-    everything = [(m, per_minute) for m, _ in segments]
+    bad = traffic.samples(end, lambda b, rate: rate * per * b * budget)
+    good = traffic.samples(end, lambda b, rate: rate * per * (1 - b * budget))
+    everything = traffic.samples(end, lambda b, rate: rate * per)
     sli_ = r.slo.sli
     ns, svc = r.service.namespace, r.service.name
     if isinstance(sli_, RawSLI):
         fixture = sli_.fixture
         if fixture.gauge is not None:
             g = fixture.gauge.scoped(ns, svc)
-            share = [(m, 1 - b * budget if fixture.meaning == "good" else b * budget) for m, b in segments]
+            share = traffic.samples(end, lambda b, rate: 1 - b * budget if fixture.meaning == "good" else b * budget)
             labels = _labels_or_fail(r, example_labels(g), str(g))
             return [{"series": series.series_name(g.metric, labels), "values": series.gauge(share)}]
         return _counter_pair(r, fixture.errors.scoped(ns, svc), None, fixture.total.scoped(ns, svc), bad, good, everything)
@@ -289,6 +512,9 @@ def _counter_pair(r, errors: Selector | None, good_sel: Selector | None, total: 
 
 # --- Expected alerts ------------------------------------------------------------------------------------------
 
+FREEZE_HOPS = 2
+"""Recordings between the remaining budget and the freeze alert: the freeze signal, then the alert."""
+
 
 @dataclass
 class Expectations:
@@ -303,9 +529,9 @@ class Expectations:
         if name == slo_rules.ALERT:
             return self.model.firing(Tier(rule["labels"]["sloth_severity"]), t)
         if name == slo_rules.EXHAUSTED_ALERT:
-            return self.model.below(0, t, inclusive=True)
+            return self.model.below(0, t, hops=1, inclusive=True)
         if name == slo_rules.FREEZE_ALERT:
-            return self.model.below(self.r.policy.freeze_below, t)
+            return self.model.below(self.r.policy.freeze_below, t, hops=FREEZE_HOPS)
         raise GenerationError(f"no model for alert {name}")
 
     def expected(self, name: str, t: int) -> list[dict] | None:
@@ -334,7 +560,7 @@ class Expectations:
 # --- Scenarios ------------------------------------------------------------------------------------------------
 
 MAX_STEP = 4 * MINUTE
-"""vmalert queries with a 5m step 30s in the past: with longer evaluation steps an alert would find no recording."""
+"""vmalert queries with a 5m step: with longer evaluation steps an alert would find no recording."""
 
 
 def _ceil(ms: float, step: int) -> int:
@@ -376,11 +602,15 @@ def _max_burn(r: ResolvedSLO) -> float:
     return 0.95 / r.budget
 
 
-def _scenario_test(r: ResolvedSLO, burn: Burn, rate: float, step: int, end: int, checks: list[dict]) -> dict:
+def _traffic(r: ResolvedSLO, *phases: tuple[int, float, float]) -> Traffic:
+    return Traffic(tuple(phases), r.budget)
+
+
+def _scenario_test(r: ResolvedSLO, traffic: Traffic, step: int, end: int, checks: list[dict]) -> dict:
     return {
         "rule_files": [f"../rules/{slo_rules.file_name(r)}"],
         "evaluation_interval": series.duration(step),
-        "tests": [{"interval": "1m", "input_series": input_series(r, burn, rate, end), "alert_rule_test": checks}],
+        "tests": [{"interval": series.duration(SAMPLE), "input_series": input_series(r, traffic, end), "alert_rule_test": checks}],
     }
 
 
@@ -431,15 +661,15 @@ def fast_scenario(org: Organisation, r: ResolvedSLO, alerts: dict) -> dict | Non
 
 def _fast(r: ResolvedSLO, alerts: dict, page, b0: float, b1: float, warmup: int, guess: int, step: int) -> dict | None:
     onset = _ceil(warmup, step)
-    burn = Burn(((0, b0), (onset, b1)))
-    model = Model(r, burn, RATE, step)
+    traffic = _traffic(r, (0, b0, RATE), (onset, b1, RATE))
+    model = Model(r, traffic, step)
     exp = Expectations(r, model, alerts)
     checks = _nominal_check(exp, onset, r)
     if page:
         bound = detection_time(page, onset, b0, b1, r.slo.alerting.page_for.milliseconds)
         if bound is None:
             raise GenerationError(f"SLO {r.id}: no page tier fires on a {b1:g}x burn")
-        deadline = onset + bound + lateness(step)
+        deadline = onset + bound + lateness(r, step)
         first = onset + _ceil(bound, step)
         t = _certain_from(exp, first - step, step, (deadline - first) // step + 2, lambda s: model.firing(Tier.page, s) is True)
         if t is None or t > deadline:
@@ -450,11 +680,12 @@ def _fast(r: ResolvedSLO, alerts: dict, page, b0: float, b1: float, warmup: int,
     else:
         # Without native burn alerts (Pyrra owns them) the policy still reacts: the freeze must come.
         start = onset + _ceil(guess, step)
-        t = next((s for s in range(start, start + 40 * step, step) if model.below(r.policy.freeze_below, s) is True), None)
+        t = next((s for s in range(start, start + 40 * step, step)
+                  if model.below(r.policy.freeze_below, s, FREEZE_HOPS) is True), None)
         if t is None:
             return None
     checks += exp.checks(t)
-    return _scenario_test(r, burn, RATE, step, t + step, checks)
+    return _scenario_test(r, traffic, step, t + step, checks)
 
 
 def slow_burn(r: ResolvedSLO) -> float | None:
@@ -476,8 +707,11 @@ def slow_scenario(org: Organisation, r: ResolvedSLO, alerts: dict) -> dict | Non
     if b_s is None:
         return None
     tickets = _native(r, Tier.ticket)
-    # Nominal data for the short ticket windows; the long ones still reach back to the start of the data.
-    warmup = max(w.short.milliseconds for w in tickets)
+    # Nominal data for the short ticket windows; the long ones still reach back to the start of the data, except
+    # for budget burn read straight from the series: a Prometheus rate over a window that reaches before the
+    # data divides its increase by the whole window, and would read a fraction of the burn.
+    direct_budget = r.burn == BurnBasis.budget and not slo_rules.cascaded(r)
+    warmup = max((w.long if direct_budget else w.short).milliseconds for w in tickets)
     guess = detection_time(tickets, warmup, b0, b_s, r.slo.alerting.ticket_for.milliseconds)
     if guess is None:
         return None
@@ -491,19 +725,67 @@ def slow_scenario(org: Organisation, r: ResolvedSLO, alerts: dict) -> dict | Non
 def _slow(r: ResolvedSLO, alerts: dict, tickets, b0: float, b_s: float, warmup: int, step: int) -> dict | None:
     onset = _ceil(warmup, step)
     bound = detection_time(tickets, onset, b0, b_s, r.slo.alerting.ticket_for.milliseconds)
-    burn = Burn(((0, b0), (onset, b_s)))
-    model = Model(r, burn, RATE, step)
+    traffic = _traffic(r, (0, b0, RATE), (onset, b_s, RATE))
+    model = Model(r, traffic, step)
     exp = Expectations(r, model, alerts)
     checks = _nominal_check(exp, onset, r)
     first = onset + _ceil(bound, step)
     t = _certain_from(
-        exp, first - step, step, lateness(step) // step + 2,
+        exp, first - step, step, lateness(r, step) // step + 2,
         lambda s: model.firing(Tier.ticket, s) is True and model.firing(Tier.page, s) is False,
     )
     if t is None:
         return None
     checks += exp.checks(t)
-    return _scenario_test(r, burn, RATE, step, t + step, checks)
+    return _scenario_test(r, traffic, step, t + step, checks)
+
+
+def dip_depth(r: ResolvedSLO) -> float:
+    """The dip's traffic as a share of the nominal: at nearly 100% errors, a budget burn of an eighth of the
+    lowest factor at most, while the period's average traffic stays above half the nominal."""
+    factors = [w.factor for w in r.windows]
+    return min(factors) / (4 * _max_burn(r))
+
+
+def dip_scenario(org: Organisation, r: ResolvedSLO, alerts: dict) -> dict | None:
+    """Nominal traffic, then a dip to almost no traffic with nearly every request failing (a night). The check
+    comes when ratio burn has had time to page: once the shortest long page window holds only the dip. Budget
+    burn must stay quiet there; ratio burn pages unless the low-traffic guard holds it back."""
+    page = _native(r, Tier.page)
+    if not page or not r.counts_events:
+        return None
+    b0, b_d = nominal_burn(r), _max_burn(r)
+    depth = dip_depth(r)
+    # When ratio burn's quickest tier has both windows past its factor (they fill with the dip's ratio).
+    ratio_time = min(
+        max(d.milliseconds * (w.factor - b0) / ((w.factor - b0) + depth * (b_d - w.factor)) for d in (w.short, w.long))
+        for w in page
+    )
+    longest = max(w.long.milliseconds for w in page)
+    for step, warmup in _candidates(_step(ratio_time / 8, (longest + ratio_time) / 150), longest, ratio_time):
+        test = _dip(r, alerts, b0, b_d, depth, ratio_time, max(warmup, 2 * ratio_time), step)
+        if test is not None:
+            return test
+    raise GenerationError(f"SLO {r.id}: a traffic dip cannot be shown quiet to budget burn and paging to ratio burn")
+
+
+def _dip(r: ResolvedSLO, alerts: dict, b0: float, b_d: float, depth: float, ratio_time: float, warmup: int, step: int) -> dict | None:
+    onset = _ceil(warmup, step)
+    traffic = _traffic(r, (0, b0, RATE), (onset, b_d, RATE * depth))
+    model = Model(r, traffic, step)
+    exp = Expectations(r, model, alerts)
+    checks = _nominal_check(exp, onset, r)
+    first = onset + _ceil(ratio_time, step)
+    t = _certain_from(exp, first, step, lateness(r, step) // step + 3, lambda s: True)
+    if t is None:
+        return None
+    if r.burn == BurnBasis.budget and model.firing(Tier.page, t) is not False:
+        raise GenerationError(f"SLO {r.id}: budget burn must not page on a dip to {depth:.2g} of the traffic")
+    at_t = exp.checks(t)
+    if not any(c["alertname"] == slo_rules.FREEZE_ALERT for c in at_t) and slo_rules.FREEZE_ALERT in alerts:
+        return None
+    checks += at_t
+    return _scenario_test(r, traffic, step, t + step, checks)
 
 
 def quiet_scenario(org: Organisation, r: ResolvedSLO, alerts: dict) -> dict | None:
@@ -515,14 +797,14 @@ def quiet_scenario(org: Organisation, r: ResolvedSLO, alerts: dict) -> dict | No
     shortest_long = min(w.long.milliseconds for w in r.windows)
     rate = 0.25 * min_events / (longest / 1000)
     step = _step(shortest_long / 8)
-    burn = Burn(((0, _max_burn(r)),))
-    model = Model(r, burn, rate, step)
+    traffic = _traffic(r, (0, _max_burn(r), rate))
+    model = Model(r, traffic, step)
     exp = Expectations(r, model, alerts)
     t = _ceil(shortest_long, step) + step
     checks = exp.checks(t, [slo_rules.ALERT])
     if not checks or checks[0]["exp_alerts"]:
         raise GenerationError(f"SLO {r.id}: the low-traffic guard must hold back every burn alert")
-    return _scenario_test(r, burn, rate, step, t + step, checks)
+    return _scenario_test(r, traffic, step, t + step, checks)
 
 
 def _nominal_check(exp: Expectations, t: int, r: ResolvedSLO) -> list[dict]:
@@ -532,7 +814,7 @@ def _nominal_check(exp: Expectations, t: int, r: ResolvedSLO) -> list[dict]:
     return checks
 
 
-SCENARIOS = {"fast": fast_scenario, "slow": slow_scenario, "quiet": quiet_scenario}
+SCENARIOS = {"fast": fast_scenario, "slow": slow_scenario, "dip": dip_scenario, "quiet": quiet_scenario}
 
 
 def alert_rules(org: Organisation, r: ResolvedSLO) -> dict[str, list[dict]]:

@@ -26,8 +26,8 @@ def maintenance_name(team_name: str, window_name: str) -> str:
     return f"{team_name}/maintenance/{window_name}"
 
 
-def weekday_ranges(ranges: Iterable[str]) -> list[str]:
-    """Catalog weekday ranges as Alertmanager accepts them: the same days, as ascending ranges from Sunday."""
+def weekday_numbers(ranges: Iterable[str]) -> set[int]:
+    """The days catalog weekday ranges cover, numbered from Sunday (0) as Alertmanager and strftime's %w do."""
     days: set[int] = set()
     for text in ranges:
         first, _, last = text.partition(":")
@@ -36,6 +36,12 @@ def weekday_ranges(ranges: Iterable[str]) -> list[str]:
         while day != end:
             day = (day + 1) % 7
             days.add(day)
+    return days
+
+
+def weekday_ranges(ranges: Iterable[str]) -> list[str]:
+    """Catalog weekday ranges as Alertmanager accepts them: the same days, as ascending ranges from Sunday."""
+    days = weekday_numbers(ranges)
     out = []
     for start, stop in _runs(sorted(days)):
         out.append(WEEKDAYS[start] if start == stop else f"{WEEKDAYS[start]}:{WEEKDAYS[stop]}")

@@ -40,4 +40,5 @@ for b in helm kubectl; do
 done
 echo "helm and kubectl installed in $tools/bin:"
 "$tools/bin/helm" version --short | sed 's/^/  helm /'
-"$tools/bin/kubectl" version --client | head -1 | sed 's/^/  kubectl /'
+# The whole output is read (no head): a reader closing early would end kubectl with SIGPIPE under pipefail.
+"$tools/bin/kubectl" version --client | sed -n '1s/^/  kubectl /p'

@@ -62,6 +62,13 @@ def settings_secrets(settings: Settings, org: Organisation) -> dict[str, str]:
         refs[settings.botkube.app_token.secret] = f"{PROJECT}:botkube.appToken"
     if settings.oncall.escalation.manage:
         refs[settings.oncall.escalation.api_token.secret] = f"{PROJECT}:oncall.escalation.apiToken"
+        from render.incidents import incident_plans
+
+        # The incident lifecycle's webhooks carry the Slack bot token and the post-mortem Jira's password.
+        catalog_refs = dict(org.secret_refs())
+        for plan in incident_plans(org):
+            for name in (plan.slack_token_secret, plan.jira_password_secret):
+                refs.setdefault(name, catalog_refs[name])
     forensics = settings.falco.response.forensics
     if forensics is not None and captures(org):
         refs.setdefault(forensics.access_key.secret, f"{PROJECT}:falco.response.forensics.accessKey")

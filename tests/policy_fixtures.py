@@ -103,16 +103,44 @@ CHAOS_ENGINE = {
 _IDS = 'sloth_id="checkout-availability", sloth_service="checkout", sloth_slo="availability"'
 
 
-def _pair(short: str, long: str, factor: float) -> str:
+def _pair(short: str, long: str, factor: float, series: str = "slo:sli_error:ratio_rate") -> str:
     return (
-        f"(max(slo:sli_error:ratio_rate{short}{{{_IDS}}} > ({factor} * 0.001)) without (sloth_window)\n"
-        f" and max(slo:sli_error:ratio_rate{long}{{{_IDS}}} > ({factor} * 0.001)) without (sloth_window))"
+        f"(max({series}{short}{{{_IDS}}} > ({factor} * 0.001)) without (sloth_window)\n"
+        f" and max({series}{long}{{{_IDS}}} > ({factor} * 0.001)) without (sloth_window))"
     )
 
 
-def native_slo_rules(period_days: int = 30, page: tuple = (("5m", "1h", 14.4), ("30m", "6h", 6))) -> dict:
-    """Multi-window multi-burn-rate rules with Sloth's recording names, as the platform's own generator writes them."""
+def native_slo_rules(period_days: int = 30, page: tuple = (("5m", "1h", 14.4), ("30m", "6h", 6)),
+                     budget: bool = False, interval: str | None = None) -> dict:
+    """Multi-window multi-burn-rate rules with Sloth's recording names, as the platform's own generator writes them;
+    with `budget`, budget burn in the cascaded form: windows summed from recorded one-minute rates in a group
+    evaluated every `interval`."""
     labels = {"sloth_id": "checkout-availability", "sloth_service": "checkout", "sloth_slo": "availability"}
+    series = "slo:sli_error:budget_ratio_rate" if budget else "slo:sli_error:ratio_rate"
+    burn_group: dict = {"name": "sloth-slo-alerts-checkout-availability"}
+    if budget:
+        if interval:
+            burn_group["interval"] = interval
+        windows = sorted({w for p in page for w in p[:2]}, key=lambda w: (w[-1] != "m", len(w), w))
+        burn_group["rules"] = [
+            {"record": "slo:sli_errors:rate1m", "expr": 'sum(rate(checkout_requests_total{code="500"}[1m]))', "labels": labels},
+            {"record": "slo:sli_events:rate1m", "expr": "sum(rate(checkout_requests_total[1m]))", "labels": labels},
+            {"record": f"slo:sli_events:rate{period_days}d", "expr": f"avg_over_time(slo:sli_events:rate1m{{{_IDS}}}[{period_days}d])", "labels": labels},
+        ] + [
+            {"record": f"{series}{w}", "labels": {**labels, "sloth_window": w},
+             "expr": f"avg_over_time(slo:sli_errors:rate1m{{{_IDS}}}[{w}])\n/ on()\nslo:sli_events:rate{period_days}d{{{_IDS}}}"}
+            for w in windows
+        ]
+    else:
+        burn_group["rules"] = []
+    burn_group["rules"].append(
+        {
+            "alert": "CheckoutAvailabilityBudgetBurn",
+            "expr": "\nor\n".join(_pair(*p, series=series) for p in page),
+            "labels": {"team": "payments", "service": "checkout", "severity": "critical", "priority": "P0"},
+            "annotations": {"summary": "Checkout burns its error budget fast.", "runbook_url": RUNBOOK},
+        }
+    )
     return {
         "groups": [
             {
@@ -122,17 +150,7 @@ def native_slo_rules(period_days: int = 30, page: tuple = (("5m", "1h", 14.4), (
                     {"record": "slo:time_period:days", "expr": f"vector({period_days})", "labels": labels},
                 ],
             },
-            {
-                "name": "sloth-slo-alerts-checkout-availability",
-                "rules": [
-                    {
-                        "alert": "CheckoutAvailabilityBudgetBurn",
-                        "expr": "\nor\n".join(_pair(*p) for p in page),
-                        "labels": {"team": "payments", "service": "checkout", "severity": "critical", "priority": "P0"},
-                        "annotations": {"summary": "Checkout burns its error budget fast.", "runbook_url": RUNBOOK},
-                    }
-                ],
-            },
+            burn_group,
         ]
     }
 

@@ -94,8 +94,8 @@ def _kinds(receiver: dict) -> set[str]:
 BUNDLES = {
     "In prod a P0 pages through PagerDuty and OnCall, texts, and opens the war room.": (
         "prod", "payments-p0", {"pagerduty:critical", "slack:#payments-war-room", "webhook:oncall-payments", "webhook:payments-sms-gateway"}),
-    "In prod a P1 is PagerDuty at high urgency, the team channel and mail.": (
-        "prod", "payments-p1", {"pagerduty:error", "slack:#payments-alerts", "email"}),
+    "In prod a P1 is PagerDuty at high urgency, the team channel and mail; a team that runs incidents at P1 also reaches OnCall, where its war room opens.": (
+        "prod", "payments-p1", {"pagerduty:error", "webhook:oncall-payments", "slack:#payments-alerts", "email"}),
     "A P2 is the team channel.": ("prod", "payments-p2", {"slack:#payments-alerts"}),
     "A P3 is a ticket through the team's Jira webhook, and mail.": (
         "prod", "payments-p3", {"webhook:payments-jira-webhook", "email"}),

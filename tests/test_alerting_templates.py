@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from cli import build, tools
+from render import enrichment
 from render.notification_templates import CATALOG_FILE, LAYOUT_FILE
 from render.yamlio import dump
-from tests.conftest import write_yaml
+from stacks import from_values
+from tests.conftest import stack_values, write_yaml
 
 
 def group(receiver: str, labels: dict[str, str], annotations: dict[str, str] | None = None) -> dict:
@@ -23,19 +26,21 @@ def group(receiver: str, labels: dict[str, str], annotations: dict[str, str] | N
 
 
 @pytest.fixture(scope="module")
-def templates(tmp_path_factory) -> tuple[Path, dict]:
+def templates(tmp_path_factory) -> tuple[Path, dict, dict]:
     artifacts = build.stack_artifacts("prod")
     directory = tmp_path_factory.mktemp("templates")
     for name, text in artifacts.alertmanager_templates.items():
         (directory / name).write_text(text)
-    return directory, artifacts.alertmanager
+    return directory, artifacts.alertmanager, artifacts.rule_files
 
 
-def run(directory: Path, name: str, data: dict, kind: str = "text") -> str:
+def run(directory: Path, name: str, data: dict, kind: str = "text", text: str | None = None) -> str:
+    """The named template (or a config field's own `text`) executed by amtool on the notification data."""
     path = directory / f"data-{abs(hash(json.dumps(data, sort_keys=True)))}.json"
     path.write_text(json.dumps(data))
+    text = text if text is not None else f'{{{{ template "{name}" . }}}}'
     result = tools.run("amtool", "template", "render", f"--template.glob={directory}/*.tmpl", f"--template.data={path}",
-                       f"--template.type={kind}", f'--template.text={{{{ template "{name}" . }}}}')
+                       f"--template.type={kind}", f"--template.text={text}")
     assert result.ok, result.output
     return result.output
 
@@ -70,11 +75,12 @@ def test_annotations_on_the_alert_win_over_the_catalog(templates):
 def test_alerts_from_outside_the_catalog_still_get_an_owner_line_and_a_link(templates):
     data = group("catch-all", {"alertname": "KubeNodeNotReady", "severity": "warning"})
     text = run(templates[0], "alerting.email.text", data)
-    assert "Priority:  unclassified" in text
-    assert "Service:   (no service label)" in text
-    assert "Owner:     no owner: the platform team triages it" in text
-    assert "Impact:    unknown: the service is not in the catalog" in text
-    assert "Runbook:   https://runbooks.example.com/cluster" in text
+    assert "Priority:   unclassified" in text
+    assert "Service:    (no service label)" in text
+    assert "Owner:      no owner: the platform team triages it" in text
+    assert "Impact:     unknown: the service is not in the catalog" in text
+    assert "Depends on: unknown" in text
+    assert "Runbook:    https://runbooks.example.com/cluster" in text
     assert "Sent by catch-all · Alertmanager prod" in text
     stranger = group("catch-all", {"alertname": "Y", "team": "marketing"})
     assert run(templates[0], "alerting.owner", stranger) == "marketing (not in the catalog)"
@@ -93,7 +99,7 @@ def test_jira_tickets_carry_the_same_facts(templates):
 
 
 def test_every_template_the_config_uses_is_defined(templates):
-    directory, config = templates
+    directory, config, _ = templates
     used = set(re.findall(r'template "([a-z.]+)"', dump(config)))
     assert {"alerting.title", "alerting.slack.text", "alerting.pagerduty.description", "alerting.email.html"} <= used
     for name in sorted(used):
@@ -108,3 +114,134 @@ def test_catalog_text_is_printed_literally_even_with_template_delimiters(tmp_pat
     data = group("infra-p1", {"alertname": "X", "team": "infra"})
     assert run(tmp_path, "alerting.owner", data) == "Infra {{ .Receiver }}"
     assert set(artifacts.alertmanager_templates) == {LAYOUT_FILE, CATALOG_FILE}
+
+
+# --- Enrichment: what every notification carries beside the alert ------------------------------------------------
+
+
+def rendered_alert(rule_files: dict, file: str, alertname: str, **match: str) -> tuple[dict, dict]:
+    """Labels (with the alert name) and annotations of a rule the platform renders, as the alert will carry them."""
+    rule = next(r for g in rule_files[file]["groups"] for r in g["rules"]
+                if r.get("alert") == alertname and all(r["labels"].get(k) == v for k, v in match.items()))
+    return {"alertname": alertname, **rule["labels"]}, rule["annotations"]
+
+
+@pytest.fixture(scope="module")
+def checkout_burn(templates) -> dict:
+    """The checkout SLO's page, enriched as the platform renders it, to the payments team's P0 receiver."""
+    labels, annotations = rendered_alert(templates[2], "slo-checkout-success.yaml", "ErrorBudgetBurn", sloth_severity="page")
+    return group("payments-p0", labels, annotations)
+
+
+# By hand from the example catalog: checkout (critical tier, revenue-affecting, user-facing, 120,000 users, 35,000 an
+# hour) depends on api-gateway, payments-api and postgres, and nothing depends on it. Its 99.5% 7-day SLO pages from
+# 1.4x the sustainable burn (docs/slo.md, the workbook's 7d row: 3.36x and 1.4x): 1.4 x 0.5% = 0.7% of checkouts
+# failing, 0.007 x 120,000 = 840 users and 0.007 x 35,000 = 245 an hour.
+CHECKOUT_FACTS = {
+    "Why": "P0: critical alert on a critical-tier service that is revenue-affecting",
+    "Impact": "tier critical, revenue-affecting, user-facing, 120,000 users affected, 35,000 revenue per hour at risk, major impact",
+    "Depends on": "api-gateway, payments-api, postgres",
+    "Dependants": "none",
+}
+CHECKOUT_COST = ("Fires from 1.4x the sustainable burn of the 99.5% SLO: at least 0.70% of its events failing, "
+                 "about 840 of 120,000 users and about 245 of 35,000 revenue per hour affected.")
+
+
+def _prod_settings():
+    return from_values("prod", stack_values("prod")).settings
+
+
+def _check_history_link(url: str, alertname: str, service: str | None) -> None:
+    """Grafana Explore (URL schema 1) over VictoriaMetrics on the alert's own firings of the last 30 days."""
+    from components.grafana import GrafanaArgs, datasources
+
+    parts = urlsplit(url)
+    assert (parts.scheme, parts.netloc, parts.path) == ("https", "grafana.alerting.example.com", "/explore")
+    query = parse_qs(parts.query)
+    assert query["schemaVersion"] == ["1"] and query["orgId"] == ["1"]
+    (pane,) = json.loads(query["panes"][0]).values()
+    provisioned = datasources(GrafanaArgs("monitoring", "", "", "", ""))["datasources.yaml"]["datasources"]
+    assert pane["datasource"] == next(d["uid"] for d in provisioned if d["name"] == "VictoriaMetrics")
+    assert pane["range"] == {"from": "now-30d", "to": "now"}
+    expr = f'ALERTS{{alertname="{alertname}", alertstate="firing"' + (f', service="{service}"' if service else "") + "}"
+    assert [q["expr"] for q in pane["queries"]] == [expr]
+
+
+def _check_incidents_link(url: str, search: str) -> None:
+    """Grafana OnCall's alert groups page, searching titles for the alert name and service, resolved in 90 days."""
+    parts = urlsplit(url)
+    assert (parts.netloc, parts.path) == ("grafana.alerting.example.com", "/a/grafana-oncall-app/alert-groups")
+    assert parse_qs(parts.query) == {"search": [search], "status": ["2"], "started_at": ["now-90d_now"]}
+
+
+def test_slack_carries_dependencies_business_impact_cost_history_and_past_incidents(templates, checkout_burn):
+    text = run(templates[0], "alerting.slack.text", checkout_burn)
+    facts = dict(re.findall(r"\*([A-Za-z ]+):\* ([^·\n]+?)(?= ·|\n|$)", text))
+    assert {k: facts[k] for k in CHECKOUT_FACTS} == CHECKOUT_FACTS
+    assert f"  Cost: {CHECKOUT_COST}" in text.splitlines()
+    links = {label: href for href, label in re.findall(r"<([^|>]+)\|([A-Za-z ]+)>", text)}
+    _check_history_link(links["History"], "ErrorBudgetBurn", "checkout")
+    _check_incidents_link(links["Past incidents"], "ErrorBudgetBurn checkout")
+
+
+def test_email_carries_the_same_context_in_text_and_html(templates, checkout_burn):
+    text = run(templates[0], "alerting.email.text", checkout_burn)
+    for key, value in CHECKOUT_FACTS.items():
+        assert f"{key + ':':<12}{value}" in text.splitlines()
+    history = next(line.split(None, 1)[1] for line in text.splitlines() if line.startswith("History:"))
+    _check_history_link(history, "ErrorBudgetBurn", "checkout")
+    html = run(templates[0], "alerting.email.html", checkout_burn, kind="html")
+    assert '<tr><th align="left">Depends on</th><td>api-gateway, payments-api, postgres</td></tr>' in html
+    assert f"<br>Cost: {CHECKOUT_COST}</li>" in html
+    assert ">History</a>" in html and ">Past incidents</a>" in html
+
+
+def test_pagerduty_details_and_links_carry_the_context(templates, checkout_burn):
+    directory, config, _ = templates
+    receiver = next(r for r in config["receivers"] if r["name"] == "payments-p0")
+    (pd,) = receiver["pagerduty_configs"]
+    details = {k: run(directory, "", checkout_burn, text=v) for k, v in pd["details"].items()}
+    assert details["priority_reason"] == CHECKOUT_FACTS["Why"]
+    assert (details["depends_on"], details["dependants"]) == ("api-gateway, payments-api, postgres", "none")
+    assert details["impact"] == CHECKOUT_FACTS["Impact"]
+    assert f"Cost: {CHECKOUT_COST}" in details["alerts"]
+    _check_history_link(details["history"], "ErrorBudgetBurn", "checkout")
+    _check_incidents_link(details["incidents"], "ErrorBudgetBurn checkout")
+    links = {run(directory, "", checkout_burn, text=link["text"]): run(directory, "", checkout_burn, text=link["href"]) for link in pd["links"]}
+    assert links["History"] == details["history"] and links["Past incidents"] == details["incidents"]
+
+
+def test_jira_tickets_carry_the_context(templates):
+    labels, annotations = rendered_alert(templates[2], "budget-checkout-api.yaml", "PerformanceBudgetBreach", signal="memory")
+    text = run(templates[0], "alerting.jira.description", group("payments-p3", labels, annotations))
+    assert "*Depends on:* api-gateway, payments-api, postgres" in text.splitlines()
+    assert "*Priority:* P2 (P2: warning alert on a critical-tier service: warnings never page)" in text.splitlines()
+    history = re.search(r"\[History\|([^\]]+)\]", text).group(1)
+    _check_history_link(history, "PerformanceBudgetBreach", "checkout")
+
+
+def test_a_shared_services_alert_names_every_direct_dependant(templates):
+    # postgres is named in depends_on by checkout, payments-api, ledger (payments), identity (security) and the
+    # data pipeline (data); the services behind those (api-gateway, frontend, reporting) only indirectly.
+    labels, annotations = rendered_alert(templates[2], "slo-postgres-availability.yaml", "ErrorBudgetBurn", sloth_severity="page")
+    data = group("platform-p0", labels, annotations)
+    assert run(templates[0], "alerting.dependants", data) == "checkout, data-pipeline, identity, ledger, payments-api"
+    assert run(templates[0], "alerting.depends_on", data) == "none"
+
+
+def test_an_alert_without_the_annotations_gets_the_same_context_from_its_service(templates):
+    """A hand-written rule for checkout: the templates look the facts up and build the links themselves, the same
+    links the platform writes into its own alerts."""
+    labels = {"alertname": "CheckoutQueueBacklog", "team": "payments", "service": "checkout", "severity": "critical"}
+    data = group("payments-p0", labels, {"summary": "backlog"})
+    text = run(templates[0], "alerting.email.text", data)
+    for key in ("Impact", "Depends on", "Dependants"):
+        assert f"{key + ':':<12}{CHECKOUT_FACTS[key]}" in text.splitlines()
+    settings = _prod_settings()
+    assert run(templates[0], "alerting.history", data) == enrichment.history_url(settings, labels)
+    assert run(templates[0], "alerting.incidents", data) == enrichment.incidents_url(settings, labels)
+    _check_history_link(run(templates[0], "alerting.history", data), "CheckoutQueueBacklog", "checkout")
+    nameless = group("catch-all", {"alertname": "KubeNodeNotReady", "severity": "warning"})
+    _check_history_link(run(templates[0], "alerting.history", nameless), "KubeNodeNotReady", None)
+    _check_incidents_link(run(templates[0], "alerting.incidents", nameless), "KubeNodeNotReady")
+    assert run(templates[0], "alerting.history", nameless) == enrichment.history_url(settings, {"alertname": "KubeNodeNotReady"})

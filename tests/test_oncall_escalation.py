@@ -9,6 +9,7 @@ import catalog
 from cli import engine
 from model.errors import InputError
 from model.loading import load_catalog
+from render.incidents import incident_plans
 from render.oncall import Step, escalation_plans
 from tests.conftest import PROJECT_DIR, write_yaml
 
@@ -100,7 +101,8 @@ def prod():
 
 def test_prod_manages_escalation_in_oncall_through_its_api(prod, plans):
     steps = prod.of_type(f"{ONCALL}/escalation:Escalation")
-    assert len(steps) == sum(len(p.steps) for p in plans.values())
+    incident_steps = sum(len(p.steps) for p in incident_plans(catalog.load("example")))
+    assert len(steps) == sum(len(p.steps) for p in plans.values()) + incident_steps
     assert len(prod.of_type(f"{ONCALL}/integration:Integration")) == len(plans)
     assert len(prod.of_type(f"{ONCALL}/schedule:Schedule")) == sum(len(p.shifts) for p in plans.values())
     (provider,) = prod.of_type("pulumi:providers:grafana")
@@ -134,3 +136,27 @@ def test_without_managed_escalation_the_integration_urls_are_secrets_the_user_se
     assert not [r for r in unmanaged.resources if r.type.startswith(ONCALL)]
     assert {plan.integration_secret for plan in plans.values()} <= set(unmanaged.placeholders)
     assert "oncall-api-token" not in unmanaged.placeholders
+
+
+def test_the_incident_lifecycle_is_declared_in_oncall_from_the_catalog(prod):
+    lifecycle = {p.team: p for p in incident_plans(catalog.load("example"))}
+    webhooks = prod.of_type(f"{ONCALL}/outgoingWebhook:OutgoingWebhook")
+    assert len(webhooks) == sum(len(p.webhooks) for p in lifecycle.values())
+    prefix = "alerting-oncall-escalation-payments"
+    postmortem = prod.by_name(f"{prefix}-incident-postmortem").inputs
+    assert postmortem["triggerType"] == "resolve" and postmortem["url"] == "https://example.atlassian.net/rest/api/2/issue"
+    assert postmortem["integrationFilters"] == [f"{prefix}-alertmanager-id"] and postmortem["forwardWholePayload"] is False
+    # Templates name earlier webhooks by the ids OnCall gave them.
+    assert f'"{prefix}-incident-reopened-id" not in r' in engine.reveal(postmortem["triggerTemplate"])
+    assert "@@" not in engine.reveal(prod.by_name(f"{prefix}-incident-invite-0").inputs["data"])
+    # Credentials only as secrets: the bot token in the Authorization header, the Jira password for basic auth.
+    timeline = prod.by_name(f"{prefix}-incident-timeline").inputs
+    assert engine.is_secret(timeline["authorizationHeader"]) and engine.is_secret(postmortem["password"])
+    assert postmortem["user"] == "oncall-bot@example.com"
+    route = prod.by_name(f"{prefix}-incident-route").inputs
+    assert (route["routingType"], route["position"]) == ("jinja2", 0)
+    assert route["escalationChainId"] == f"{prefix}-incident-chain-id"
+    first = prod.by_name(f"{prefix}-incident-step-0").inputs
+    assert (first["type"], first["actionToTrigger"]) == ("trigger_webhook", f"{prefix}-incident-open-id")
+    assert prod.by_name(f"{prefix}-incident-step-3").inputs["type"] == "notify_on_call_from_schedule"
+    assert {"slack-bot-token", "jira-postmortems"} <= set(prod.placeholders)

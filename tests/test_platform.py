@@ -424,7 +424,8 @@ def test_generated_passwords_stay_pulumi_secrets_and_appear_in_no_other_resource
 
 
 # Where a secret value may go: Kubernetes Secrets, and the credentials of a provider (OnCall's API token).
-SECRET_HOLDERS = {"kubernetes:core/v1:Secret", "pulumi:providers:grafana"}
+# OnCall outgoing webhooks hold the Slack bot token (Authorization header) and Jira password, encrypted in OnCall.
+SECRET_HOLDERS = {"kubernetes:core/v1:Secret", "pulumi:providers:grafana", "grafana:onCall/outgoingWebhook:OutgoingWebhook"}
 
 
 def test_no_secret_value_reaches_a_non_secret_resource_or_the_build(built):

@@ -444,9 +444,26 @@ CASES: dict[str, Case] = {
         only(lambda: fx.custom(fx.vmrule(fx.native_slo_rules(period_days=1, page=(("5m", "1h", 14.4), ("30m", "6h", 6)))))),
         "fires at 6x burn over 6h, which spends 150% of the 1d budget before it fires",
     ),
+    "A native budget-burn alert that spends the whole budget before firing is refused": Case(
+        "dev", "slo-burn-rate-windows",
+        only(lambda: fx.custom(fx.vmrule(fx.native_slo_rules(period_days=1, budget=True, interval="1m")))),
+        "fires at 6x burn over 6h, which spends 150% of the 1d budget before it fires",
+    ),
+    "Windows summed from one-minute rates in a group evaluated every 30s are refused": Case(
+        "dev", "slo-burn-rate-windows",
+        only(lambda: fx.custom(fx.vmrule(fx.native_slo_rules(budget=True, interval="30s")))),
+        "slo:sli_error:budget_ratio_rate5m sums 1m rates over 5m but its group runs every 30s: the sum is the window's "
+        "only when each 1m is recorded once; set the group's interval to 1m",
+    ),
+    "Windows summed from one-minute rates in a group without an interval are refused": Case(
+        "dev", "slo-burn-rate-windows",
+        only(lambda: fx.custom(fx.vmrule(fx.native_slo_rules(budget=True)))),
+        "slo:sli_events:rate30d sums 1m rates over 30d but its group takes the evaluator's interval",
+    ),
     "The program and well-formed SLOs of every kind pass the window check": Case(
         "dev", "slo-burn-rate-windows",
-        plus("dev", fx.pyrra, lambda: fx.custom(fx.vmrule(fx.native_slo_rules()))), None,
+        plus("dev", fx.pyrra, lambda: fx.custom(fx.vmrule(fx.native_slo_rules())),
+             lambda: fx.custom(fx.vmrule(fx.native_slo_rules(budget=True, interval="1m")))), None,
     ),
     # --- Chaos ----------------------------------------------------------------------------------------------
     "Chaos in a production namespace without approval is refused": Case(

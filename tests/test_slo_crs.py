@@ -83,16 +83,16 @@ def test_sloths_queries_are_the_native_engines_with_the_window_left_open():
     org = ORGS["example"]
     for r in resolved_slos(org):
         spec = slo_crs.sloth_sli(r)
-        recorded = next(
-            rule for rule in slo_rules.sli_recordings(r) if rule["record"] == "slo:sli_error:ratio_rate5m"
-        )
+        recorded = {rule["record"]: rule["expr"] for rule in slo_rules.sli_recordings(r)}
         if "events" in spec:
             for query in spec["events"].values():
                 assert "{{.window}}" in query
-            five = sli.EventQueries(spec["events"]["errorQuery"], spec["events"]["totalQuery"])
+            # The native engine reads the same queries over its interval, and sums them over every window.
+            assert sli.at(spec["events"]["errorQuery"], r.interval) == recorded[f"slo:sli_errors:rate{r.interval}"]
+            assert sli.at(spec["events"]["totalQuery"], r.interval) == recorded[f"slo:sli_events:rate{r.interval}"]
         else:
             five = sli.RawQuery(spec["raw"]["errorRatioQuery"])
-        assert sli.error_ratio(five, slo_rules.base_window(r)) == recorded["expr"]
+            assert sli.error_ratio(five, slo_rules.base_window(r)) == recorded["slo:sli_error:ratio_rate5m"]
 
 
 PYRRA_INDICATORS = {

@@ -80,9 +80,38 @@ BAD_INPUTS: dict[str, tuple[Mutation, str]] = {
         f"{WEB}.slos[0].alerting.profile: unknown profile 'fastest'; profiles are: pyrra, workbook",
     ),
     "A page tier that needs more than 100% errors is refused: it could never fire.": (
-        lambda d: _slo(d, objective=90, alerting={"profile": "pyrra"}, period="28d"),
+        lambda d: _slo(d, objective=90, alerting={"profile": "pyrra", "burn": "ratio"}, period="28d"),
         f"{WEB}.slos[0].alerting.profile: the page tier 14x over 5m/1h needs an error ratio of 140% for a 90% objective: "
         "it can never fire; choose a profile with lower factors",
+    ),
+    "A budget-true page tier that a total outage at average traffic cannot fire is refused.": (
+        lambda d: _slo(d, objective=90, alerting={"profile": "pyrra"}, period="28d"),
+        f"{WEB}.slos[0].alerting.profile: the page tier 14x over 5m/1h needs errors at 140% of the period's average "
+        "traffic for a 90% objective: even a total outage cannot fire it; choose a profile with lower factors",
+    ),
+    "Budget-true burn is refused for an engine that measures ratios.": (
+        lambda d: _slo(d, period="28d", alerting={"engine": "pyrra", "burn": "budget"}),
+        f"{WEB}.slos[0].alerting.burn: the pyrra engine measures burn as the window's error ratio; leave burn unset",
+    ),
+    "Budget-true burn is refused for a raw SLI, which has no event counts.": (
+        lambda d: _slo(d, sli={"kind": "raw", "error_ratio_query": "1 - avg(avg_over_time(up[{{.window}}]))",
+                               "fixture": {"gauge": "up"}}, alerting={"burn": "budget"}),
+        f"{WEB}.slos[0].alerting.burn: a raw SLI has no event counts to weigh a window against the period's traffic; "
+        "use burn: ratio, or a ratio, latency or freshness SLI",
+    ),
+    "The cascaded form is refused for a raw SLI, whose query cannot be split into rates.": (
+        lambda d: _slo(d, sli={"kind": "raw", "error_ratio_query": "1 - avg(avg_over_time(up[{{.window}}]))",
+                               "fixture": {"gauge": "up"}}, alerting={"form": "cascaded"}),
+        f"{WEB}.slos[0].alerting.form: a raw SLI's query cannot be split into error and event rates to cascade; use form: direct",
+    ),
+    "An evaluation form is refused for Sloth, which computes its own windows.": (
+        lambda d: _slo(d, alerting={"engine": "sloth", "form": "direct"}),
+        f"{WEB}.slos[0].alerting.form: Sloth computes its own windows; leave form unset",
+    ),
+    "A cascaded window that is not a whole number of intervals is refused.": (
+        lambda d: _slo(d, alerting={"interval": "7m"}),
+        f"{WEB}.slos[0].alerting.interval: the cascaded form sums 7m rates, and the 5m window is not a whole number "
+        "of 7m; choose an interval that divides every window, or form: direct",
     ),
     "A custom window longer than the period is refused.": (
         lambda d: (d.update(slo_defaults={"profiles": {"slow": {"tiers": [{"severity": "ticket", "factor": 1, "long": "3d"}]}}}),
@@ -124,9 +153,18 @@ BAD_INPUTS: dict[str, tuple[Mutation, str]] = {
         lambda d: _budget(d, {"kind": "frontend", "name": "web-vitals"}),
         f"{WEB}.budgets[0]: give at least one of: lcp, fcp, cls, inp, fid, page_load",
     ),
-    "A limit with both a fixed bound and a seasonal threshold is refused.": (
-        lambda d: _budget(d, {"kind": "frontend", "name": "v", "lcp": {"max": "2500ms", "seasonal": {"weeks": 2}}}),
-        f"{WEB}.budgets[0].lcp: give either `max` or `seasonal` (a seasonal threshold replaces the fixed one)",
+    "A limit with neither a fixed bound nor a seasonal threshold is refused.": (
+        lambda d: _budget(d, {"kind": "frontend", "name": "vitals", "lcp": {"regression": {"tolerance": 0.2}}}),
+        f"{WEB}.budgets[0].lcp: give `max`, `seasonal` or both (a seasonal threshold alone replaces the fixed bound)",
+    ),
+    "The old p99-only network latency names its replacement.": (
+        lambda d: _budget(d, {"kind": "infrastructure", "name": "nodes", "network_latency_p99": "10ms"}),
+        (f"{WEB}.budgets[0]: `network_latency_p99` is now `network_latency` with a percentile: write "
+         "`network_latency: {max: 10ms, percentile: 99}`"),
+    ),
+    "A share of time is a share below 1.": (
+        lambda d: _budget(d, {"kind": "infrastructure", "name": "nodes", "cpu": {"under": 0.7, "share": 85}}),
+        f"{WEB}.budgets[0].cpu.share: Input should be less than 1",
     ),
     "An error-rate bound is a share below 1.": (
         lambda d: _budget(d, {"kind": "backend", "name": "api", "error_rate": 5}),
@@ -149,6 +187,10 @@ def test_bad_slo_or_budget_input_is_refused_with_file_and_field(case, tmp_path, 
     with pytest.raises(InputError) as exc:
         load_catalog(path)
     assert f"{path}: {expected}" in str(exc.value).splitlines()
+
+
+def _report_defaults(frontend, backend, nodes) -> bool:
+    return (frontend.percentile, backend.throughput.min_of_baseline, nodes.network_latency.percentile) == (95, 0.95, 95)
 
 
 GOOD_INPUTS: dict[str, tuple[Mutation, Callable[[Organisation], bool]]] = {
@@ -180,6 +222,22 @@ GOOD_INPUTS: dict[str, tuple[Mutation, Callable[[Organisation], bool]]] = {
     "A budget limit may be written as its bare bound.": (
         lambda d: _budget(d, {"kind": "frontend", "name": "web-vitals", "lcp": "2500ms", "cls": 0.1}),
         lambda o: o.teams[0].services[0].budgets[0].lcp.max.milliseconds == 2500,
+    ),
+    "Percentiles and the throughput floor default to the report's 95%.": (
+        lambda d: d["teams"][0]["services"][0].update(budgets=[
+            {"kind": "frontend", "name": "web-vitals", "lcp": "2500ms"},
+            {"kind": "backend", "name": "api", "throughput": {}},
+            {"kind": "infrastructure", "name": "nodes", "network_latency": "10ms"},
+        ]),
+        lambda o: _report_defaults(*o.teams[0].services[0].budgets),
+    ),
+    "A seasonal threshold may stand beside a fixed bound.": (
+        lambda d: _budget(d, {"kind": "frontend", "name": "vitals", "page_load": {"max": "2s", "seasonal": {"weeks": 2}}}),
+        lambda o: o.teams[0].services[0].budgets[0].page_load.seasonal.weeks == 2,
+    ),
+    "A backend memory budget is a share of time under a utilisation.": (
+        lambda d: _budget(d, {"kind": "backend", "name": "api", "memory": {"under": 0.8, "share": 0.9, "over": "12h"}}),
+        lambda o: str(o.teams[0].services[0].budgets[0].memory.over) == "12h",
     ),
 }
 

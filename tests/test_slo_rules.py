@@ -32,11 +32,14 @@ def _alerts(slo_id: str, name: str = slo_rules.ALERT) -> dict[str, dict]:
     return {r["labels"]["severity"]: r for r in _rules(slo_id) if r.get("alert") == name}
 
 
-def test_sli_ratios_are_recorded_under_sloths_names_for_every_window_and_the_period():
-    recorded = _recorded("api-gateway-availability")
-    windows = [name.removeprefix("slo:sli_error:ratio_rate") for name in recorded if name.startswith("slo:sli_error:")]
-    assert windows == ["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"]
-    five = recorded["slo:sli_error:ratio_rate5m"]
+SEL = '{sloth_id="api-gateway-availability", sloth_service="api-gateway", sloth_slo="availability"}'
+
+
+def test_budget_burn_records_each_windows_errors_against_the_periods_average_traffic():
+    recorded = _recorded("api-gateway-availability")  # the defaults: budget burn, cascaded form
+    windows = [n.removeprefix("slo:sli_error:budget_ratio_rate") for n in recorded if n.startswith("slo:sli_error:budget_")]
+    assert windows == ["5m", "30m", "1h", "2h", "6h", "1d", "3d"]
+    five = recorded["slo:sli_error:budget_ratio_rate5m"]
     assert five["labels"] == {
         "category": "availability",
         "sloth_id": "api-gateway-availability",
@@ -44,11 +47,64 @@ def test_sli_ratios_are_recorded_under_sloths_names_for_every_window_and_the_per
         "sloth_slo": "availability",
         "sloth_window": "5m",
     }
-    assert five["expr"] == (
-        '(sum(rate(http_requests_total{namespace="edge", service="api-gateway", code=~"5.."}[5m])))\n/\n'
-        '(sum(rate(http_requests_total{namespace="edge", service="api-gateway"}[5m])))\n'
+    assert five["expr"] == f"avg_over_time(slo:sli_errors:rate1m{SEL}[5m])\n/ ignoring (sloth_window)\nslo:sli_events:rate30d{SEL}\n"
+    # The period's traffic: the mean of the recorded one-minute event rates.
+    assert recorded["slo:sli_events:rate30d"]["expr"] == f"avg_over_time(slo:sli_events:rate1m{SEL}[30d])"
+
+
+def test_the_cascaded_form_reads_the_raw_series_over_one_interval_only():
+    recorded = _recorded("api-gateway-availability")
+    assert recorded["slo:sli_errors:rate1m"]["expr"] == (
+        'sum(rate(http_requests_total{namespace="edge", service="api-gateway", code=~"5.."}[1m]))'
     )
-    # The period ratio is Sloth's optimised one: the mean of the 5m ratio over the period.
+    assert recorded["slo:sli_events:rate1m"]["expr"] == 'sum(rate(http_requests_total{namespace="edge", service="api-gateway"}[1m]))'
+    raw = [name for name, rule in recorded.items() if "http_requests_total" in rule["expr"]]
+    assert raw == ["slo:sli_errors:rate1m", "slo:sli_events:rate1m"]
+    # Summed windows tile time only when the group runs at their interval.
+    (group,) = FILES["slo-api-gateway-availability.yaml"]["groups"]
+    assert group["interval"] == "1m"
+
+
+def test_the_period_ratio_is_traffic_weighted_never_a_mean_of_ratios():
+    for r in [*resolved_slos(EXAMPLE), *resolved_slos(VARIETY)]:
+        if r.engine == Engine.sloth or not r.counts_events:
+            continue
+        expr = _recorded(r.id)[f"slo:sli_error:ratio_rate{r.slo.period}"]["expr"]
+        slo_id = r.id
+        assert expr.startswith("sum_over_time(slo:sli_errors:rate1m{") and "\n/\nsum_over_time(slo:sli_events:rate1m{" in expr, slo_id
+
+
+def test_ratio_burn_records_sloths_error_ratio_for_every_window_in_either_form():
+    direct = _recorded("gateway-errors")  # ratio burn, direct form: Sloth's own expressions
+    assert [n.removeprefix("slo:sli_error:ratio_rate") for n in direct if n.startswith("slo:sli_error:ratio_rate")] == [
+        "5m", "30m", "1h", "1h24m", "6h", "16h48m", "1w"]
+    assert direct["slo:sli_error:ratio_rate5m"]["expr"] == (
+        '(sum(rate(requests_total{namespace="edge", service="gateway", code=~"5.."}[5m])))\n/\n'
+        '(sum(rate(requests_total{namespace="edge", service="gateway"}[5m])))\n'
+    )
+    assert not any(n.startswith("slo:sli_error:budget_") for n in direct)
+    cascaded = _recorded("gateway-latency")  # ratio burn, cascaded: a ratio of sums of the recorded rates
+    sel = '{sloth_id="gateway-latency", sloth_service="gateway", sloth_slo="latency"}'
+    assert cascaded["slo:sli_error:ratio_rate1h"]["expr"] == (
+        f"sum_over_time(slo:sli_errors:rate1m{sel}[1h])\n/\nsum_over_time(slo:sli_events:rate1m{sel}[1h])\n"
+    )
+
+
+def test_the_direct_form_reads_each_window_from_the_series_and_runs_at_the_interval_its_accounting_sums():
+    (group,) = FILES["slo-gateway-errors.yaml"]["groups"]
+    assert group["interval"] == "1m"
+    (raw,) = FILES["slo-postgres-availability.yaml"]["groups"]  # nothing summed: the evaluator's interval
+    assert "interval" not in raw
+    freshness = _recorded("exporter-freshness")  # budget burn, direct form
+    assert freshness["slo:sli_error:budget_ratio_rate4h48m"]["expr"].startswith(
+        '(sum(rate(export_lag_seconds_count{namespace="batch", service="exporter"}[4h48m])) - '
+    )
+    assert "/ on()\nslo:sli_events:rate2d{" in freshness["slo:sli_error:budget_ratio_rate4h48m"]["expr"]
+
+
+def test_a_raw_sli_keeps_sloths_windows_and_its_time_averaged_period():
+    recorded = _recorded("postgres-availability")
+    assert "slo:sli_errors:rate1m" not in recorded and not any(n.startswith("slo:sli_error:budget_") for n in recorded)
     assert recorded["slo:sli_error:ratio_rate30d"]["expr"].startswith("sum_over_time(slo:sli_error:ratio_rate5m{")
 
 
@@ -63,19 +119,29 @@ def test_sloths_metadata_series_are_all_recorded():
     assert recorded["sloth_slo_info"]["labels"]["sloth_objective"] == "99.9"
 
 
-_PAIR = re.compile(
-    r"max\(slo:sli_error:ratio_rate(\w+)\{[^}]*\} > \(([\d.e-]+) \* ([\d.e-]+)\)\) without \(sloth_window\)\s+and\s+"
-    r"max\(slo:sli_error:ratio_rate(\w+)\{[^}]*\} > \(([\d.e-]+) \* ([\d.e-]+)\)\) without \(sloth_window\)"
+_WINDOW = (
+    r"max\((?:slo:sli_error:(?:budget_)?ratio_rate(?P<w{n}>\w+)\{{[^}}]*\}}"  # a direct window's recording
+    r"|\((?:sum|avg)_over_time\(slo:sli_errors:rate1m\{{[^}}]*\}}\[(?P<c{n}>\w+)\]\)[^>]*\))"  # a cascaded sum
+    r" > \((?P<f{n}>[\d.e-]+) \* (?P<b{n}>[\d.e-]+)\)\) without \(sloth_window\)"
 )
+_PAIR = re.compile(_WINDOW.format(n=1) + r"\s+and\s+" + _WINDOW.format(n=2))
 
 
 def _tiers(expr: str) -> set[tuple[str, str, float, float]]:
     """(short, long, factor, budget) of every tier of an alert expression, as the reference suggests comparing."""
     out = set()
-    for short, f1, b1, long, f2, b2 in _PAIR.findall(expr):
-        assert (f1, b1) == (f2, b2)
-        out.add((short, long, float(f1), float(b1)))
+    for m in _PAIR.finditer(expr):
+        assert (m["f1"], m["b1"]) == (m["f2"], m["b2"])
+        out.add((m["w1"] or m["c1"], m["w2"] or m["c2"], float(m["f1"]), float(m["b1"])))
     return out
+
+
+def test_a_cascaded_alert_sums_its_windows_itself_and_a_direct_one_reads_their_recordings():
+    cascaded = _alerts("api-gateway-availability")["critical"]["expr"]
+    assert f"max((avg_over_time(slo:sli_errors:rate1m{SEL}[5m]) / ignoring (sloth_window) slo:sli_events:rate30d{SEL})" in cascaded
+    assert "budget_ratio_rate" not in cascaded
+    direct = _alerts("gateway-errors")["critical"]["expr"]
+    assert 'max(slo:sli_error:ratio_rate5m{sloth_id="gateway-errors", sloth_service="gateway", sloth_slo="errors"} >' in direct
 
 
 def test_the_page_and_ticket_alerts_have_sloths_tiers_for_99_9_over_30d():

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from catalog.example import data, payments, platform, security, storefront
 from model.base import Duration
-from model.catalog import Organisation, SecretRef, SlackApp
+from model.catalog import IncidentPolicy, Jira, Organisation, Person, PostmortemPolicy, SecretRef, SlackApp
 from model.security import ResponseAction, RuntimeResponse, RuntimeSecurity, ThreatClass
 from model.slo import BurnTier, CustomProfile, ErrorBudgetPolicy, SLODefaults
+
+
+# Slack member IDs and Jira accounts of everyone in a rotation: war rooms invite and name people by them.
+PEOPLE = [
+    Person(email=f"{login}@example.com", slack=f"U0{index:02d}{login.upper()}", jira=f"5b10ac8d82e05b22cc7d4e{index:02d}")
+    for index, login in enumerate(
+        ["ana", "ben", "chen", "mira", "dara", "eli", "fatima", "gus", "nina", "hana", "ivan", "jo", "kai", "lea", "omar"]
+    )
+]
 
 
 def organisation() -> Organisation:
@@ -51,5 +60,18 @@ def organisation() -> Organisation:
                 ),
             ]
         ),
+        # Post-mortems of every team go to one project; a team with its own `jira` files them there instead.
+        incidents=IncidentPolicy(
+            postmortem=PostmortemPolicy(
+                jira=Jira(
+                    api_url="https://example.atlassian.net",
+                    project="PM",
+                    issue_type="Post-mortem",
+                    username="oncall-bot@example.com",
+                    password=SecretRef(secret="jira-postmortems"),
+                ),
+            ),
+        ),
+        people=PEOPLE,
         teams=[platform.team(), payments.team(), storefront.team(), data.team(), security.team()],
     )

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from catalog.example.common import dashboard, runbook
 from model.base import Duration
-from model.budgets import BackendBudget, ThroughputLimit
+from model.budgets import BackendBudget, Regression, Seasonal, ThroughputLimit, TimeLimit, UtilisationLimit
 from model.catalog import (
     BusinessHours,
     Email,
@@ -109,11 +109,13 @@ def team() -> Team:
                 budgets=[
                     BackendBudget(
                         name="api",
-                        description="Checkout API latency, its database queries, errors and traffic.",
-                        api_p99=Duration.of(seconds=1),
-                        db_query_p95=Duration.of(seconds=0.1),
-                        error_rate=0.01,
-                        throughput=ThroughputLimit(min_of_baseline=0.7, baseline="same-hour-last-week"),
+                        description="The report's backend budgets for the checkout API.",
+                        api_p99=TimeLimit(max=Duration.of(seconds=0.2), regression=Regression(baseline="same-hour-last-week", tolerance=0.2)),
+                        db_query_p95=TimeLimit(max=Duration.of(seconds=0.1), regression=Regression(baseline="median-7d", tolerance=0.2)),
+                        error_rate=0.001,
+                        # Checkout traffic follows the week: an anomaly alert beside the 95%-of-baseline floor.
+                        throughput=ThroughputLimit(min_of_baseline=0.95, baseline="same-hour-last-week", seasonal=Seasonal(weeks=2, z=3)),
+                        memory=UtilisationLimit(under=0.8, share=0.9),
                     ),
                 ],
             ),

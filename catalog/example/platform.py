@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from catalog.example.common import dashboard, runbook
 from model.base import Duration
-from model.budgets import InfrastructureBudget, UtilisationLimit
+from model.budgets import InfrastructureBudget, LatencyLimit, Regression, Seasonal, UtilisationLimit
 from model.catalog import (
     BusinessHours,
     Email,
@@ -128,12 +128,13 @@ def team() -> Team:
                 budgets=[
                     InfrastructureBudget(
                         name="database-nodes",
-                        description="Headroom of the nodes the database runs on.",
+                        description="The report's infrastructure budgets for the nodes the database runs on.",
                         matchers={"node_pool": "databases"},
-                        cpu=UtilisationLimit(share=0.95, under=0.8),
-                        memory=UtilisationLimit(share=0.95, under=0.85),
-                        disk_io=UtilisationLimit(share=0.95, under=0.7),
-                        network_latency_p99=Duration.of(seconds=0.01),
+                        cpu=UtilisationLimit(under=0.7, share=0.85, regression=Regression(baseline="same-hour-last-week", tolerance=0.2)),
+                        memory=UtilisationLimit(under=0.8, share=0.9, regression=Regression(baseline="median-7d", tolerance=0.2)),
+                        # Backups and vacuums run on a weekly schedule: disk I/O is judged against past weeks.
+                        disk_io=UtilisationLimit(under=0.8, share=0.9, seasonal=Seasonal(weeks=2, z=3)),
+                        network_latency=LatencyLimit(max=Duration.of(seconds=0.01), percentile=95),
                     ),
                 ],
             ),

@@ -4,7 +4,10 @@ SLOs reach the cluster three ways, and each is judged where it is written: Sloth
 objects (objective per SLO; the period and its alert windows are the Sloth controller's, set in its chart
 values), Pyrra's ServiceLevelObjective objects (target and window; Pyrra scales its windows from the window),
 and the platform's own multi-window multi-burn-rate rules, which use Sloth's recording names
-(`slo:objective:ratio`, `slo:time_period:days`, `slo:sli_error:ratio_rate<window>`).
+(`slo:objective:ratio`, `slo:time_period:days`, `slo:sli_error:ratio_rate<window>`, and
+`slo:sli_error:budget_ratio_rate<window>` for budget burn). Windows the native engine sums from recorded interval
+rates (`slo:sli_errors:rate<interval>`) add up only if their group runs at that interval and each window is a whole
+number of it.
 """
 
 from __future__ import annotations
@@ -25,7 +28,13 @@ SLOTH_BUILT_IN_PERIODS = ["30d", "28d"]
 # Pyrra's alert tiers: (short, long) window = SLO window divided by these (pyrra slo/rules.go `Windows`).
 PYRRA_TIERS = (("fast", 8064, 672), ("medium", 1344, 112), ("slow", 336, 28), ("long-term", 112, 7))
 _VECTOR = re.compile(r"^\s*vector\(\s*([0-9.eE+-]+)\s*\)\s*$")
-_BURN = re.compile(r"slo:sli_error:ratio_rate(\w+)\s*\{([^}]*)\}\s*\)?\s*>\s*\(?\s*([0-9.eE+-]+)\s*\*")
+_BURN = re.compile(r"slo:sli_error:(?:budget_)?ratio_rate(\w+)\s*\{([^}]*)\}\s*\)?\s*>\s*\(?\s*([0-9.eE+-]+)\s*\*")
+# A cascaded alert's window, summed in the alert: `(sum|avg)_over_time(slo:sli_errors:rate1m{...}[w]) / ... > (f *`.
+_CASCADED_BURN = re.compile(
+    r"(?:sum|avg)_over_time\(\s*slo:sli_errors:rate\w+\s*\{([^}]*)\}\s*\[(\w+)\]\s*\)[^>]*>\s*\(?\s*([0-9.eE+-]+)\s*\*"
+)
+# A window summed from recorded interval rates (the native engine's cascaded form).
+_CASCADE = re.compile(r"(?:sum|avg)_over_time\(\s*slo:sli_(?:errors|events):rate(\w+)\s*\{[^}]*\}\s*\[(\w+)\]")
 _SLOTH_ID = re.compile(r'sloth_id\s*=\s*"([^"]+)"')
 
 
@@ -237,7 +246,9 @@ def native_window_problems(obj) -> Iterator[tuple[str, str]]:
         if not rule.get("alert"):
             continue
         by_slo: dict[str, dict[float, list[float]]] = {}
-        for window, selector, factor in _BURN.findall(str(rule.get("expr", ""))):
+        expr = str(rule.get("expr", ""))
+        found = _BURN.findall(expr) + [(window, selector, factor) for selector, window, factor in _CASCADED_BURN.findall(expr)]
+        for window, selector, factor in found:
             slo = _SLOTH_ID.search(selector)
             seconds = durations.seconds(window)
             if slo is None or seconds is None:
@@ -258,6 +269,30 @@ def native_window_problems(obj) -> Iterator[tuple[str, str]]:
                     )
                 if len(set(windows)) == 1 and len(windows) > 1:
                     yield where, f"alert {rule['alert']} ({slo}) pairs the {durations.show(longest)} window with itself"
+
+
+def cascade_problems(obj) -> Iterator[tuple[str, str]]:
+    """(where, problem) of windows summed from recorded interval rates that cannot add up to the window."""
+    for g, group in enumerate(obj.spec.get("groups") or []):
+        group = group or {}
+        interval = durations.seconds(group.get("interval")) if group.get("interval") else None
+        for r, rule in enumerate(group.get("rules") or []):
+            if not isinstance(rule, dict):
+                continue
+            where = f"spec.groups[{g}].rules[{r}]"
+            name = rule.get("record") or rule.get("alert")
+            for step_text, window_text in _CASCADE.findall(str(rule.get("expr", ""))):
+                step, window = durations.seconds(step_text), durations.seconds(window_text)
+                if not step or not window:
+                    continue
+                if interval != step:
+                    runs = f"runs every {group.get('interval')}" if interval else "takes the evaluator's interval"
+                    yield where, (
+                        f"{name} sums {step_text} rates over {window_text} but its group {runs}: the sum is the "
+                        f"window's only when each {step_text} is recorded once; set the group's interval to {step_text}"
+                    )
+                elif window % step:
+                    yield where, f"{name} sums {step_text} rates over {window_text}, which is not a whole number of {step_text}"
 
 
 def check_windows(args, config: dict, report: Reporter) -> None:
@@ -286,13 +321,13 @@ def check_windows(args, config: dict, report: Reporter) -> None:
                 )
                 break
     elif (obj.group, obj.kind) in RULE_KINDS:
-        for where, problem in native_window_problems(obj):
+        for where, problem in [*native_window_problems(obj), *cascade_problems(obj)]:
             report(obj.subject, problem, where, args.urn)
 
 
 BURN_RATE_WINDOWS = resource_policy(
     "slo-burn-rate-windows",
-    "Every SLO's burn-rate alert windows exist for its period and fit inside it.",
+    "Every SLO's burn-rate alert windows exist for its period, fit inside it, and add up where they are summed.",
     check_windows,
     severity=Severity.HIGH,
     schema={
