@@ -92,23 +92,22 @@ def render(org: Organisation, settings: Settings) -> Artifacts:
     am_config = alertmanager.render(org, settings)
     # Every alert carries its context (dependencies, impact, history, past incidents) to every integration.
     enrichment = Enrichment(org, settings)
+    rule_files = _rule_files(
+        rules.service_health_rules(org),
+        rules.outage_rules(org),
+        chaos.chaos_rules(org, settings),
+        slo_rules.slo_rule_files(org),
+        budgets.budget_rule_files(org),
+        kpis.kpi_rule_files(org, settings),
+        flapping.flapping_rules(org, settings),
+    )
     return Artifacts(
         alertmanager=am_config,
         alertmanager_templates=notification_templates.render(org, settings),
-        rule_files=enrichment.rule_files(
-            _rule_files(
-                rules.service_health_rules(org),
-                rules.outage_rules(org),
-                chaos.chaos_rules(org, settings),
-                slo_rules.slo_rule_files(org),
-                budgets.budget_rule_files(org),
-                kpis.kpi_rule_files(org, settings),
-                flapping.flapping_rules(org, settings),
-            )
-        ),
+        rule_files=enrichment.rule_files(rule_files),
         karma=karma.render(settings),
         chaos_objects=chaos.chaos_objects(org, settings),
-        rule_tests=RuleTests(org, settings, enrichment),
+        rule_tests=RuleTests(org, settings, enrichment, rule_files),
         sloth_slos=slo_crs.sloth_objects(org),
         pyrra_slos=slo_crs.pyrra_objects(org),
         secrets=tuple(alertmanager.secrets_used(am_config)),

@@ -178,8 +178,27 @@ class Enrichment:
             for name, doc in files.items()
         }
 
-    def rule_tests(self, tests: Mapping[str, dict]) -> dict[str, dict]:
-        """Behaviour tests expecting the enriched annotations of every alert they expect."""
+    def rule_tests(self, tests: Mapping[str, dict], rule_files: Mapping[str, dict]) -> dict[str, dict]:
+        """Behaviour tests expecting the enrichment of every alert they expect, as the rule that raises it carries it.
+
+        A rule's enrichment comes from its static labels only: an alert whose `service` label comes from the series
+        it reads (a meta-alert on `ALERTS`) carries no service's context, and its test must not expect one."""
+        raised: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {}
+        for doc in rule_files.values():
+            for g in doc["groups"]:
+                for r in g["rules"]:
+                    if "alert" in r:
+                        labels = r.get("labels", {})
+                        extra = self.annotations({**labels, "alertname": r["alert"]})
+                        raised.setdefault(r["alert"], []).append((labels, extra))
+
+        def enrichment_of(alertname: str, labels: Mapping[str, str]) -> dict[str, str]:
+            # The rule whose static labels the alert carries; of several, the most specific one.
+            rules = [(static, extra) for static, extra in raised.get(alertname, []) if all(
+                "{{" in v or labels.get(k) == v for k, v in static.items())]
+            if not rules:
+                return self.annotations({**labels, "alertname": alertname})
+            return max(rules, key=lambda rule: len(rule[0]))[1]
 
         def expected(check: dict) -> dict:
             if "exp_alerts" not in check:
@@ -187,7 +206,7 @@ class Enrichment:
             alerts = []
             for a in check["exp_alerts"]:
                 own = a.get("exp_annotations", {})
-                extra = self.annotations({**a.get("exp_labels", {}), "alertname": check["alertname"]})
+                extra = enrichment_of(check["alertname"], a.get("exp_labels", {}))
                 alerts.append({**a, "exp_annotations": {**own, **{k: v for k, v in extra.items() if k not in own}}})
             return {**check, "exp_alerts": alerts}
 

@@ -19,10 +19,18 @@ class RuleTests(Mapping):
     """`promtool test rules` files by name, generated from the organisation when first read; they expect the
     enriched alerts the shipped rule files raise."""
 
-    def __init__(self, org: Organisation, settings: Settings | None = None, enrichment: Enrichment | None = None) -> None:
+    def __init__(
+        self,
+        org: Organisation,
+        settings: Settings | None = None,
+        enrichment: Enrichment | None = None,
+        rule_files: Mapping[str, dict] | None = None,
+    ) -> None:
+        """`rule_files`: the rule files before enrichment, which tell each expected alert's enrichment."""
         self._org = org
         self._settings = settings
         self._enrichment = enrichment
+        self._rule_files = rule_files or {}
         self._files: dict[str, dict] | None = None
 
     def _load(self) -> dict[str, dict]:
@@ -34,7 +42,7 @@ class RuleTests(Mapping):
                     files.update(flapping.flapping_rule_tests(self._org, self._settings))
             except (slo_tests.GenerationError, budget_tests.GenerationError) as exc:
                 raise InputError([Problem("catalog", "behaviour tests", str(exc))]) from None
-            self._files = self._enrichment.rule_tests(files) if self._enrichment else files
+            self._files = self._enrichment.rule_tests(files, self._rule_files) if self._enrichment else files
         return self._files
 
     def __getitem__(self, name: str) -> dict:
