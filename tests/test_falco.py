@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -32,8 +33,9 @@ FILE_OF = {
 }
 
 
-def vendored(name: str) -> list[dict]:
-    return yaml.safe_load((DATA / name).read_text())
+@cache
+def vendored(name: str) -> tuple[dict, ...]:
+    return tuple(yaml.safe_load((DATA / name).read_text()))
 
 
 def upstream_rule(name: str) -> tuple[str, dict]:
