@@ -78,6 +78,21 @@ def test_falcoctl_installs_each_rule_set_at_the_exact_version_of_its_vendored_fi
     assert files == [*FILE_OF.values(), "rules.d"], "stable, incubating, sandbox, then the catalog's"
 
 
+def test_the_falcoctl_helm_renders_installs_only_exact_versions_and_has_no_follower(prod_build):
+    objects = [o for r in rendered(prod_build) if r.release.chart == "falco" for o in r.objects]
+    config = next(yaml.safe_load(o["data"]["falcoctl.yaml"]) for o in objects if o["kind"] == "ConfigMap" and "falcoctl.yaml" in o.get("data", {}))
+    # The chart adds the container plugin its collectors use (values.yaml `collectors.containerEngine.pluginRef`).
+    assert config["artifact"]["install"]["refs"] == [
+        "falco-rules:5.1.0", "falco-incubating-rules:6.0.1", "falco-sandbox-rules:6.1.0",
+        "ghcr.io/falcosecurity/plugins/plugin/container:0.7.1",
+    ]
+    (daemonset,) = [o for o in objects if o["kind"] == "DaemonSet"]
+    pod = daemonset["spec"]["template"]["spec"]
+    containers = [c["name"] for c in pod["containers"]] + [c["name"] for c in pod.get("initContainers", [])]
+    assert "falcoctl-artifact-install" in containers
+    assert not [c for c in containers if "follow" in c], containers
+
+
 REPORT_CLASSES = {
     # The report's words for each class, and a rule name fragment upstream gives each technique it names.
     ThreatClass.unexpected_process: ["new binary", "Fileless", "shell"],
@@ -408,3 +423,10 @@ def test_the_docs_table_lists_every_rule_with_its_class_and_upstream_maturity():
         maturity = next(t for t in item["tags"] if t.startswith("maturity_")).removeprefix("maturity_")
         row = f"| {rule.threat.value} | {rule.name} | {maturity} |"
         assert row in text, row
+
+
+def test_the_policy_knows_the_terminate_actions_the_vendored_talon_chart_mounts_first():
+    from policies.guardrails import runtime
+
+    chart_rules = yaml.safe_load((PROJECT_DIR / "charts" / "falco-talon" / "rules.yaml").read_text())
+    assert {i["action"] for i in chart_rules if i.get("actionner") == "kubernetes:terminate"} == runtime.CHART_TERMINATING_ACTIONS

@@ -568,6 +568,12 @@ CASES: dict[str, Case] = {
             "  actions:\n  - action: kill\n    actionner: kubernetes:terminate\n")))),
         "Talon rule 'kill' terminates pods automatically",
     ),
+    "A rule naming the chart's own terminate action is refused too": Case(
+        "prod", "runtime-response-no-termination-in-production",
+        program("prod", "-talon", values(lambda v: v["config"].update(rulesOverride=(
+            "- rule: kill\n  match: {rules: [Terminal shell in container]}\n  actions:\n  - action: Terminate Pod\n")))),
+        "Talon rule 'kill' terminates pods automatically",
+    ),
     "A terminating rule that is a dry run passes in production": Case(
         "prod", "runtime-response-no-termination-in-production", program("prod", "-talon", talon_terminates(dry_run="true")), None,
     ),

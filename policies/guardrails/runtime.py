@@ -19,6 +19,8 @@ from .values import plain, release
 
 TALON_CHART = "falco-talon"
 TERMINATE = "kubernetes:terminate"
+CHART_TERMINATING_ACTIONS = frozenset({"Terminate Pod"})
+"""Actions the falco-talon chart's own rules.yaml (mounted before `rulesOverride`) defines with `kubernetes:terminate`."""
 TERMINATION_APPROVED = (
     "alerting-platform: automatic termination in production approved by the catalog (runtime_security.terminate_in_production)"
 )
@@ -33,7 +35,7 @@ def terminating_rules(rules_text: str) -> Iterator[str]:
         return
     if not isinstance(items, list):
         return
-    terminating_actions = {
+    terminating_actions = set(CHART_TERMINATING_ACTIONS) | {
         i.get("action") for i in items if isinstance(i, dict) and "action" in i and i.get("actionner") == TERMINATE
     }
     for item in items:
