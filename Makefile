@@ -17,7 +17,7 @@ N ?= 1000
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-setup: venv tools ## Virtualenv with the pinned dependencies, the real tools and Helm in .tools/ (idempotent)
+setup: venv tools ## Virtualenv with the pinned dependencies, the real tools, Helm and sysdig in .tools/ (idempotent)
 
 venv: $(VENV)/.installed
 
@@ -26,13 +26,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-tools: .tools/VERSIONS .tools/bin/helm
+tools: .tools/VERSIONS .tools/bin/helm .tools/bin/sysdig
 
 .tools/VERSIONS: scripts/setup-tools.sh scripts/setup-postgres.sh
 	scripts/setup-tools.sh
 
 .tools/bin/helm: scripts/setup-helm.sh
 	scripts/setup-helm.sh
+
+.tools/bin/sysdig: scripts/setup-sysdig.sh
+	scripts/setup-sysdig.sh
 
 render: venv ## Write build/$(STACK)/ (STACK=dev|prod, optional CATALOG=path.yaml)
 	$(CLI) render --stack $(STACK) $(CATALOG_OPT)

@@ -56,11 +56,16 @@ def release(
     values: dict[str, Any],
     extra_values: dict[str, Any] | None,
     opts: pulumi.ResourceOptions,
+    description: str | None = None,
 ) -> Release:
-    """A Helm release with repository and version pinned; `extra_values` is the escape hatch over our defaults."""
+    """A Helm release with repository and version pinned; `extra_values` is the escape hatch over our defaults.
+
+    `description` is Helm's own note on the release (`helm history` shows it).
+    """
     return Release(
         resource_name,
         name=release_name,
+        description=description,
         chart=chart.name,
         version=chart.version,
         repository_opts=RepositoryOptsArgs(repo=chart.repository),

@@ -15,7 +15,7 @@ from components.backup import BackupArgs, Backups, DatabaseToBackUp
 from components.botkube import Botkube, BotkubeArgs
 from components.common import PACKAGE, PART_OF, Exposure
 from components.databases import DatabaseArgs, InClusterPostgres, InClusterValkey
-from components.falco import Falco, FalcoArgs
+from components.falco import Falco, FalcoArgs, Forensics, TalonArgs
 from components.goldpinger import Goldpinger, GoldpingerArgs
 from components.grafana import DATABASE_SECRET as GRAFANA_DATABASE_SECRET
 from components.grafana import Grafana, GrafanaArgs
@@ -51,6 +51,7 @@ from render.topology import (
     thanos_receive_url,
 )
 from stacks import Stack
+from stacks import config as stack_config
 from stacks.config import botkube_runs
 
 # Pod Security Standard per namespace: `restricted` wherever the charts allow it.
@@ -262,6 +263,11 @@ class Platform(pulumi.ComponentResource):
                 alertmanager_output=falco_config.sidekick_alertmanager(org, settings),
                 driver=settings.falco.driver,
                 high_availability=ha,
+                falco_config=falco_config.falco_config(org, settings),
+                catalog_rules=list(artifacts.falco_rules),
+                rule_refs=tuple(falco_config.falcoctl_refs()),
+                talon_output=falco_config.sidekick_talon(settings) if artifacts.talon_rules else None,
+                talon=self._talon(settings, org, artifacts, secret) if artifacts.talon_rules else None,
             ),
             opts=after_falco_ns,
         )
@@ -311,6 +317,23 @@ class Platform(pulumi.ComponentResource):
 
         self.urls = {app: settings.url(app) for app in URL_APPS}
         self.register_outputs({"urls": self.urls})
+
+    @staticmethod
+    def _talon(settings, org, artifacts, secret) -> TalonArgs:
+        """Falco Talon for the catalog's runtime responses; captures write with the forensics keys of the stack."""
+        forensics = settings.falco.response.forensics
+        captures = stack_config.captures(org)
+        return TalonArgs(
+            rules=list(artifacts.talon_rules),
+            terminates=bool(falco_config.terminates(org)),
+            captures=captures,
+            termination_approved=settings.production and org.runtime_security.terminate_in_production,
+            forensics=Forensics(
+                endpoint=forensics.endpoint, use_ssl=forensics.use_ssl,
+                access_key=secret(forensics.access_key.secret), secret_key=secret(forensics.secret_key.secret),
+            ) if captures and forensics else None,
+            quarantine_policies=falco_config.quarantine_policies(org),
+        )
 
     @staticmethod
     def _databases(settings, oncall: PostgresConnection) -> tuple[DatabaseToBackUp, ...]:

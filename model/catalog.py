@@ -19,6 +19,7 @@ from model.base import Duration, EmailAddress, Name, PositiveDuration, SecretNam
 from model.budgets import Budget, budget_problems
 from model.chaos import ChaosExperiment
 from model.errors import CrossReferenceError, Loc, format_path
+from model.security import RuntimeProfile, RuntimeSecurity, runtime_problems
 from model.slo import SLO, SLODefaults, slo_problems
 
 
@@ -395,6 +396,7 @@ class Service(StrictModel):
     selector: dict[str, str] = Field(default_factory=dict, description="pod labels; default app.kubernetes.io/name=<name>")
     slos: list[SLO] = Field(default_factory=list, description="service level objectives (see docs/slo.md)")
     budgets: list[Budget] = Field(default_factory=list, description="performance budgets (see docs/slo.md)")
+    runtime: RuntimeProfile | None = Field(default=None, description="what its containers run (see docs/security.md)")
 
     @property
     def pod_selector(self) -> dict[str, str]:
@@ -439,6 +441,9 @@ class Organisation(StrictModel):
         default=None, description="dashboard for alerts about the whole cluster rather than one service"
     )
     slo_defaults: SLODefaults = Field(default_factory=SLODefaults, description="engine, profile and policy of SLOs")
+    runtime_security: RuntimeSecurity = Field(
+        default_factory=RuntimeSecurity, description="automated responses to runtime threats (see docs/security.md)"
+    )
     incidents: IncidentPolicy | None = Field(
         default=None,
         description="the incident lifecycle and its targets for every team unless it overrides them; absent: no lifecycle",
@@ -600,6 +605,7 @@ def _reference_problems(org: Organisation) -> Iterator[tuple[Loc, str]]:
 
     yield from slo_problems(org)
     yield from budget_problems(org)
+    yield from runtime_problems(org)
 
 
 def _incident_problems(org: Organisation) -> Iterator[tuple[Loc, str]]:

@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, model_validator
 
 from model.base import CamelModel, Duration, Name, PositiveDuration, SecretName, Url
 from model.catalog import EmailAddress, SecretRef
+from model.security import Cidr
 
 Quantity = Annotated[str, Field(pattern=r"^\d+(\.\d+)?(Ki|Mi|Gi|Ti|k|M|G|T)?$", examples=["10Gi"])]
 HostPort = Annotated[str, Field(pattern=r"^[A-Za-z0-9.-]+:\d{1,5}$", examples=["smtp.example.com:587"])]
@@ -137,11 +138,41 @@ class GrafanaSettings(CamelModel):
     storage_size: Quantity = "2Gi"
 
 
+class ForensicsSettings(CamelModel):
+    """Where Falco Talon's captures go: a bucket of the platform's object store, with credentials of their own."""
+
+    endpoint: HostPort = Field(description="the S3 API of the object store, host:port (s3.eu-west-1.amazonaws.com:443)")
+    bucket: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")]
+    prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$")] = "alerting-platform-forensics"
+    use_ssl: bool = True
+    access_key: SecretRef = SecretRef(secret="forensics-access-key")
+    secret_key: SecretRef = SecretRef(secret="forensics-secret-key")
+
+
+class ResponseSettings(CamelModel):
+    """Falco Talon, carrying out the catalog's `runtime_security.responses`."""
+
+    dry_run: bool | None = Field(
+        default=None, description="log what would be done without doing it; unset: dry run unless `production`"
+    )
+    forensics: ForensicsSettings | None = Field(default=None, description="required when a response captures")
+
+
+RFC1918 = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+
+
 class FalcoSettings(CamelModel):
-    """Falco on every node, its events forwarded to Alertmanager by falcosidekick."""
+    """Falco on every node, its events forwarded to Alertmanager (and to Falco Talon) by falcosidekick."""
 
     driver: Literal["modern_ebpf", "ebpf", "kmod"] = "modern_ebpf"
-    minimum_priority: FalcoPriority = "warning"
+    minimum_priority: FalcoPriority = Field(
+        default="notice", description="falcosidekick forwards events of this Falco priority and above (the rules the platform enables are notice and above)"
+    )
+    cluster_networks: list[Cidr] = Field(
+        default_factory=lambda: list(RFC1918), min_length=1,
+        description="the cluster's pod, service and node networks: connections inside them are never unexpected",
+    )
+    response: ResponseSettings = ResponseSettings()
 
 
 class BotkubeSettings(CamelModel):

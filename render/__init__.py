@@ -16,6 +16,7 @@ from render import (
     budgets,
     chaos,
     dashboards,
+    falco,
     flapping,
     karma,
     kpis,
@@ -56,6 +57,10 @@ class Artifacts:
     """Grafana dashboard JSON by file name (render.dashboards), provisioned by the Grafana component."""
     application_metrics: Mapping[str, str] = field(default_factory=dict)
     """Metrics the teams' services expose, as the catalog declares them: name -> the declaring field."""
+    falco_rules: tuple[dict, ...] = ()
+    """The catalog's Falco rules (render.falco.catalog_rules_file), loaded after the pinned upstream rule sets."""
+    talon_rules: tuple[dict, ...] = ()
+    """Falco Talon's rules file: the catalog's automated responses."""
 
     def files(self) -> dict[str, str]:
         """Relative path -> file content of what the platform deploys, in a stable order."""
@@ -65,6 +70,8 @@ class Artifacts:
         out["karma/karma.yaml"] = dump(self.karma)
         out.update({f"dashboards/{name}": text for name, text in sorted(self.dashboards.items())})
         out["application-metrics.yaml"] = dump({"metrics": dict(self.application_metrics)})
+        out[f"falco/{falco.CATALOG_RULES_FILE}"] = dump(list(self.falco_rules))
+        out["falco/talon_rules.yaml"] = dump(list(self.talon_rules))
         return out
 
     def test_files(self) -> dict[str, str]:
@@ -110,4 +117,6 @@ def render(org: Organisation, settings: Settings) -> Artifacts:
         secrets=tuple(alertmanager.secrets_used(am_config)),
         dashboards=dashboards.dashboard_files(org),
         application_metrics=metrics.declared_metrics(org),
+        falco_rules=tuple(falco.catalog_rules_file(org, settings)),
+        talon_rules=tuple(falco.talon_rules(org, settings)),
     )

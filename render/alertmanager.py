@@ -6,7 +6,7 @@ The tree, top to bottom:
     └── team="<team>"                        one per team; mutes the team's own maintenance windows
         ├── service="<service>"               only for services with maintenance windows of their own
         │   └── (the priority routes below, for this service, with its windows muted too)
-        ├── source="falco", priority=~"..."   security team only: Falco's priorities translated (render.falco)
+        ├── source="falco", threat=~"..."     security team, and teams with runtime profiles: threat class -> priority
         ├── priority="P0" .. priority="P3"    -> <team>-p0 .. <team>-p3; P2 only in the team's business hours
         └── priority=""                       alerts without a priority are classified here from their severity
                                               and the catalog entry of their service (model.priority)
@@ -100,11 +100,18 @@ def priority_routes(org: Organisation, team: Team, services: list[Service], mute
 
 
 def falco_routes(team: Team, mutes: list[str]) -> list[dict]:
-    """Falco events carry Falco's priority in the `priority` label: route them by what it means for us."""
-    return [
-        _route(team, priority, [f'source="{falco.SOURCE}"', f'priority=~"{falco.priority_pattern(priority)}"'], mutes)
-        for priority in falco.PRIORITIES
+    """Falco events carry Falco's own priority in the `priority` label; their threat class decides ours."""
+    source = f'source="{falco.SOURCE}"'
+    routes = [
+        _route(team, priority, [source, f'threat=~"{falco.threat_pattern(priority)}"'], mutes)
+        for priority in sorted(set(falco.THREAT_PRIORITY.values()))
     ]
+    return routes + [_route(team, falco.UNCLASSIFIED_PRIORITY, [source], mutes)]
+
+
+def receives_falco_events(org: Organisation, team: Team) -> bool:
+    """The security team gets every Falco event; a team gets those of the catalog rules of its services."""
+    return team.name == org.security_team or any(s.runtime is not None for s in team.services)
 
 
 def team_route(org: Organisation, team: Team) -> dict:
@@ -125,7 +132,7 @@ def team_route(org: Organisation, team: Team) -> dict:
                     "routes": priority_routes(org, team, [service], mutes),
                 }
             )
-    if team.name == org.security_team:
+    if receives_falco_events(org, team):
         children.extend(falco_routes(team, team_mutes))
     children.extend(priority_routes(org, team, team.services, team_mutes))
     # The team node itself only takes alerts whose priority label is none of P0..P3: straight to the team channel.

@@ -36,6 +36,8 @@ from typing import Literal
 
 from model.catalog import EscalationTarget, IncidentPolicy, Organisation, Team
 from model.errors import InputError, Problem
+from render.falco import SOURCE as FALCO_SOURCE
+from render.falco import THREAT_PRIORITY, UNCLASSIFIED_PRIORITY
 from render.oncall import Step, chain_steps, shift_names
 from render.receivers import jira_api_url
 from render.time_intervals import weekday_numbers
@@ -115,6 +117,16 @@ def _verbatim(text: str) -> str:
     return "{% raw %}" + body.replace("{% endraw %}", "{ % endraw % }") + "{% endraw %}"
 
 
+def _priority_expr(labels: str) -> str:
+    """The alert group's priority: its `priority` label, except for Falco events, which carry Falco's own priority
+    there and are ours by their `threat` label (render.falco.THREAT_PRIORITY, as the Alertmanager routes decide)."""
+    threats = _lit({t.value: p.value for t, p in THREAT_PRIORITY.items()})
+    return (
+        f"(({threats}.get({labels}.get('threat')) or {_lit(UNCLASSIFIED_PRIORITY.value)}) "
+        f"if {labels}.get('source') == {_lit(FALCO_SOURCE)} else ({labels}.get('priority') or ''))"
+    )
+
+
 def _prelude(org: Organisation, team: Team, policy: IncidentPolicy) -> str:
     """Names every template uses: responses, labels, the room's name and id, people, time zone."""
     people = {p.email: p.slack for p in org.people}
@@ -133,7 +145,7 @@ def _prelude(org: Organisation, team: Team, policy: IncidentPolicy) -> str:
         "{%- set p = alert_payload if alert_payload is mapping else {} -%}"
         "{%- set cl = p.get('commonLabels') or {} -%}"
         "{%- set ca = p.get('commonAnnotations') or {} -%}"
-        "{%- set priority = cl.get('priority') or '' -%}"
+        f"{{%- set priority = {_priority_expr('cl')} -%}}"
         "{%- set service = cl.get('service') or '' -%}"
         "{%- set alertname = cl.get('alertname') or 'alert' -%}"
         f"{{%- set incident = priority in {_lit([p.value for p in policy.priorities])} -%}}"
@@ -494,7 +506,10 @@ def _team_plan(org: Organisation, team: Team, slack_api: str) -> TeamIncidents:
     steps.append(Step("trigger_webhook", webhook="brief"))
     steps += [Step("trigger_webhook", webhook=h.key) for h in hooks if h.key.startswith("invite-")]
     steps += chain_steps(team, announce=lambda i: Step("trigger_webhook", webhook=f"announce-{i}"))
-    route = "{{ ((payload.get('commonLabels') or {}).get('priority') in " + _lit([p.value for p in policy.priorities]) + ") | string }}"
+    route = (
+        "{%- set cl = payload.get('commonLabels') or {} -%}"
+        "{{ (" + _priority_expr("cl") + " in " + _lit([p.value for p in policy.priorities]) + ") | string }}"
+    )
     return TeamIncidents(
         team=team.name,
         route=route,

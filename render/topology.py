@@ -102,6 +102,9 @@ KARMA_RELEASE = "karma"
 PYRRA_RELEASE = "pyrra"
 FALCOSIDEKICK_RELEASE = "falcosidekick"
 FALCOSIDEKICK_PORT = 2801
+FALCO_TALON_RELEASE = "falco-talon"
+"""The falco-talon chart names its Service after the chart (`falco-talon.name`), whatever the release is called."""
+FALCO_TALON_PORT = 2803
 
 
 def grafana_internal_url() -> str:

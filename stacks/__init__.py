@@ -9,7 +9,16 @@ import catalog
 import render
 from model.catalog import Organisation
 from model.settings import Settings
-from stacks.config import PROJECT, check_backups, check_chaos, check_secrets, decode, parse_settings, render_catalog
+from stacks.config import (
+    PROJECT,
+    check_backups,
+    check_chaos,
+    check_runtime_response,
+    check_secrets,
+    decode,
+    parse_settings,
+    render_catalog,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -30,6 +39,7 @@ def from_values(name: str, values: dict[str, object]) -> Stack:
     settings = parse_settings(values, source)
     org = catalog.load(settings.catalog, base_dir=PROJECT_DIR)
     check_chaos(settings, org, source)
+    check_runtime_response(settings, org, source)
     artifacts = render_catalog(org, settings)
     check_secrets(settings, org, artifacts.secrets, source)
     check_backups(settings, source)

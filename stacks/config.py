@@ -69,7 +69,18 @@ def settings_secrets(settings: Settings, org: Organisation) -> dict[str, str]:
         for plan in incident_plans(org):
             for name in (plan.slack_token_secret, plan.jira_password_secret):
                 refs.setdefault(name, catalog_refs[name])
+    forensics = settings.falco.response.forensics
+    if forensics is not None and captures(org):
+        refs.setdefault(forensics.access_key.secret, f"{PROJECT}:falco.response.forensics.accessKey")
+        refs.setdefault(forensics.secret_key.secret, f"{PROJECT}:falco.response.forensics.secretKey")
     return refs
+
+
+def captures(org: Organisation) -> bool:
+    """Whether a runtime response of the catalog records forensic captures."""
+    from model.security import ResponseAction
+
+    return any(ResponseAction.capture in r.actions for r in org.runtime_security.responses)
 
 
 def platform_provided_secrets(settings: Settings, org: Organisation) -> set[str]:
@@ -151,3 +162,24 @@ def check_chaos(settings: Settings, org: Organisation, source: str) -> None:
             Problem(catalog_source_, format_path(loc), f"{message} (stack {source}: alerting-platform:production)")
             for loc, message in problems
         )
+
+
+def check_runtime_response(settings: Settings, org: Organisation, source: str) -> None:
+    """Automated responses the stack cannot carry out, or may not: captures need a forensics bucket, and automatic
+    termination in production needs the catalog's explicit consent."""
+    from model.security import ResponseAction
+
+    problems = []
+    if captures(org) and settings.falco.response.forensics is None:
+        problems.append(Problem(source, f"{PROJECT}:falco.response.forensics", (
+            "required: a runtime response of the catalog captures, and the captures need a bucket (endpoint, bucket)"
+        )))
+    if settings.production and not org.runtime_security.terminate_in_production:
+        for ri, response in enumerate(org.runtime_security.responses):
+            if ResponseAction.terminate in response.actions:
+                problems.append(Problem(catalog_source(settings), f"runtime_security.responses[{ri}].actions", (
+                    f"{response.name!r} terminates pods automatically in a production stack ({source}: "
+                    f"{PROJECT}:production); set runtime_security.terminate_in_production to allow it"
+                )))
+    if problems:
+        raise InputError(problems)

@@ -74,18 +74,19 @@ def test_plan_prints_the_resource_tree_and_says_no_engine_was_involved(tmp_path)
     assert "alerting-alertmanager (alerting:index:Alertmanager): 3 resources" in result.stdout
     assert "No cluster and no Pulumi engine were involved" in result.stdout
     assert " 0 failed" in result.stdout
-    # Every secret the stack needs, by name, with the command that sets it: 20 for prod (the post-mortem Jira's
-    # password among them), none set in the file.
+    # Every secret the stack needs, by name, with the command that sets it: 22 for prod (the post-mortem Jira's
+    # password and Falco Talon's forensics keys among them), none set in the file.
     listed = re.findall(r"^  not set  (\S+)  \((.+)\)$", result.stdout, re.M)
     commands = re.findall(r"^  pulumi config set --stack prod --secret --path 'secrets\.(\S+)' <value>$", result.stdout, re.M)
-    assert "secrets: Pulumi.prod.yaml needs 20, 0 set" in result.stdout
-    assert [name for name, _ in listed] == commands and len(commands) == 20
+    assert "secrets: Pulumi.prod.yaml needs 22, 0 set" in result.stdout
+    assert [name for name, _ in listed] == commands and len(commands) == 22
     assert ("jira-postmortems", "incidents.postmortem.jira.password") in listed
     assert ("oncall-postgres-ca", "alerting-platform:oncall.postgres.caCertificate") in listed
     assert ("payments-pagerduty", "teams[1].pagerduty.routing_key") in listed
+    assert ("forensics-access-key", "alerting-platform:falco.response.forensics.accessKey") in listed
 
 
-@pytest.mark.parametrize("stack,count", [("dev", 8), ("prod", 20)])
+@pytest.mark.parametrize("stack,count", [("dev", 10), ("prod", 22)])
 def test_the_program_refuses_to_run_without_any_secret_plan_lists(stack, count):
     """The list is what the program needs: take any listed secret away and the program names it as missing."""
     from model.errors import InputError

@@ -192,11 +192,14 @@ def test_two_slo_objects_with_one_name_are_refused(monkeypatch, tmp_path):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_falcosidekick_names_every_replica_and_routes_to_the_security_team(stack):
+def test_falcosidekick_names_every_replica_and_every_event_names_the_security_team(stack):
     stack_ = from_values(stack, stack_values(stack))
     output = falco.sidekick_alertmanager(stack_.catalog, stack_.settings)
     assert len(output["hostport"].split(",")) == stack_.settings.alertmanager.replicas
-    assert f"team:{stack_.catalog.security_team}" in output["extralabels"]
+    # Not an extra label, which would override a catalog rule's team: a field of every syscall event.
+    assert "team:" not in output["extralabels"]
+    every_event = falco.falco_config(stack_.catalog, stack_.settings)["append_output"][1]
+    assert every_event["match"] == {"source": "syscall"} and every_event["extra_fields"][0] == {"team": stack_.catalog.security_team}
 
 
 def test_the_otel_collector_only_has_the_metrics_pipeline_and_its_health_check():

@@ -427,3 +427,49 @@ def test_a_user_group_is_looked_up_and_its_members_invited_thirty_at_a_time(worl
     (room,) = w.slack.rooms()
     assert len(room.members) == 1 + 2 + 40
     assert "<!subteam^S0ONCALLS> Paging" in room.messages[0]["text"]
+
+
+def falco_payload(threat: str | None, falco_priority: str, rule: str) -> dict:
+    """Alertmanager's payload for a Falco event as falcosidekick 2.31.1 labels it (outputs/alertmanager.go): the
+    output fields (`.` -> `_`; the platform adds threat, alertname and team), then source, rule and Falco's priority."""
+    labels = {"alertname": rule, "team": "security", "cluster": "prod-eu-1", "source": "falco", "rule": rule,
+              "eventsource": "syscall", "priority": falco_priority, "severity": "critical", "k8s_ns_name": "payments",
+              "k8s_pod_name": "payments-api-7d9f", "user_name": "root", "proc_cmdline": "xmrig -o pool:3333",
+              **({"threat": threat} if threat else {})}
+    annotations = {"summary": rule, "description": f"{rule} | user=root command=xmrig -o pool:3333"}
+    group = {k: labels[k] for k in ("alertname", "team", "cluster", "priority")}
+    return {
+        "receiver": "security-p0", "status": "firing", "version": "4", "groupKey": f'{{}}/{{team="security"}}:{{alertname="{rule}"}}',
+        "truncatedAlerts": 0, "groupLabels": group, "commonLabels": labels, "commonAnnotations": annotations,
+        "externalURL": "https://alertmanager.example.com",
+        "alerts": [{"status": "firing", "labels": labels, "annotations": annotations, "startsAt": "2026-03-10T09:00:00Z",
+                    "endsAt": "0001-01-01T00:00:00Z", "generatorURL": "", "fingerprint": "9a0c1de2a9b7e651"}],
+        "numFiring": 1, "numResolved": 0,
+    }
+
+
+FALCO_EVENTS = {
+    # threat label, Falco's priority -> the incident the issue asks for: mining and escapes P0, other threats P1.
+    "Crypto mining opens a P0 incident, whatever Falco's priority": ("crypto-mining", "Notice", "P0"),
+    "A container escape opens a P0 incident": ("container-escape", "Warning", "P0"),
+    "A privilege escalation opens a P1 incident": ("privilege-escalation", "Critical", "P1"),
+    "A Falco event of no threat class opens none, even a critical one": (None, "Critical", None),
+}
+
+
+@pytest.mark.parametrize("case", FALCO_EVENTS, ids=list(FALCO_EVENTS))
+def test_a_falco_threat_opens_an_incident_at_the_priority_of_its_class(case, world):
+    threat, falco_priority, expected = FALCO_EVENTS[case]
+    w = world("security")
+    rule = "Known Cryptominer Process Executed"
+    start = at("2026-03-10T09:00:00")
+    w.oncall.open(AlertGroup("IFALCO0MINER1", falco_payload(threat, falco_priority, rule),
+                             {"id": "CALERTMANAGER4", "type": "alertmanager", "name": "security (Alertmanager)", "team": None},
+                             started_at=start))
+    w.oncall.advance(start + timedelta(minutes=1))
+    if expected is None:
+        assert w.slack.calls == []
+        return
+    assert [c[0] for c in w.calls()][:2] == ["conversations.create", "chat.postMessage"]
+    (room,) = w.slack.rooms()
+    assert room.messages[0]["text"].startswith(f":rotating_light: *{expected} incident: {rule}*")

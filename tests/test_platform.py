@@ -59,7 +59,7 @@ SYSTEMS = {
     "Pyrra": {"pyrra": "pyrra"},
     "Sloth": {"sloth": "sloth"},
     "Litmus": {"litmus": "litmus-core"},
-    "Falco": {"falco": "falco", "falcosidekick": "falcosidekick"},
+    "Falco": {"falco": "falco", "falcosidekick": "falcosidekick", "falco-talon": "falco-talon"},
     "Botkube": {"botkube": "botkube"},
     "OtelCollector": {"otel-collector": "opentelemetry-collector"},
     "NodeExporter": {"node-exporter": "prometheus-node-exporter"},
@@ -135,7 +135,8 @@ def test_falcosidekick_sends_to_every_alertmanager_replica_with_api_v2(built, al
     output = releases(inventory)["falcosidekick"]["values"]["config"]["alertmanager"]
     assert output["hostport"].split(",") == alertmanager_pods
     assert output["endpoint"] == "/api/v2/alerts"
-    assert "team:security" in output["extralabels"].split(",")
+    # Extra labels override the event's own: the team comes from each event (security, or a catalog rule's team).
+    assert [label.split(":")[0] for label in output["extralabels"].split(",")] == ["cluster"]
 
 
 def test_karma_reads_every_alertmanager_replica(built, alertmanager_pods):
@@ -195,6 +196,7 @@ STATELESS_REPLICAS = [
     ("thanos", "receive.router.replicas"),
     ("thanos", "storeGateway.replicas"),
     ("falcosidekick", "replicaCount"),
+    ("falco-talon", "replicaCount"),
     ("otel-collector", "replicaCount"),
     ("litmus", "replicaCount"),
 ]
@@ -297,6 +299,7 @@ WRITABLE_ROOT = {"oncall": "celery beat writes its schedule file into the image'
 NO_SECURITY_VALUES = {
     "falco": "reads kernel events; least-privileged modern eBPF in the privileged `falco` namespace",
     "litmus": "the litmus-core chart has no security-context values; `baseline` namespace",
+    "falco-talon": "the chart renders only runAsUser and fsGroup (1234) into its pod, no container security context",
     "prometheus-operator-crds": "installs CRDs only, no pods",
 }
 
@@ -318,7 +321,7 @@ def test_containers_run_non_root_without_privilege_escalation_on_a_read_only_roo
         assert context["readOnlyRootFilesystem"] is (release not in WRITABLE_ROOT), path
 
 
-@pytest.mark.parametrize("release", sorted(set(CONTAINER_SECURITY) | {"falco", "litmus"}))
+@pytest.mark.parametrize("release", sorted(set(CONTAINER_SECURITY) | {"falco", "falco-talon", "litmus"}))
 def test_every_workload_release_sets_resources(release, built):
     inventory, _, _ = built
     values = releases(inventory)[release]["values"]

@@ -17,6 +17,7 @@ from tests.policy_support import _inventory
 PLATFORM_EXCEPTIONS = {
     ("kubernetes-no-privileged-containers", "Release falco/falco", "*"),
     ("kubernetes-non-root", "Release falco/falco", "*"),
+    ("kubernetes-non-root", "Release falco/falco-talon", "*"),
     ("kubernetes-no-privileged-containers", "Release litmus/litmus", "*"),
     ("kubernetes-non-root", "Release litmus/litmus", "*"),
     ("kubernetes-no-privileged-containers", "Release node-exporter/node-exporter", "*"),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 
 from policies import guardrails
-from policies.guardrails import exceptions
+from policies.guardrails import exceptions, runtime
 from policies.guardrails.framework import use_exceptions
 from tests import policy_fixtures as fx
 from tests.policy_support import NOT_APPLICABLE, changed, registered, resources, violations
@@ -93,6 +93,25 @@ def env(experiment: dict, name: str, value: str | None) -> None:
 
 def chaos(change: Callable[[dict], None], name: str = "chaos") -> Callable[[], None]:
     return lambda: fx.custom(fx.edited(fx.CHAOS_ENGINE, change), name)
+
+
+def talon_terminates(dry_run: str = "false", description: str | None = None) -> Callable[[dict], None]:
+    """The falco-talon release with a terminate action added to its first rule (as the catalog's `terminate` renders it)."""
+
+    def change(inputs: dict) -> None:
+        import yaml
+
+        config = inputs["values"]["config"]
+        items = yaml.safe_load(config["rulesOverride"])
+        rule = next(i for i in items if "rule" in i)
+        rule["dry_run"] = dry_run
+        rule["actions"].append({"action": "Kill it"})
+        items.insert(0, {"action": "Kill it", "actionner": "kubernetes:terminate"})
+        config["rulesOverride"] = yaml.safe_dump(items, sort_keys=False)
+        if description is not None:
+            inputs["description"] = description
+
+    return change
 
 
 def sloth_windows(period: str, page_quick_long: str = "1h") -> dict:
@@ -534,6 +553,40 @@ CASES: dict[str, Case] = {
         program("dev", "otel-collector-release", values(lambda v: v["alternateConfig"]["exporters"]["prometheusremotewrite"].update(
             headers={"X-Scope": "Bearer eyJhbGciOiJIUzI1NiJ9.payload.signature"}))),
         "`values.alternateConfig.exporters.prometheusremotewrite.headers.X-Scope` holds an HTTP authorization header",
+    ),
+    "Talon's isolate and capture responses pass in production": Case(
+        "prod", "runtime-response-no-termination-in-production", program("prod"), None,
+    ),
+    "A Talon rule that terminates pods in production is refused": Case(
+        "prod", "runtime-response-no-termination-in-production", program("prod", "-talon", talon_terminates()),
+        "Release falco/falco-talon values.config.rulesOverride: Talon rule 'contain-payments in payments' terminates pods automatically in production stack prod",
+    ),
+    "A terminate action given inline, not by name, is refused as well": Case(
+        "prod", "runtime-response-no-termination-in-production",
+        program("prod", "-talon", values(lambda v: v["config"].update(rulesOverride=(
+            "- rule: kill\n  match: {rules: [Terminal shell in container]}\n"
+            "  actions:\n  - action: kill\n    actionner: kubernetes:terminate\n")))),
+        "Talon rule 'kill' terminates pods automatically",
+    ),
+    "A rule naming the chart's own terminate action is refused too": Case(
+        "prod", "runtime-response-no-termination-in-production",
+        program("prod", "-talon", values(lambda v: v["config"].update(rulesOverride=(
+            "- rule: kill\n  match: {rules: [Terminal shell in container]}\n  actions:\n  - action: Terminate Pod\n")))),
+        "Talon rule 'kill' terminates pods automatically",
+    ),
+    "A terminating rule that is a dry run passes in production": Case(
+        "prod", "runtime-response-no-termination-in-production", program("prod", "-talon", talon_terminates(dry_run="true")), None,
+    ),
+    "Termination the catalog consented to passes in production": Case(
+        "prod", "runtime-response-no-termination-in-production",
+        program("prod", "-talon", talon_terminates(description=runtime.TERMINATION_APPROVED)), None,
+    ),
+    "Another release description is no consent": Case(
+        "prod", "runtime-response-no-termination-in-production",
+        program("prod", "-talon", talon_terminates(description="approved")), "without the catalog's consent",
+    ),
+    "Terminating pods outside production is the stack's business": Case(
+        "dev", "runtime-response-no-termination-in-production", program("dev", "-talon", talon_terminates()), None,
     ),
     "The program's own secrets, all by reference, pass": Case("prod", "no-plaintext-secrets", program("prod"), None),
     "A credential in a custom resource's spec is refused": Case(

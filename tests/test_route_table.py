@@ -108,15 +108,24 @@ CASES: dict[str, tuple[str, Path | None, dict[str, str], str | None, list[str]]]
         "prod", SMALL_CATALOG, {"team": "infra", "service": "db", "severity": "warning", "priority": "P2"}, "2026-12-10T23:00:00Z", []),
     "Small catalog: a Thursday morning P2 in Sydney is sent.": (
         "prod", SMALL_CATALOG, {"team": "infra", "service": "db", "severity": "warning", "priority": "P2"}, "2026-12-09T23:00:00Z", ["infra-p2"]),
-    # Falco events carry Falco's priority: the security team's routes translate it.
-    "A critical Falco event pages security at high urgency.": (
-        "prod", EXAMPLE, {"team": "security", "source": "falco", "priority": "Critical", "alertname": "Terminal shell in container"}, None, ["security-p1"]),
-    "A Falco warning waits for security's business hours.": (
-        "prod", EXAMPLE, {"team": "security", "source": "falco", "priority": "Warning"}, "2026-12-07T03:00:00Z", []),
-    "A Falco warning reaches the security channel in business hours.": (
-        "prod", EXAMPLE, {"team": "security", "source": "falco", "priority": "Warning"}, "2026-12-07T10:00:00Z", ["security-p2"]),
-    "A Falco notice becomes a security ticket.": (
-        "prod", EXAMPLE, {"team": "security", "source": "falco", "priority": "Notice"}, None, ["security-p3"]),
+    # Falco events carry Falco's own priority; their threat class (the `threat` label Falco adds) decides ours.
+    "A container escape pages security as P0, whatever Falco's priority.": (
+        "prod", EXAMPLE, {"team": "security", "source": "falco", "priority": "Warning", "threat": "container-escape",
+                          "alertname": "Mount Launched in Privileged Container"}, None, ["security-p0"]),
+    "Crypto mining pages security as P0.": (
+        "prod", EXAMPLE, {"team": "security", "source": "falco", "priority": "Critical", "threat": "crypto-mining"}, None, ["security-p0"]),
+    "A privilege escalation pages security as P1, even at night.": (
+        "prod", EXAMPLE, {"team": "security", "source": "falco", "priority": "Notice", "threat": "privilege-escalation"},
+        "2026-12-07T03:00:00Z", ["security-p1"]),
+    "A sensitive file read pages security as P1.": (
+        "prod", EXAMPLE, {"team": "security", "source": "falco", "priority": "Warning", "threat": "sensitive-file-access"}, None, ["security-p1"]),
+    "A Falco event of no threat class is a security ticket, even a critical one.": (
+        "prod", EXAMPLE, {"team": "security", "source": "falco", "priority": "Critical", "rule": "Falco internal: syscall event drop"}, None, ["security-p3"]),
+    "An unexpected process in a payments service pages payments, not security.": (
+        "prod", EXAMPLE, {"team": "payments", "source": "falco", "priority": "Warning", "threat": "unexpected-process",
+                          "alertname": "Unexpected process in payments-api"}, None, ["payments-p1"]),
+    "An unexpected connection of a payments service pages payments.": (
+        "prod", EXAMPLE, {"team": "payments", "source": "falco", "priority": "Warning", "threat": "suspicious-network"}, None, ["payments-p1"]),
     "A non-Falco alert with a foreign priority still reaches the team channel.": (
         "prod", EXAMPLE, {"team": "security", "priority": "Critical"}, None, ["security-p2"]),
     "Small catalog: an unknown team reaches the catch-all.": (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from catalog.example import data, payments, platform, security, storefront
 from model.base import Duration
 from model.catalog import IncidentPolicy, Jira, Organisation, Person, PostmortemPolicy, SecretRef, SlackApp
+from model.security import ResponseAction, RuntimeResponse, RuntimeSecurity, ThreatClass
 from model.slo import BurnTier, CustomProfile, ErrorBudgetPolicy, SLODefaults
 
 
@@ -39,6 +40,25 @@ def organisation() -> Organisation:
                     ]
                 ),
             },
+        ),
+        runtime_security=RuntimeSecurity(
+            responses=[
+                # A compromised pod that handles card data is cut off and recorded, never silently left running.
+                RuntimeResponse(
+                    name="contain-payments",
+                    namespaces=["payments"],
+                    threats=[ThreatClass.container_escape, ThreatClass.crypto_mining, ThreatClass.suspicious_network],
+                    rules=["Unexpected process in payments-api"],
+                    actions=[ResponseAction.isolate, ResponseAction.capture],
+                ),
+                # Miners anywhere in the shop front: isolate them.
+                RuntimeResponse(
+                    name="stop-miners",
+                    namespaces=["storefront"],
+                    threats=[ThreatClass.crypto_mining],
+                    actions=[ResponseAction.isolate],
+                ),
+            ]
         ),
         # Post-mortems of every team go to one project; a team with its own `jira` files them there instead.
         incidents=IncidentPolicy(

@@ -26,6 +26,7 @@ from model.catalog import (
     Tier,
     Webhook,
 )
+from model.security import RuntimeProfile
 from model.chaos import Approval, ChaosExperiment, ChaosFault, SteadyState
 from model.slo import SLO, RatioSLI
 
@@ -127,6 +128,8 @@ def team() -> Team:
                 runbook_url=runbook("payments-api"),
                 dashboard_url=dashboard("payments-api"),
                 namespace="payments",
+                # A JVM and nothing else; it talks only to the card processors' network outside the cluster.
+                runtime=RuntimeProfile(processes=["java"], outbound=["198.51.100.0/24"]),
             ),
             Service(
                 name="ledger",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel
 
-from . import alerting, availability, chaos, framework, kubernetes, secrets, slo
+from . import alerting, availability, chaos, framework, kubernetes, runtime, secrets, slo
 
 PACK_NAME = "alerting-platform-guardrails"
 POLICIES = [
@@ -17,6 +17,7 @@ POLICIES = [
     *alerting.POLICIES,
     *slo.POLICIES,
     *chaos.POLICIES,
+    *runtime.POLICIES,
     *secrets.POLICIES,
 ]
 POLICY_NAMES = [policy.name for policy in POLICIES]

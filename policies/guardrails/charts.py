@@ -173,6 +173,8 @@ PROFILES: dict[str, ChartProfile] = {
             _standard("webui", "webui", enabled="webui.enabled", enabled_by_default=False),
         )
     ),
+    # Pod security: only runAsUser and fsGroup; no container security context at all.
+    "falco-talon": ChartProfile((Workload("falco-talon", (_p("resources"),), _p("podSecurityContext")),)),
     "botkube": ChartProfile((_standard("botkube", pod="securityContext", container="containerSecurityContext"),)),
     "opentelemetry-collector": ChartProfile((_standard("collector"),)),
     "prometheus-node-exporter": ChartProfile(
