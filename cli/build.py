@@ -108,17 +108,24 @@ INPUT_FILES = ("__main__.py", "Pulumi.yaml", "charts/charts.lock.yaml")
 def inputs_digest(stack: str, catalog: Path | None = None) -> str:
     """A digest of everything `render` reads for `stack`: the program's sources and data, the stack's config and the
     catalog it names (or `catalog`), so an unchanged digest means an unchanged render."""
-    from cli.engine import PROJECT_DIR, stack_config
+    import yaml
 
-    config, _, _ = stack_config(stack, _overrides(catalog))
-    paths = [PROJECT_DIR / f for f in (*INPUT_FILES, f"Pulumi.{stack}.yaml")]
+    from cli.engine import PROJECT, PROJECT_DIR
+
+    stack_file = PROJECT_DIR / f"Pulumi.{stack}.yaml"
+    try:
+        config = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
+    except (OSError, yaml.YAMLError, AttributeError):
+        config = {}  # the render that follows reports the stack file's problem
+    config = {**config, **{f"{PROJECT}:{k}": v for k, v in _overrides(catalog).items()}}
+    paths = [PROJECT_DIR / f for f in (*INPUT_FILES, stack_file.name)]
     for d in INPUT_DIRS:
         paths.extend(p for p in (PROJECT_DIR / d).rglob("*") if "__pycache__" not in p.parts)
-    named = Path(str(config.get("alerting-platform:catalog", "")).strip('"'))
+    named = Path(str(config.get(f"{PROJECT}:catalog", "")))
     for root in {p for p in (catalog, named if str(named) not in ("", ".") else None) if p is not None}:
         root = root if root.is_absolute() else PROJECT_DIR / root
         paths.extend(root.rglob("*") if root.is_dir() else [root])
-    digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode())
+    digest = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode())
     for path in sorted(set(paths)):
         if path.is_file():
             digest.update(f"\0{path}\0".encode())
@@ -255,7 +262,8 @@ def build_stack(
     inputs = inputs_digest(stack, catalog)
     inventory = engine.run(stack, _overrides(catalog))
     target = build_dir / stack
-    built = load(stack, catalog)
+    # One render per build: the files come from the stack the program registered its resources from.
+    built = inventory.stack_built or load(stack, catalog)
     files = write(target, built, inventory, catalog, inputs)
     if tests:
         files.update(write_tests(target, built))

@@ -59,6 +59,8 @@ class Inventory:
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_outputs: set[str] = field(default_factory=set)
     placeholders: dict[str, str] = field(default_factory=dict)
+    stack_built: Any = None
+    """The stacks.Stack the program built (secrets as placeholders), where the run went through load_stack."""
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
@@ -168,12 +170,12 @@ def secrets_in_stack_file(stack: str) -> set[str]:
 def required_secrets(stack: str, config: dict[str, str]) -> dict[str, str]:
     """The secrets a stack's configuration needs, name -> what refers to it (stacks.config.required_secrets)."""
     import catalog
-    from stacks.config import decode, parse_settings, render_catalog
+    from stacks.config import decode, parse_settings, receiver_secrets
     from stacks.config import required_secrets as needed
 
     settings = parse_settings({k: decode(v) for k, v in config.items()}, f"Pulumi.{stack}.yaml")
     org = catalog.load(settings.catalog, base_dir=PROJECT_DIR)
-    return needed(settings, org, render_catalog(org, settings).secrets)
+    return needed(settings, org, receiver_secrets(org, settings))
 
 
 def _mock_outputs(type_: str, name: str, inputs: dict) -> dict:
@@ -191,8 +193,13 @@ def _mock_outputs(type_: str, name: str, inputs: dict) -> dict:
 def run(stack: str, overrides: dict[str, Any] | None = None) -> Inventory:
     """Run `__main__.py` for `stack` under mocks; raises InputError for bad config, as the program would."""
     config, secret_keys, placeholders = stack_config(stack, overrides)
+    import stacks
+
     inventory = Inventory(stack=stack, placeholders=placeholders)
-    return _run_mocked(inventory, config, secret_keys, lambda: runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__"))
+    stacks.last_loaded = None
+    _run_mocked(inventory, config, secret_keys, lambda: runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__"))
+    inventory.stack_built, stacks.last_loaded = stacks.last_loaded, None
+    return inventory
 
 
 def run_program(body: Callable[[], None], stack: str = "test") -> Inventory:

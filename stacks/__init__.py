@@ -46,8 +46,14 @@ def from_values(name: str, values: dict[str, object]) -> Stack:
     return Stack(name=name, settings=settings, catalog=org, artifacts=artifacts)
 
 
+last_loaded: Stack | None = None
+"""The Stack the last load_stack() of this process built: the offline runner writes build/ from the very stack the
+program ran with, rather than rendering it again."""
+
+
 def load_stack() -> Stack:
     """The stack `pulumi up` is running, from its config; bad input stops the program with a one-line-per-problem error."""
+    global last_loaded
     import pulumi
     from pulumi.runtime.config import CONFIG, get_config_env
 
@@ -57,7 +63,8 @@ def load_stack() -> Stack:
     config = pulumi.Config(PROJECT)
     values = {key: decode(config.get(key.split(":", 1)[1])) for key in sorted(keys)}
     try:
-        return from_values(pulumi.get_stack(), values)
+        last_loaded = from_values(pulumi.get_stack(), values)
+        return last_loaded
     except InputError as exc:
         # RunError is reported by the engine as a plain message, without a Python traceback.
         raise pulumi.RunError(str(exc)) from None

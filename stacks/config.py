@@ -143,10 +143,22 @@ def catalog_source(settings: Settings) -> str:
 def render_catalog(org: Organisation, settings: Settings):
     """render.render, with names the renderers derive from the catalog's that collide reported against the catalog."""
     import render
+
+    return _reported(settings, render.render, org, settings)
+
+
+def receiver_secrets(org: Organisation, settings: Settings) -> tuple[str, ...]:
+    """The secrets Alertmanager's receivers read (Artifacts.secrets) without rendering everything else."""
+    from render import alertmanager
+
+    return tuple(alertmanager.secrets_used(_reported(settings, alertmanager.render, org, settings)))
+
+
+def _reported(settings: Settings, fn, *args):
     from model.errors import CrossReferenceError, problems_from_references
 
     try:
-        return render.render(org, settings)
+        return fn(*args)
     except CrossReferenceError as exc:
         raise InputError(problems_from_references(exc, catalog_source(settings))) from None
 

@@ -129,3 +129,21 @@ def test_two_generators_writing_one_rule_file_is_refused_naming_the_catalog(tmp_
         f"{path}: teams: two generated rule files would both be rules/slo-web-service-health.yaml; "
         "rename the team, service, SLO or budget whose name it joins"
     )
+
+
+def test_a_build_renders_once_and_writes_the_files_of_the_stack_the_program_ran_with(tmp_path, monkeypatch):
+    import render
+    import stacks
+
+    calls = []
+    real = render.render
+
+    def counted(org, settings):
+        calls.append(settings)
+        return real(org, settings)
+
+    monkeypatch.setattr(render, "render", counted)
+    inventory, target, files, built = build.build_stack("dev", tmp_path, tests=False)
+    assert len(calls) == 1
+    assert built is inventory.stack_built and stacks.last_loaded is None
+    assert (target / "alertmanager" / "alertmanager.yaml").read_text() == built.artifacts.files()["alertmanager/alertmanager.yaml"]
