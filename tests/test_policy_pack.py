@@ -139,6 +139,20 @@ def test_the_served_pack_reads_the_stacks_config_to_know_it_is_production(served
     assert any("runs 2 Alertmanager replicas; production needs at least 3" in m for m in messages)
 
 
+def test_a_stack_whose_config_says_production_is_production_whatever_its_name():
+    config = {"alerting-platform:environment": "staging", "alerting-platform:production": "true"}
+    pack = ServedPack({"PULUMI_CONFIG": json.dumps(config), "PULUMI_PROJECT": "alerting-platform",
+                       "PULUMI_STACK": "staging", "PULUMI_DRY_RUN": "true"})
+    try:
+        regs = changed(resources("prod"), "alertmanager-release", lambda i: i["values"].update(replicaCount=2))
+        request = proto.AnalyzeStackRequest(resources=[policy.analyzer_resource(r) for r in regs])
+        response = pack.stub.AnalyzeStack(request, timeout=60)
+    finally:
+        pack.close()
+    messages = [d.message for d in response.diagnostics if d.policyName == "production-alertmanager-ha"]
+    assert any("runs 2 Alertmanager replicas; production needs at least 3" in m for m in messages)
+
+
 def test_values_unknown_during_a_preview_do_not_stop_a_policy_judging_the_rest():
     analyzer = policy.servicer(policy.reconcile({}, "(none)"))
     policy.use_stack_config("dev")
