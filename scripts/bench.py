@@ -37,7 +37,8 @@ FAILED: list[str] = []
 
 @contextmanager
 def phase(name: str, target: float | None = None):
-    print(f"  {name:<44} ...", end="\r", flush=True)
+    if sys.stdout.isatty():  # what is running now, overwritten by its figures when it ends
+        print(f"  {name:<44} ...", end="\r", flush=True)
     start = time.perf_counter()
     note: list[str] = []
     yield note
