@@ -37,7 +37,9 @@ BAD_EXPERIMENTS = {
     ),
     "An unknown fault is refused.": (
         {"fault": "rm-rf"},
-        "teams[0].chaos_experiments[0].fault: Input should be 'pod-delete', 'pod-network-latency', 'pod-network-loss', 'pod-cpu-hog' or 'pod-memory-hog'",
+        "teams[0].chaos_experiments[0].fault: Input should be 'pod-network-latency', 'pod-network-loss', 'pod-network-partition', "
+        "'pod-network-rate-limit', 'pod-delete', 'pod-memory-hog', 'pod-cpu-hog', 'pod-io-stress', 'node-drain', 'node-cpu-hog', "
+        "'node-memory-hog', 'dependency-failure', 'api-errors', 'auth-failure' or 'third-party-unreachable'",
     ),
 }
 
@@ -134,7 +136,9 @@ def test_chaos_alerts_fire_on_a_failed_run_and_while_chaos_runs(tmp_path):
     stack = from_values("dev", stack_values("dev"))
     rules = tmp_path / "chaos-payments.yaml"
     rules.write_text(yaml.safe_dump(stack.artifacts.rule_files["chaos-payments.yaml"]))
-    selector = '{chaosresult_namespace="payments", chaosengine_name="checkout-pod-delete"}'
+    # Every run's engine carries the experiment's name in its `context` label, which the exporter reports as
+    # chaosengine_context (chaos-exporter controller/collect-data.go); the engine's own name changes per run.
+    selector = '{chaosresult_namespace="payments", chaosengine_name="checkout-pod-delete-x7k2p", chaosengine_context="checkout-pod-delete"}'
     labels = {"team": "payments", "service": "checkout", "namespace": "payments", "chaos_experiment": "checkout-pod-delete"}
     annotations = lambda name: next(  # noqa: E731
         r["annotations"] for g in stack.artifacts.rule_files["chaos-payments.yaml"]["groups"] for r in g["rules"] if r["alert"] == name
