@@ -224,3 +224,220 @@ def test_the_policy_pack_reads_the_approval_the_program_writes():
     (checkout,) = [o for o in stack.artifacts.chaos_objects if o["metadata"]["name"] == "checkout-pod-delete"]
     assert checkout["metadata"]["labels"][chaos_policy.APPROVAL_LABEL] == "true"
     assert checkout["metadata"]["annotations"][chaos_policy.APPROVER_ANNOTATION] == "dara@example.com"
+
+
+# --- Every fault class of the report ---------------------------------------------------------------------------
+
+# Expected env values come from litmus-go's environment readers at tag 3.28.0 (pkg/generic/*/environment) and the
+# report's numbers (2 s latency, 500 MB memory), not from render.chaos.
+FAULT_CASES = {
+    "Network latency of 2 s becomes pod-network-latency in milliseconds.": (
+        {"fault": "pod-network-latency", "network_latency": "2s"}, "pod-network-latency", {"NETWORK_LATENCY": "2000"}),
+    "Packet loss of 30% becomes pod-network-loss.": (
+        {"fault": "pod-network-loss", "packet_loss_percent": 30}, "pod-network-loss", {"NETWORK_PACKET_LOSS_PERCENTAGE": "30"}),
+    "A partition becomes pod-network-partition in both directions.": (
+        {"fault": "pod-network-partition", "pods_affected_percent": 100}, "pod-network-partition", {"POLICY_TYPES": "all"}),
+    "A bandwidth limit becomes pod-network-rate-limit in mbit.": (
+        {"fault": "pod-network-rate-limit", "bandwidth_mbit": 5}, "pod-network-rate-limit", {"NETWORK_BANDWIDTH": "5mbit"}),
+    "Memory exhaustion of 500 MB becomes pod-memory-hog.": (
+        {"fault": "pod-memory-hog", "memory_mb": 500}, "pod-memory-hog", {"MEMORY_CONSUMPTION": "500"}),
+    "Disk I/O saturation becomes pod-io-stress.": (
+        {"fault": "pod-io-stress", "filesystem_utilization_percent": 20}, "pod-io-stress", {"FILESYSTEM_UTILIZATION_PERCENTAGE": "20"}),
+    "A node drain takes the node of one of the service's pods.": (
+        {"fault": "node-drain"}, "node-drain", {"TARGET_NODE": ""}),
+    "Node CPU exhaustion hits one node.": (
+        {"fault": "node-cpu-hog", "cpu_cores": 2, "node_label": "chaos=allowed"}, "node-cpu-hog",
+        {"NODE_CPU_CORE": "2", "NODES_AFFECTED_PERC": "0", "TARGET_NODES": "", "NODE_LABEL": "chaos=allowed"}),
+    "Node memory exhaustion hits one node.": (
+        {"fault": "node-memory-hog", "memory_mb": 2048}, "node-memory-hog", {"MEMORY_CONSUMPTION_MEBIBYTES": "2048", "NODES_AFFECTED_PERC": "0"}),
+    "A failing dependency drops every packet to the dependency's Service.": (
+        {"fault": "dependency-failure", "dependency": "db"}, "pod-network-loss",
+        {"NETWORK_PACKET_LOSS_PERCENTAGE": "100", "DESTINATION_HOSTS": "db.db.svc"}),
+    "An API endpoint answers errors.": (
+        {"fault": "api-errors", "target_port": 8080}, "pod-http-status-code", {"STATUS_CODE": "503", "TARGET_SERVICE_PORT": "8080"}),
+    "Authentication fails with 401.": (
+        {"fault": "auth-failure", "target_port": 8080}, "pod-http-status-code", {"STATUS_CODE": "401"}),
+    "A third-party host stops resolving.": (
+        {"fault": "third-party-unreachable", "host": "api.stripe.com"}, "pod-dns-error", {"TARGET_HOSTNAMES": '["api.stripe.com"]'}),
+}
+
+
+def _small_with(doc: dict, **experiment) -> dict:
+    doc = copy.deepcopy(doc)
+    web = doc["teams"][0]["services"][0]  # web (namespace web) depends on db (namespace db), both of team infra
+    web["node_faults"] = True
+    doc["teams"][0]["chaos_experiments"] = [{**EXPERIMENT, **experiment}]
+    return doc
+
+
+@pytest.mark.parametrize("case", FAULT_CASES, ids=list(FAULT_CASES))
+def test_every_fault_class_renders_to_the_litmus_fault_that_implements_it(case, tmp_path, small_catalog_doc):
+    experiment, litmus_fault, expected_env = FAULT_CASES[case]
+    path = write_yaml(tmp_path / "catalog.yaml", _small_with(small_catalog_doc, **experiment))
+    stack = from_values("dev", stack_values("dev", catalog=str(path)))
+    (engine_,) = [o for o in stack.artifacts.chaos_objects if o["kind"] == "ChaosEngine"]
+    (run,) = engine_["spec"]["experiments"]
+    assert run["name"] == litmus_fault
+    env = {e["name"]: e["value"] for e in run["spec"]["components"]["env"]}
+    assert expected_env.items() <= env.items()
+    definitions = {o["metadata"]["name"] for o in stack.artifacts.chaos_objects if o["kind"] == "ChaosExperiment"}
+    assert definitions == {litmus_fault}
+    # The exporter reports the engine's `context` label as chaosengine_context: every run names its experiment.
+    assert engine_["metadata"]["labels"]["context"] == "web-pod-delete"
+
+
+REFUSED = {
+    "A kernel panic is refused: Litmus has no such fault.": (
+        {"fault": "kernel-panic"}, "teams[0].chaos_experiments[0].fault: kernel-panic cannot be run: Litmus has no kernel-panic fault"),
+    "Node network isolation is refused: Litmus has no such fault.": (
+        {"fault": "node-network-isolation"},
+        "teams[0].chaos_experiments[0].fault: node-network-isolation cannot be run: Litmus has no fault that cuts a node off"),
+    "A node fault is refused where the service does not allow it.": (
+        {"fault": "node-drain", "service": "db"},
+        "teams[0].chaos_experiments[0].fault: node-drain hits every pod on the node: allowed only where the service says so"),
+    "A dependency failure must name a dependency of the service.": (
+        {"fault": "dependency-failure", "dependency": "web", "service": "db"},
+        "teams[0].chaos_experiments[0].dependency: 'web' is not in depends_on of service 'db'"),
+    "An API-errors fault needs the port to answer on.": (
+        {"fault": "api-errors"}, "teams[0].chaos_experiments[0]: target_port is required by the api-errors fault"),
+    "A packet loss above 100% is refused.": (
+        {"fault": "pod-network-loss", "packet_loss_percent": 150},
+        "teams[0].chaos_experiments[0].packet_loss_percent: Input should be less than or equal to 100"),
+    "A partition must say it takes every pod.": (
+        {"fault": "pod-network-partition"}, "teams[0].chaos_experiments[0]: pod-network-partition cuts off every pod"),
+    "A third-party host must be a host name.": (
+        {"fault": "third-party-unreachable", "host": "https://x"}, "teams[0].chaos_experiments[0].host: String should match pattern"),
+}
+
+
+@pytest.mark.parametrize("case", REFUSED, ids=list(REFUSED))
+def test_faults_litmus_cannot_run_or_that_miss_what_they_need_are_refused(case, tmp_path, small_catalog_doc):
+    experiment, expected = REFUSED[case]
+    path = write_yaml(tmp_path / "catalog.yaml", _small_with(small_catalog_doc, **experiment))
+    with pytest.raises(InputError) as exc:
+        load_catalog(path)
+    assert any(line.startswith(f"{path}: {expected}") for line in str(exc.value).splitlines()), str(exc.value)
+
+
+# --- Schedules -------------------------------------------------------------------------------------------------
+
+def _scheduled(stack, name: str) -> tuple[dict, dict]:
+    objects = stack.artifacts.chaos_objects
+    cronjob = next(o for o in objects if o["kind"] == "CronJob" and o["metadata"]["name"] == f"chaos-{name}")
+    template = next(o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == f"chaos-{name}")
+    return cronjob, yaml.safe_load(template["data"]["engine.yaml"])
+
+
+LEVELS = {
+    # The example's platform team: Europe/Berlin, business hours 08:00-18:00, weekly window "postgres-patching" on
+    # Sundays 03:00 (Europe/Berlin), chaos day the 15th at 10:00.
+    "Light chaos runs daily off-peak in the team's time zone.": ("gateway-latency", "0 3 * * *", "Europe/Berlin"),
+    "Medium chaos runs weekly at the start of the maintenance window.": ("gateway-api-errors", "0 3 * * 0", "Europe/Berlin"),
+    "Heavy chaos runs monthly on the chaos day.": ("gateway-node-drain", "0 10 15 * *", "Europe/Berlin"),
+}
+
+
+@pytest.mark.parametrize("case", LEVELS, ids=list(LEVELS))
+def test_each_level_is_a_cronjob_in_the_teams_time(case):
+    name, cron, zone = LEVELS[case]
+    stack = from_values("dev", stack_values("dev"))
+    cronjob, engine_ = _scheduled(stack, name)
+    spec = cronjob["spec"]
+    assert (spec["schedule"], spec["timeZone"], spec["concurrencyPolicy"]) == (cron, zone, "Forbid")
+    pod = spec["jobTemplate"]["spec"]["template"]["spec"]
+    (create,) = pod["containers"]
+    assert create["image"] == "registry.k8s.io/kubectl:v1.35.2"
+    assert create["args"] == ["create", "-f", "/run/chaos/engine.yaml"]
+    assert pod["serviceAccountName"] == "chaos-scheduler"
+    # A unique engine per run: the API server appends a random suffix to generateName.
+    assert "name" not in engine_["metadata"] and engine_["metadata"]["generateName"] == f"{name}-"
+
+
+def test_the_scheduler_may_only_create_chaos_engines_in_its_namespace():
+    objects = from_values("dev", stack_values("dev")).artifacts.chaos_objects
+    role = next(o for o in objects if o["kind"] == "Role" and o["metadata"]["name"] == "chaos-scheduler")
+    assert role["metadata"]["namespace"] == "edge"
+    assert role["rules"] == [{"apiGroups": ["litmuschaos.io"], "resources": ["chaosengines"], "verbs": ["create"]}]
+    binding = next(o for o in objects if o["kind"] == "RoleBinding" and o["metadata"]["name"] == "chaos-scheduler")
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "chaos-scheduler", "namespace": "edge"}]
+    assert not any(o["kind"].startswith("Cluster") and "chaos-scheduler" in str(o) for o in objects)
+
+
+def _run_gate(tmp_path, answer: str | None) -> str:
+    """Runs the CronJob's gate script with busybox-like stand-ins: `wget` answers what VictoriaMetrics would."""
+    import os
+    import shutil
+    import subprocess
+
+    stack = from_values("dev", stack_values("dev"))
+    cronjob, _ = _scheduled(stack, "gateway-latency")
+    (gate,) = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["initContainers"]
+    template = next(o for o in stack.artifacts.chaos_objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "chaos-gateway-latency")
+    etc, run, bin_ = tmp_path / "etc", tmp_path / "run", tmp_path / "bin"
+    for d in (etc, run, bin_):
+        d.mkdir()
+    (etc / "engine.yaml").write_text(template["data"]["engine.yaml"])
+    script = gate["command"][2].replace("/etc/chaos", str(etc)).replace("/run/chaos", str(run)).replace("/tmp/answer", str(tmp_path / "answer"))
+    fake = "#!/bin/sh\nexit 4\n" if answer is None else (
+        '#!/bin/sh\nwhile [ "$1" != "-O" ]; do shift; done\nprintf \'%s\' \'' + answer + '\' > "$2"\n'
+    )
+    (bin_ / "wget").write_text(fake)
+    (bin_ / "wget").chmod(0o755)
+    env = {e["name"]: e["value"] for e in gate["env"]}
+    env["PATH"] = f"{bin_}:{os.environ['PATH']}"
+    result = subprocess.run([shutil.which("sh"), "-c", script], env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    return (run / "engine.yaml").read_text()
+
+
+GATES = {
+    "A quiet service gets an active engine.": ('{"status":"success","data":{"resultType":"vector","result":[]}}', "active", "scheduled"),
+    "A burning SLO or an open P0/P1 gets a stopped engine recording the skip.": (
+        '{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"1"]}]}}', "stop", "skipped"),
+    "Unreadable metrics skip the run: the gate fails closed.": (None, "stop", "skipped"),
+}
+
+
+@pytest.mark.parametrize("case", GATES, ids=list(GATES))
+def test_a_run_is_skipped_while_the_slo_burns_or_a_p0_p1_is_open(case, tmp_path):
+    answer, state, run_label = GATES[case]
+    engine_ = yaml.safe_load(_run_gate(tmp_path, answer))
+    assert engine_["spec"]["engineState"] == state
+    assert engine_["metadata"]["labels"][chaos.RUN_LABEL] == run_label
+
+
+def test_the_gate_asks_victoriametrics_for_burn_and_open_p0_p1():
+    """The gate's query, decoded, is valid PromQL for the service (checked by promtool on a rule using it)."""
+    from urllib.parse import unquote
+
+    stack = from_values("dev", stack_values("dev"))
+    cronjob, engine_ = _scheduled(stack, "gateway-latency")
+    (gate,) = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]["initContainers"]
+    query = unquote(next(e["value"] for e in gate["env"] if e["name"] == "QUERY"))
+    assert 'slo:current_burn_rate:ratio{sloth_service="api-gateway"}) >= 1' in query
+    assert 'priority=~"P0|P1"' in query
+    probes = {p["name"]: p for p in engine_["spec"]["experiments"][0]["spec"]["probe"]}
+    burn = probes["gateway-latency-slo-burn-rate"]
+    assert burn["mode"] == "Continuous" and burn["runProperties"]["stopOnFailure"] is True
+    assert burn["promProbe/inputs"]["comparator"] == {"criteria": "<", "value": "14.4"}
+
+
+def test_the_policy_pack_checks_the_engines_a_schedule_creates():
+    """A template whose engine drains more than one node is caught on the ConfigMap that holds it."""
+    from policies.guardrails import chaos as chaos_policy
+
+    stack = from_values("dev", stack_values("dev"))
+    template = next(o for o in stack.artifacts.chaos_objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == "chaos-gateway-node-drain")
+    config = {"maxDurationSeconds": 600, "maxPodsAffectedPercent": 50, "allowNodeFaults": True}
+    (engine_,) = chaos_policy.engines("kubernetes:core/v1:ConfigMap", template, "x")
+    assert list(chaos_policy.blast_radius_problems(engine_, config)) == []
+    two_nodes = copy.deepcopy(template)
+    engine_doc = yaml.safe_load(two_nodes["data"]["engine.yaml"])
+    for entry in engine_doc["spec"]["experiments"][0]["spec"]["components"]["env"]:
+        if entry["name"] == "TARGET_NODE":
+            entry["value"] = "a,b"
+    two_nodes["data"]["engine.yaml"] = yaml.safe_dump(engine_doc)
+    (engine_,) = chaos_policy.engines("kubernetes:core/v1:ConfigMap", two_nodes, "x")
+    assert list(chaos_policy.blast_radius_problems(engine_, config)) == [
+        ("data.engine.yaml spec.experiments[0] node-drain", "targets 2 nodes at once; at most one")
+    ]
