@@ -515,6 +515,124 @@ def chaos_objects(org: Organisation, settings: Settings) -> tuple[dict, ...]:
     return tuple(objects)
 
 
+REPORT_FAULT_CLASSES = 16
+"""The report's fault classes: four each of network, pod, node and application chaos. Two (kernel panic, node network
+isolation) Litmus cannot run, so coverage tops out at 14/16 (docs/chaos.md)."""
+RESILIENCE_WEIGHTS = {"verdicts": 0.6, "probes": 0.4}
+"""The resilience score: 100 x (0.6 x share of runs that passed + 0.4 x mean probe success), over 30 days."""
+SUCCESS_TARGET = 0.9
+WINDOW = "30d"
+QUANTILES = {"p50": 0.5, "p95": 0.95, "p99": 0.99}
+
+
+def _experiment_selector(experiment: ChaosExperiment, service: Service) -> str:
+    # chaos-exporter labels (controller/types.go): every run's result names its engine's `context` label.
+    return f'{{chaosresult_namespace="{service.namespace}", chaosengine_context="{experiment.name}"}}'
+
+
+def _recovery_parts(experiment: ChaosExperiment, service: Service) -> tuple[str, str, str]:
+    """(end of the last fault, SLO burning now, recovered since that end) for one experiment."""
+    sel = _experiment_selector(experiment, service)
+    end = f"max(litmuschaos_experiment_end_time{sel})"
+    burning = f'(max(slo:current_burn_rate:ratio{{sloth_service="{service.name}"}}) >= 1)'
+    recovered = f'(last_over_time(chaos:recovered:timestamp{{chaos_experiment="{experiment.name}"}}[{WINDOW}]) >= on() {end})'
+    return end, burning, recovered
+
+
+def recovery_sample(experiment: ChaosExperiment, service: Service) -> str:
+    """One sample per run, at the first evaluation after the fault's end that finds the SLO under 1x: the seconds from
+    the end of the fault until then. It reads chaos:recovered:timestamp of earlier evaluations only, so it must be
+    evaluated before the rule that records it."""
+    end, burning, recovered = _recovery_parts(experiment, service)
+    return f"(time() - ({end} > 0)) unless on() {burning} unless on() {recovered}"
+
+
+def _labels_of(team: Team, experiment: ChaosExperiment, service: Service) -> dict[str, str]:
+    return {"team": team.name, "service": service.name, "chaos_experiment": experiment.name, "chaos_fault": experiment.fault.value}
+
+
+def experiment_recordings(team: Team, experiment: ChaosExperiment, service: Service) -> list[dict]:
+    """Per experiment: runs that passed and failed, mean probe success, the end of the last fault and the recovery
+    time of each run (before the pooled samples and chaos:recovered:timestamp, see metric_rules)."""
+    sel = _experiment_selector(experiment, service)
+    labels = _labels_of(team, experiment, service)
+    end, _, _ = _recovery_parts(experiment, service)
+    return [
+        {"record": "chaos:runs_passed:count", "expr": f"sum(litmuschaos_passed_experiments{sel})", "labels": labels},
+        {"record": "chaos:runs_failed:count", "expr": f"sum(litmuschaos_failed_experiments{sel})", "labels": labels},
+        {
+            # Finished runs only: a running one reports 0% until its probes have a verdict.
+            "record": "chaos:probe_success:ratio",
+            "expr": f"avg(litmuschaos_probe_success_percentage{sel} unless on (chaosresult_name) "
+            f"(litmuschaos_awaited_experiments{sel} == 1)) / 100",
+            "labels": labels,
+        },
+        {"record": "chaos:fault_end:timestamp", "expr": f"{end} > 0", "labels": labels},
+        {"record": "chaos:recovery_time:seconds", "expr": recovery_sample(experiment, service), "labels": labels},
+    ]
+
+
+def experiment_state(team: Team, experiment: ChaosExperiment, service: Service) -> list[dict]:
+    """When the service was back under 1x after the last fault, and the alerts that fired while the fault ran."""
+    sel = _experiment_selector(experiment, service)
+    end, burning, recovered = _recovery_parts(experiment, service)
+    labels = _labels_of(team, experiment, service)
+    return [
+        {
+            # Kept from the first evaluation that finds the SLO under 1x after the fault's end until the next run ends.
+            "record": "chaos:recovered:timestamp",
+            "expr": f"{recovered}\nor on()\n(({end} > 0) * 0 + time() unless on() {burning})",
+            "labels": labels,
+        },
+        {
+            "record": "chaos:induced_alert:firing",
+            "expr": f'max by (alertname, priority, severity) (ALERTS{{alertstate="firing", service="{service.name}", '
+            f'alertname!~"Chaos.*"}}) and on() (max(litmuschaos_awaited_experiments{sel}) == 1)',
+            "labels": labels,
+        },
+    ]
+
+
+def _pooled(record: str, labels: dict[str, str], samples: list[str]) -> dict:
+    """Every run's recovery sample of several experiments in one series, so that a percentile counts each run once.
+    Two experiments recovering in the same evaluation keep the larger sample."""
+    return {"record": record, "expr": "max(\n" + "\nor\n".join(samples) + "\n)", "labels": labels}
+
+
+def _scope(by: str, where: str) -> list[dict]:
+    """Success rate, probe success, resilience score, recovery percentiles, coverage and induced alerts of one
+    service or team (`by`), over the experiments whose recordings match `where`."""
+    prefix = "chaos_service" if "service" in by else "chaos_team"
+    runs = f"increase(chaos:runs_passed:count{where}[{WINDOW}]) + increase(chaos:runs_failed:count{where}[{WINDOW}])"
+    passed = f"sum by ({by}) (increase(chaos:runs_passed:count{where}[{WINDOW}]))"
+    total = f"sum by ({by}) ({runs})"
+    success = f"{prefix}:experiment_success:ratio{WINDOW}"
+    probes = f"{prefix}:probe_success:ratio{WINDOW}"
+    v, p = RESILIENCE_WEIGHTS["verdicts"], RESILIENCE_WEIGHTS["probes"]
+    out = [
+        {"record": f"{prefix}:experiment_runs:count{WINDOW}", "expr": total},
+        {"record": success, "expr": f"{passed}\n/\n({total} > 0)"},
+        # Each experiment's mean over its finished runs (the exporter keeps one result per run), then the mean of those.
+        {"record": probes, "expr": f"avg by ({by}) (last_over_time(chaos:probe_success:ratio{where}[{WINDOW}]))"},
+        {"record": f"{prefix}:resilience:score", "expr": f"100 * ({v} * {success}{where} + on ({by}) {p} * {probes}{where})"},
+        {
+            "record": f"{prefix}:fault_coverage:ratio{WINDOW}",
+            "expr": f"count by ({by}) (count by ({by}, chaos_fault) (({runs}) > 0)) / {REPORT_FAULT_CLASSES}",
+        },
+        {
+            "record": f"{prefix}:induced_alerts:count{WINDOW}",
+            "expr": f"count by ({by}) (count by ({by}, chaos_experiment, alertname) (count_over_time(chaos:induced_alert:firing{where}[{WINDOW}])))",
+        },
+    ]
+    for name, q in QUANTILES.items():
+        # Every run's recovery is one sample of the scope's pooled series (see experiment_recordings).
+        out.append({
+            "record": f"{prefix}:recovery_time:{name}_{WINDOW}",
+            "expr": f"quantile_over_time({q}, {prefix}:recovery_time:seconds{where}[{WINDOW}])",
+        })
+    return out
+
+
 def chaos_rules(org: Organisation, settings: Settings) -> dict[str, dict]:
     """Per team, a rule file with the alerts that read each running experiment's results."""
     files: dict[str, dict] = {}
@@ -550,5 +668,45 @@ def chaos_rules(org: Organisation, settings: Settings) -> dict[str, dict]:
                 )
             )
         if rules:
-            files[f"chaos-{team.name}.yaml"] = {"groups": [{"name": f"{team.name}-chaos", "rules": rules}]}
+            files[f"chaos-{team.name}.yaml"] = {
+                "groups": [
+                    {"name": f"{team.name}-chaos", "rules": rules},
+                    {"name": f"{team.name}-chaos-metrics", "interval": "1m", "rules": metric_rules(org, team, settings)},
+                ]
+            }
     return files
+
+
+def metric_rules(org: Organisation, team: Team, settings: Settings) -> list[dict]:
+    """The team's chaos metrics: per experiment, then per service and for the team, then the success-rate alerts."""
+    running = [e for e in team.chaos_experiments if runs_here(e, settings)]
+    out: list[dict] = []
+    for experiment in running:
+        out.extend(experiment_recordings(team, experiment, org.service(experiment.service)))
+    samples = {e.name: recovery_sample(e, org.service(e.service)) for e in running}
+    for name in sorted({e.service for e in running}):
+        mine = [samples[e.name] for e in running if e.service == name]
+        out.append(_pooled("chaos_service:recovery_time:seconds", {"team": team.name, "service": name}, mine))
+    out.append(_pooled("chaos_team:recovery_time:seconds", {"team": team.name}, list(samples.values())))
+    for experiment in running:
+        out.extend(experiment_state(team, experiment, org.service(experiment.service)))
+    services = sorted({e.service for e in running})
+    for name in services:
+        out.extend(_scope("team, service", f'{{team="{team.name}", service="{name}"}}'))
+    out.extend(_scope("team", f'{{team="{team.name}"}}'))
+    for name in services:
+        service = org.service(name)
+        out.append(
+            alert(
+                org, team, service,
+                name="ChaosSuccessRateLow",
+                expr=f'chaos_service:experiment_success:ratio{WINDOW}{{team="{team.name}", service="{name}"}} < {SUCCESS_TARGET}',
+                severity=Severity.warning,
+                summary=f"{name}: fewer than {SUCCESS_TARGET:.0%} of its chaos runs passed in {WINDOW}",
+                description=f"Only {{{{ $value | humanizePercentage }}}} of the chaos experiments run against {name} in the last "
+                f"{WINDOW} kept their steady state (target above {SUCCESS_TARGET:.0%}): the service has weaknesses its "
+                "experiments keep finding.",
+                labels={"chaos": "success-rate"},
+            )
+        )
+    return out

@@ -441,3 +441,166 @@ def test_the_policy_pack_checks_the_engines_a_schedule_creates():
     assert list(chaos_policy.blast_radius_problems(engine_, config)) == [
         ("data.engine.yaml spec.experiments[0] node-drain", "targets 2 nodes at once; at most one")
     ]
+
+
+# --- Chaos metrics and score, on synthetic chaos-exporter series -------------------------------------------------
+
+# Metric names and labels as chaos-exporter sets them (controller/types.go and controller/scrape.go at 18ff986, the
+# source of the 3.28.0 image; cli/data/exporters.yaml): one ChaosResult per run, named <engine>-<fault>, the engine
+# named <experiment>-<random suffix>, its `context` label the experiment's name.
+RESULT_LABELS = ("chaosresult_namespace", "chaosresult_name", "chaosengine_name", "chaosengine_context", "fault_name")
+
+
+def _result(experiment: str, suffix: str, fault: str) -> dict[str, str]:
+    engine_name = f"{experiment}-{suffix}"
+    return dict(zip(RESULT_LABELS, ("web", f"{engine_name}-{fault}", engine_name, experiment, fault), strict=True))
+
+
+def _series(name: str, labels: dict[str, str], values: str) -> dict:
+    inner = ", ".join(f'{k}="{v}"' for k, v in labels.items())
+    return {"series": f"{name}{{{inner}}}", "values": values}
+
+
+def _run(experiment: str, suffix: str, fault: str, start: int, end: int, verdict: str, probe: int, minutes: int = 60) -> list[dict]:
+    """One run from minute `start` (awaited) to minute `end` (verdict, probe success, end time), then kept."""
+    labels = _result(experiment, suffix, fault)
+    before, during, after = start, end - start, minutes - end + 1
+    absent = f"_x{before} " if before else ""  # `_xN` is N missing samples; `vxN` is N+1 samples
+    passed, failed = (1, 0) if verdict == "Pass" else (0, 1)
+    return [
+        _series("litmuschaos_awaited_experiments", {**labels, "workflow_name": ""}, f"{absent}1x{during - 1} 0x{after - 1}"),
+        _series("litmuschaos_passed_experiments", labels, f"{absent}0x{during - 1} {passed}x{after - 1}"),
+        _series("litmuschaos_failed_experiments", labels, f"{absent}0x{during - 1} {failed}x{after - 1}"),
+        _series("litmuschaos_probe_success_percentage", labels, f"{absent}0x{during - 1} {probe}x{after - 1}"),
+        _series("litmuschaos_experiment_end_time", labels, f"{absent}0x{during - 1} {end * 60}x{after - 1}"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def chaos_metric_rules(tmp_path_factory):
+    """Team infra's rule file for two experiments against web: a pod deletion and a CPU hog."""
+    doc = yaml.safe_load(open("tests/data/catalogs/small.yaml"))
+    doc["teams"][0]["chaos_experiments"] = [
+        {"name": "web-pod-delete", "service": "web", "fault": "pod-delete"},
+        {"name": "web-cpu", "service": "web", "fault": "pod-cpu-hog"},
+    ]
+    directory = tmp_path_factory.mktemp("chaos-metrics")
+    path = write_yaml(directory / "catalog.yaml", doc)
+    stack = from_values("dev", stack_values("dev", catalog=str(path)))
+    (directory / "chaos-infra.yaml").write_text(yaml.safe_dump(stack.artifacts.rule_files["chaos-infra.yaml"]))
+    return directory
+
+
+# The timeline (minutes): web-pod-delete runs 5-10 (passes, probes 100%) and 30-35 (fails, probes 50%); web-cpu runs
+# 40-45 (passes, probes 100%). The SLO burns 3x from 10 to 12 and 2x from 30 to 39, 0.5x otherwise. HighLatency
+# fires 6-8, during the first run; DiskFull 20-22, outside any run.
+TIMELINE = [
+    *_run("web-pod-delete", "x7k2p", "pod-delete", 5, 10, "Pass", 100),
+    *_run("web-pod-delete", "q9m4t", "pod-delete", 30, 35, "Fail", 50),
+    *_run("web-cpu", "b2c8d", "pod-cpu-hog", 40, 45, "Pass", 100),
+    _series("slo:current_burn_rate:ratio", {"sloth_id": "web-availability", "sloth_service": "web", "sloth_slo": "availability"},
+            "0.5x9 3x2 0.5x16 2x9 0.5x20"),
+    _series("ALERTS", {"alertname": "HighLatency", "alertstate": "firing", "priority": "P2", "service": "web", "severity": "warning"},
+            "_x6 1x2 _x52"),
+    _series("ALERTS", {"alertname": "DiskFull", "alertstate": "firing", "priority": "P2", "service": "web", "severity": "warning"},
+            "_x20 1x2 _x38"),
+]
+
+# Expected values, worked out by hand from the timeline and docs/chaos.md's definitions:
+RUNS_PASSED, RUNS_TOTAL = 2, 3
+PROBES = ((100 + 50) / 2 / 100 + 100 / 100) / 2  # mean per experiment over its runs, then over the experiments
+RECOVERIES = sorted([13 * 60 - 10 * 60, 40 * 60 - 35 * 60, 45 * 60 - 45 * 60])  # back under 1x at 13, 40 and 45
+
+
+def _quantile(q: float, values: list[float]) -> float:
+    """Prometheus' quantile_over_time: linear interpolation between the closest ranks."""
+    rank = q * (len(values) - 1)
+    low = int(rank)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (rank - low)
+
+
+def _expected_scope(prefix: str, labels: str) -> list[dict]:
+    success = RUNS_PASSED / RUNS_TOTAL
+    values = {
+        "experiment_success:ratio30d": success,
+        "probe_success:ratio30d": PROBES,
+        "resilience:score": 100 * (0.6 * success + 0.4 * PROBES),
+        "fault_coverage:ratio30d": 2 / 16,  # pod-delete and pod-cpu-hog of the report's 16 classes
+        "induced_alerts:count30d": 1,  # HighLatency during web-pod-delete; DiskFull fired outside any run
+        "recovery_time:p50_30d": _quantile(0.5, RECOVERIES),
+        "recovery_time:p95_30d": _quantile(0.95, RECOVERIES),
+        "recovery_time:p99_30d": _quantile(0.99, RECOVERIES),
+    }
+    return [
+        {"expr": f"{prefix}:{name}{{{labels}}}", "eval_time": "60m", "exp_samples": [{"labels": f"{prefix}:{name}{{{labels}}}", "value": value}]}
+        for name, value in values.items()
+    ]
+
+
+def _metrics_test(rule_file: str) -> dict:
+    per_run = [
+        # Each run's recovery: from the end of its fault until the burn rate is under 1x again, one sample per run.
+        {"expr": 'chaos:recovery_time:seconds{chaos_experiment="web-pod-delete"}', "eval_time": "13m",
+         "exp_samples": [{"labels": 'chaos:recovery_time:seconds{chaos_experiment="web-pod-delete", chaos_fault="pod-delete", service="web", team="infra"}', "value": 180}]},
+        {"expr": 'chaos:recovery_time:seconds{chaos_experiment="web-pod-delete"}', "eval_time": "14m", "exp_samples": []},
+        {"expr": 'chaos:recovery_time:seconds{chaos_experiment="web-pod-delete"}', "eval_time": "39m", "exp_samples": []},
+        {"expr": 'chaos:recovery_time:seconds{chaos_experiment="web-pod-delete"}', "eval_time": "40m",
+         "exp_samples": [{"labels": 'chaos:recovery_time:seconds{chaos_experiment="web-pod-delete", chaos_fault="pod-delete", service="web", team="infra"}', "value": 300}]},
+        {"expr": "chaos:induced_alert:firing", "eval_time": "7m",
+         "exp_samples": [{"labels": 'chaos:induced_alert:firing{alertname="HighLatency", chaos_experiment="web-pod-delete", chaos_fault="pod-delete", priority="P2", service="web", severity="warning", team="infra"}', "value": 1}]},
+        {"expr": "chaos:induced_alert:firing", "eval_time": "21m", "exp_samples": []},
+    ]
+    return {
+        "rule_files": [rule_file],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": TIMELINE,
+                "promql_expr_test": [
+                    *per_run,
+                    *_expected_scope("chaos_service", 'service="web", team="infra"'),
+                    *_expected_scope("chaos_team", 'team="infra"'),
+                ],
+                # Two runs in three passed: below the 90% target.
+                "alert_rule_test": [{"eval_time": "60m", "alertname": "ChaosSuccessRateLow", "exp_alerts": [{
+                    "exp_labels": {"team": "infra", "service": "web", "namespace": "web", "severity": "warning",
+                                   "priority": "P3", "chaos": "success-rate"},
+                }]}],
+            }
+        ],
+    }
+
+
+def _twelve_digits(value: float) -> float:
+    from decimal import ROUND_DOWN, Decimal
+
+    exact = Decimal(repr(value))
+    if not exact:
+        return value
+    return float(exact.quantize(Decimal(1).scaleb(exact.adjusted() - 11), rounding=ROUND_DOWN))
+
+
+@pytest.mark.parametrize("tool", ["promtool", "vmalert-tool"])
+def test_chaos_metrics_and_score_on_synthetic_exporter_series(tool, chaos_metric_rules):
+    directory = chaos_metric_rules
+    test = _metrics_test("chaos-infra.yaml")
+    rules_doc = yaml.safe_load((directory / "chaos-infra.yaml").read_text())
+    alert_rule = next(r for g in rules_doc["groups"] for r in g["rules"] if r.get("alert") == "ChaosSuccessRateLow")
+    value = f"{RUNS_PASSED / RUNS_TOTAL:.2%}".replace(".00%", "%")
+    expected = test["tests"][0]["alert_rule_test"][0]["exp_alerts"][0]
+    expected["exp_labels"]["priority"] = alert_rule["labels"]["priority"]
+    expected["exp_annotations"] = {k: v.replace("{{ $value | humanizePercentage }}", value) for k, v in alert_rule["annotations"].items()}
+    if tool == "vmalert-tool":  # the same checks under vmalert-tool's name for them
+        checks = test["tests"][0].pop("promql_expr_test")
+        for check in checks:  # VictoriaMetrics keeps 12 significant digits of a float, cut rather than rounded
+            for sample in check["exp_samples"]:
+                sample["value"] = _twelve_digits(sample["value"])
+        test["tests"][0]["metricsql_expr_test"] = checks
+    (directory / "chaos-test.yaml").write_text(yaml.safe_dump(test))
+    if tool == "promtool":
+        result = tools.run("promtool", "test", "rules", "chaos-test.yaml", cwd=directory)
+    else:
+        result = tools.run("vmalert-tool", "unittest", "--disableAlertgroupLabel", "--files", "chaos-test.yaml", cwd=directory)
+    assert result.ok, result.output[-4000:]
