@@ -352,6 +352,7 @@ def gate_query(service: Service) -> str:
 
 
 RUN_LABEL = "chaos.alerting-platform.io/run"
+TEMPLATE_LABEL = "chaos.alerting-platform.io/engine-template"
 _GATE = r"""set -u
 if wget -q -T 10 -O /tmp/answer --post-data "query=$QUERY" "$METRICS/api/v1/query" && grep -q '"result":\[\]' /tmp/answer; then
   cp /etc/chaos/engine.yaml /run/chaos/engine.yaml
@@ -433,7 +434,7 @@ def scheduled_run(team: Team, experiment: ChaosExperiment, service: Service, set
         },
     }
     template_meta = _meta(name, service.namespace, team, experiment)
-    template_meta["labels"]["chaos.alerting-platform.io/engine-template"] = "true"
+    template_meta["labels"][TEMPLATE_LABEL] = "true"
     return [
         {
             "apiVersion": "v1", "kind": "ConfigMap", "metadata": template_meta,

@@ -604,3 +604,22 @@ def test_chaos_metrics_and_score_on_synthetic_exporter_series(tool, chaos_metric
     else:
         result = tools.run("vmalert-tool", "unittest", "--disableAlertgroupLabel", "--files", "chaos-test.yaml", cwd=directory)
     assert result.ok, result.output[-4000:]
+
+
+def test_every_chaos_object_and_engine_template_passes_the_litmus_crds_and_kubernetes_schemas():
+    """The CRDs of the vendored litmus-core 3.28.1 chart and the Kubernetes schemas, strictly; a template whose probe
+    mode Litmus does not know is refused, so the check can fail."""
+    from cli.checks import validate_object
+    from cli.release_checks import engine_template
+
+    objects = from_values("prod", stack_values("prod")).artifacts.chaos_objects
+    kinds = {o["kind"] for o in objects}
+    assert {"ChaosEngine", "ChaosExperiment", "ConfigMap", "CronJob", "ClusterRole"} <= kinds
+    for obj in objects:
+        assert validate_object(obj) == [], obj["metadata"]
+        template = engine_template(obj)
+        if template is not None:
+            assert validate_object(template) == [], obj["metadata"]["name"]
+    template = next(engine_template(o) for o in objects if engine_template(o) is not None)
+    template["spec"]["experiments"][0]["spec"]["probe"][0]["mode"] = "Sometimes"
+    assert any("mode" in problem for problem in validate_object(template))
