@@ -623,3 +623,19 @@ def test_every_chaos_object_and_engine_template_passes_the_litmus_crds_and_kuber
     template = next(engine_template(o) for o in objects if engine_template(o) is not None)
     template["spec"]["experiments"][0]["spec"]["probe"][0]["mode"] = "Sometimes"
     assert any("mode" in problem for problem in validate_object(template))
+
+
+def test_the_policy_pack_counts_a_partition_as_every_pod():
+    """pod-network-partition reads no PODS_AFFECTED_PERC: its NetworkPolicy covers every pod of the application."""
+    from policies.guardrails import chaos as chaos_policy
+
+    experiment = ChaosExperiment(name="web-cut", service="web", fault="pod-network-partition", pods_affected_percent=100)
+    service = load_catalog("tests/data/catalogs/small.yaml").service("web")
+    settings = from_values("dev", stack_values("dev")).settings
+    engine_doc = chaos.chaos_engine(load_catalog("tests/data/catalogs/small.yaml").teams[0], experiment, service, settings)
+    (engine_,) = chaos_policy.engines("kubernetes:litmuschaos.io/v1alpha1:ChaosEngine", engine_doc, "web-cut")
+    config = {"maxDurationSeconds": 600, "maxPodsAffectedPercent": 50, "allowNodeFaults": False}
+    assert list(chaos_policy.blast_radius_problems(engine_, config)) == [
+        ("spec.experiments[0] pod-network-partition", "affects every pod of the application (100%), more than 50%")
+    ]
+    assert list(chaos_policy.blast_radius_problems(engine_, {**config, "maxPodsAffectedPercent": 100})) == []
