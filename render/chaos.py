@@ -1,14 +1,15 @@
-"""Chaos experiments -> Litmus objects in the target namespaces, the alerts that read their results, and guardrails.
+"""Chaos experiments -> Litmus objects in the target namespaces, the rules that read their results, and guardrails.
 
-Each experiment becomes a ChaosEngine in its service's namespace, beside the ChaosExperiment that defines the fault
-and the service account the runner uses. The chaos exporter's metrics drive two alerts per experiment: a failed
-run (a weakness found) and "chaos in progress", which Alertmanager uses to hold back the expected symptoms.
+A one-off experiment becomes a ChaosEngine in its service's namespace; a scheduled one an engine template and the
+CronJob that creates an engine from it on its level's schedule, unless the service's SLO burns or a P0/P1 is open.
+Beside them: the ChaosExperiment that defines each litmus-go fault and the accounts the runner and the scheduler use.
+The chaos exporter's metrics drive two alerts per experiment, a failed run (a weakness found) and "chaos in
+progress" (which Alertmanager uses to hold back the expected symptoms), and the recorded chaos metrics and score.
 """
 
 from __future__ import annotations
 
 import json
-import shlex
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -643,7 +644,7 @@ def chaos_rules(org: Organisation, settings: Settings) -> dict[str, dict]:
             if not runs_here(experiment, settings):
                 continue
             service = org.service(experiment.service)
-            sel = f'{{chaosresult_namespace="{service.namespace}", chaosengine_context="{experiment.name}"}}'
+            sel = _experiment_selector(experiment, service)
             rules.append(
                 alert(
                     org, team, service,
