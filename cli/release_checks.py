@@ -7,6 +7,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import yaml
+
 from cli import charts, values_lint, wiring
 from cli.checks import Finding, check, crd_schemas, validate_object
 from cli.helm import Rendered, releases, render_all
@@ -79,6 +81,24 @@ def kubernetes_schemas(build_dir: Path) -> Iterator[Finding]:
         for obj in yamlio.load_all(file.read_text()):
             problems = validate_object(obj, schemas, version)
             yield Finding("kubernetes schema", str(file.relative_to(build_dir)), not problems, "\n".join(problems))
+            template = engine_template(obj)
+            if template is not None:
+                problems = validate_object(template, schemas, version)
+                yield Finding("kubernetes schema", f"{file.relative_to(build_dir)}: data.engine.yaml", not problems, "\n".join(problems))
+
+
+def engine_template(obj: dict) -> dict | None:
+    """The ChaosEngine a scheduled experiment's CronJob creates from this ConfigMap, as the API server names it."""
+    from render.chaos import TEMPLATE_LABEL
+
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    if obj.get("kind") != "ConfigMap" or labels.get(TEMPLATE_LABEL) != "true":
+        return None
+    engine = yaml.safe_load((obj.get("data") or {}).get("engine.yaml") or "") or {}
+    meta = dict(engine.get("metadata") or {})
+    if "generateName" in meta and "name" not in meta:
+        meta["name"] = meta["generateName"] + "x7k2p"  # the API server appends five random characters
+    return {**engine, "metadata": meta}
 
 
 @check

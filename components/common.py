@@ -206,14 +206,15 @@ def declared_objects(component: str, documents: tuple[dict, ...], opts: pulumi.R
     """
     from pulumi_kubernetes.apiextensions import CustomResource
     from pulumi_kubernetes.apps.v1 import DaemonSet, Deployment
-    from pulumi_kubernetes.core.v1 import Service, ServiceAccount
+    from pulumi_kubernetes.batch.v1 import CronJob
+    from pulumi_kubernetes.core.v1 import ConfigMap, Service, ServiceAccount
     from pulumi_kubernetes.rbac.v1 import ClusterRole, ClusterRoleBinding, Role, RoleBinding
 
     rbac = "rbac.authorization.k8s.io/v1"
     typed = {("v1", "ServiceAccount"): ServiceAccount, ("v1", "Service"): Service, (rbac, "Role"): Role,
              (rbac, "RoleBinding"): RoleBinding, (rbac, "ClusterRole"): ClusterRole,
              (rbac, "ClusterRoleBinding"): ClusterRoleBinding, ("apps/v1", "Deployment"): Deployment,
-             ("apps/v1", "DaemonSet"): DaemonSet}
+             ("apps/v1", "DaemonSet"): DaemonSet, ("v1", "ConfigMap"): ConfigMap, ("batch/v1", "CronJob"): CronJob}
     by_key: dict[str, dict] = {}
     for doc in documents:
         meta = doc["metadata"]

@@ -41,7 +41,8 @@ class LitmusArgs:
     namespace: str
     high_availability: bool = True
     experiments: tuple[dict, ...] = ()
-    """Rendered Litmus objects in the target namespaces (runner access, ChaosExperiment, ChaosEngine)."""
+    """Rendered chaos objects in the target namespaces (runner and scheduler access, ChaosExperiment, ChaosEngine, and
+    the engine templates and CronJobs of scheduled experiments)."""
     depends_on: tuple[pulumi.Resource, ...] = ()
     """What serves the VMPodScrape kind (the VictoriaMetrics operator's CRDs)."""
     extra_values: dict[str, Any] = field(default_factory=dict)

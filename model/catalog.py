@@ -17,7 +17,7 @@ from pydantic import Field, field_validator, model_validator
 
 from model.base import Duration, EmailAddress, Name, PositiveDuration, SecretName, StrictModel, TimeOfDay, TimeZone, Url
 from model.budgets import Budget, budget_problems
-from model.chaos import ChaosExperiment
+from model.chaos import NODE_FAULTS, ChaosExperiment, ChaosLevel, ChaosProgramme
 from model.errors import CrossReferenceError, Loc, format_path
 from model.security import RuntimeProfile, RuntimeSecurity, runtime_problems
 from model.slo import SLO, SLODefaults, slo_problems
@@ -349,6 +349,54 @@ class IncidentPolicyOverride(StrictModel):
 _ROOM_LITERAL = re.compile(r"^[a-z0-9_-]*$")
 
 
+def _chaos_problems(ti: int, team: Team, own: set[str]) -> Iterator[tuple[Loc, str]]:
+    """Experiments aimed at what the team owns, with what their fault and level need (see docs/chaos.md)."""
+    services = {s.name: s for s in team.services}
+    windows = {w.name: w for w in team.maintenance}
+    programme = team.chaos
+    if programme.maintenance_window is not None:
+        window = windows.get(programme.maintenance_window)
+        if window is None or window.weekly is None:
+            yield ("teams", ti, "chaos", "maintenance_window"), (
+                f"{programme.maintenance_window!r} is not a weekly maintenance window of team {team.name!r}"
+            )
+    for ci, experiment in enumerate(team.chaos_experiments):
+        loc = ("teams", ti, "chaos_experiments", ci)
+        if experiment.service not in own:
+            yield (*loc, "service"), (
+                f"{experiment.service!r} is not a service of team {team.name!r}: teams inject faults only into their own services"
+            )
+            continue
+        service = services[experiment.service]
+        if experiment.fault in NODE_FAULTS and not service.node_faults:
+            yield (*loc, "fault"), (
+                f"{experiment.fault.value} hits every pod on the node: allowed only where the service says so "
+                f"(node_faults: true on service {service.name!r})"
+            )
+        if experiment.dependency is not None and experiment.dependency not in service.depends_on:
+            yield (*loc, "dependency"), f"{experiment.dependency!r} is not in depends_on of service {service.name!r}"
+        level = experiment.level
+        if level is None:
+            continue
+        if experiment.fault not in programme.faults.get(level, []):
+            yield (*loc, "fault"), f"{experiment.fault.value} is not a {level.value} fault of team {team.name!r} (chaos.faults)"
+        if experiment.steady_state is None and experiment.http_check is None:
+            yield (*loc, "steady_state"), "required for a scheduled experiment: give steady_state (PromQL) or http_check"
+        if not service.slos:
+            yield (*loc, "level"), (
+                f"a scheduled experiment needs an SLO of service {service.name!r}: runs are skipped while it burns, "
+                "and recovery is measured on it"
+            )
+        if level == ChaosLevel.medium and programme.maintenance_window is None:
+            yield ("teams", ti, "chaos", "maintenance_window"), f"required: medium experiment {experiment.name!r} runs in it"
+        if level == ChaosLevel.light:
+            hours = team.business_hours
+            if hours.start <= programme.off_peak < hours.end:
+                yield ("teams", ti, "chaos", "off_peak"), (
+                    f"{programme.off_peak} is inside business hours {hours.start}-{hours.end}: light chaos runs off-peak"
+                )
+
+
 def room_name_problem(pattern: str) -> str | None:
     """Why a room-name pattern cannot give Slack channel names, or None."""
     names = re.findall(r"\{([^{}]*)\}", pattern)
@@ -397,6 +445,9 @@ class Service(StrictModel):
     slos: list[SLO] = Field(default_factory=list, description="service level objectives (see docs/slo.md)")
     budgets: list[Budget] = Field(default_factory=list, description="performance budgets (see docs/slo.md)")
     runtime: RuntimeProfile | None = Field(default=None, description="what its containers run (see docs/security.md)")
+    node_faults: bool = Field(
+        default=False, description="chaos node faults (node-drain, node-cpu-hog, node-memory-hog) may hit this service's nodes"
+    )
 
     @property
     def pod_selector(self) -> dict[str, str]:
@@ -418,6 +469,7 @@ class Team(StrictModel):
     escalation: EscalationPolicy
     maintenance: list[MaintenanceWindow] = Field(default_factory=list)
     chaos_experiments: list[ChaosExperiment] = Field(default_factory=list)
+    chaos: ChaosProgramme = Field(default_factory=ChaosProgramme, description="when scheduled experiments run (docs/chaos.md)")
     incidents: IncidentPolicyOverride | None = Field(
         default=None, description="changes to the organisation's incident policy for this team (see docs/incidents.md)"
     )
@@ -575,11 +627,7 @@ def _reference_problems(org: Organisation) -> Iterator[tuple[Loc, str]]:
                     yield ("teams", ti, "oncall", "rotation"), (
                         f"needs two people: escalation.steps[{si}] notifies the secondary on-call"
                     )
-        for ci, experiment in enumerate(team.chaos_experiments):
-            if experiment.service not in own:
-                yield ("teams", ti, "chaos_experiments", ci, "service"), (
-                    f"{experiment.service!r} is not a service of team {team.name!r}: teams inject faults only into their own services"
-                )
+        yield from _chaos_problems(ti, team, own)
         webhook_names = [w.name for w in team.webhooks]
         for name in sorted(_duplicates(webhook_names)):
             yield ("teams", ti, "webhooks", webhook_names.index(name, webhook_names.index(name) + 1), "name"), f"duplicate webhook name {name!r}"

@@ -93,6 +93,31 @@ TEAM_ROWS: tuple[tuple[str, tuple[Panel, ...]], ...] = (
                   (('count(ALERTS{alertstate="firing", alertname="ChaosExperimentFailed", team="$team"}) or vector(0)', ""),), "none"),
         ),
     ),
+    (
+        "Chaos, last 30 days",
+        (
+            Panel("Chaos experiment success rate", "stat", (('chaos_team:experiment_success:ratio30d{team="$team"}', ""),),
+                  "percentunit", "Runs that kept their steady state; the report's target: over 90%.", 4),
+            Panel("Resilience score", "stat", (('chaos_team:resilience:score{team="$team"}', ""),), "none",
+                  "100 x (0.6 x runs passed + 0.4 x mean probe success), docs/chaos.md.", 4),
+            Panel("Recovery time P50", "stat", (('chaos_team:recovery_time:p50_30d{team="$team"}', ""),), "s",
+                  "From the end of a fault until the SLO burns under 1x again, over the runs of 30 days.", 2),
+            Panel("Recovery time P95", "stat", (('chaos_team:recovery_time:p95_30d{team="$team"}', ""),), "s",
+                  "From the end of a fault until the SLO burns under 1x again, over the runs of 30 days.", 2),
+            Panel("Recovery time P99", "stat", (('chaos_team:recovery_time:p99_30d{team="$team"}', ""),), "s",
+                  "From the end of a fault until the SLO burns under 1x again, over the runs of 30 days.", 2),
+            Panel("Chaos-induced alerts", "stat", (('sum(chaos_team:induced_alerts:count30d{team="$team"}) or vector(0)', ""),), "none",
+                  "Alerts of the team's services that fired while an experiment ran (experiment, alert) pairs.", 4),
+            Panel("Resilience score by service", "bargauge", (('chaos_service:resilience:score{team="$team"}', "{{service}}"),), "none", "", 6),
+            Panel("Failure-mode coverage by service", "bargauge",
+                  (('chaos_service:fault_coverage:ratio30d{team="$team"}', "{{service}}"),), "percentunit",
+                  "Share of the report's 16 fault classes run against the service; Litmus cannot run 2 of them.", 6),
+            Panel("Chaos success rate by service", "bargauge",
+                  (('chaos_service:experiment_success:ratio30d{team="$team"}', "{{service}}"),), "percentunit", "", 6),
+            Panel("Recovery time P95 by service", "bargauge",
+                  (('chaos_service:recovery_time:p95_30d{team="$team"}', "{{service}}"),), "s", "", 6),
+        ),
+    ),
 )
 
 ORG_ROWS: tuple[tuple[str, tuple[Panel, ...]], ...] = (

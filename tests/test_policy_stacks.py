@@ -21,6 +21,8 @@ PLATFORM_EXCEPTIONS = {
     ("kubernetes-no-privileged-containers", "Release litmus/litmus", "*"),
     ("kubernetes-non-root", "Release litmus/litmus", "*"),
     ("kubernetes-no-privileged-containers", "Release node-exporter/node-exporter", "*"),
+    # The example catalog's monthly node drain (heavy chaos level), a node fault on purpose: docs/chaos.md.
+    ("chaos-blast-radius", "ConfigMap edge/chaos-gateway-node-drain", "data.engine.yaml spec.experiments[0] node-drain"),
 }
 
 

@@ -24,7 +24,7 @@ from model.catalog import (
     Tier,
     WeeklyWindow,
 )
-from model.chaos import Approval, ChaosExperiment, ChaosFault
+from model.chaos import Approval, ChaosDay, ChaosExperiment, ChaosFault, ChaosLevel, ChaosProgramme, SteadyState
 from model.slo import SLO, LatencySLI, RatioSLI, RawFixture, RawSLI
 
 
@@ -54,6 +54,7 @@ def team() -> Team:
             ],
             repeat=1,
         ),
+        chaos=ChaosProgramme(maintenance_window="postgres-patching", chaos_day=ChaosDay(day_of_month=15, start="10:00")),
         maintenance=[
             MaintenanceWindow(
                 name="postgres-patching",
@@ -71,6 +72,54 @@ def team() -> Team:
                 pods_affected_percent=20,
                 approval=Approval(by="ana@example.com", ticket="CHG-1987"),
             ),
+            # The programme: light chaos every night, medium in the weekly patching window, heavy on the chaos day.
+            ChaosExperiment(
+                name="gateway-latency",
+                service="api-gateway",
+                fault=ChaosFault.pod_network_latency,
+                level=ChaosLevel.light,
+                network_latency=Duration.of(seconds=2),
+                pods_affected_percent=10,
+                environments=["dev", "prod"],
+                approval=Approval(by="ana@example.com", ticket="CHG-2101"),
+                steady_state=SteadyState(
+                    query='sum(rate(http_requests_total{service="api-gateway", code!~"5.."}[1m]))'
+                    ' / sum(rate(http_requests_total{service="api-gateway"}[1m]))',
+                    comparator=">=",
+                    value=0.95,
+                ),
+            ),
+            ChaosExperiment(
+                name="gateway-api-errors",
+                service="api-gateway",
+                fault=ChaosFault.api_errors,
+                level=ChaosLevel.medium,
+                status_code=503,
+                target_port=8080,
+                pods_affected_percent=25,
+                duration=Duration.of(minutes=2),
+                steady_state=SteadyState(
+                    query='sum(rate(http_requests_total{service="api-gateway", code=~"5.."}[1m]))'
+                    ' / sum(rate(http_requests_total{service="api-gateway"}[1m]))',
+                    comparator="<=",
+                    value=0.3,
+                ),
+            ),
+            ChaosExperiment(
+                name="gateway-node-drain",
+                service="api-gateway",
+                fault=ChaosFault.node_drain,
+                level=ChaosLevel.heavy,
+                duration=Duration.of(minutes=5),
+                environments=["dev", "prod"],
+                approval=Approval(by="ana@example.com", ticket="CHG-2102"),
+                steady_state=SteadyState(
+                    query='sum(rate(http_requests_total{service="api-gateway", code!~"5.."}[1m]))'
+                    ' / sum(rate(http_requests_total{service="api-gateway"}[1m]))',
+                    comparator=">=",
+                    value=0.95,
+                ),
+            ),
         ],
         services=[
             Service(
@@ -82,6 +131,7 @@ def team() -> Team:
                 runbook_url=runbook("api-gateway"),
                 dashboard_url=dashboard("api-gateway"),
                 namespace="edge",
+                node_faults=True,
                 slos=[
                     SLO(
                         name="availability",

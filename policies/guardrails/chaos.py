@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
+import yaml
 from pulumi_policy import Severity
 
 from . import environment
@@ -24,6 +25,10 @@ APPROVAL_LABEL = "chaos.alerting-platform.io/approved"
 APPROVER_ANNOTATION = "chaos.alerting-platform.io/approved-by"
 PRODUCTION_NAMESPACES = ["prod", "prod-*", "*-prod", "production", "production-*", "*-production"]
 NODE_FAULTS = ["node-*", "kubelet-service-kill", "docker-service-kill", "containerd-service-kill"]
+WHOLE_WORKLOAD_FAULTS = ["pod-network-partition"]
+"""Faults that act on every pod the engine selects (a NetworkPolicy on the app label): they read no PODS_AFFECTED_PERC."""
+TEMPLATE_LABEL = "chaos.alerting-platform.io/engine-template"
+"""A ConfigMap holding the ChaosEngine a CronJob creates on each scheduled run (`engine.yaml`)."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,20 @@ class Engine:
 
 def engines(resource_type: str, props: object, name: str) -> Iterator[Engine]:
     obj = kube_object(resource_type, props, name)
-    if obj is None or obj.group != LITMUS_GROUP:
+    if obj is None:
+        return
+    if obj.kind == "ConfigMap" and obj.api_version == "v1" and str(obj.labels.get(TEMPLATE_LABEL)) == "true":
+        # The engines a schedule stamps out are checked where they are written down: the template.
+        try:
+            template = yaml.safe_load(str((obj.body.get("data") or {}).get("engine.yaml") or ""))
+        except yaml.YAMLError:
+            template = None
+        if isinstance(template, dict) and isinstance(template.get("spec"), dict):
+            meta = template.get("metadata") if isinstance(template.get("metadata"), dict) else {}
+            as_engine = KubeObject(obj.api_version, obj.kind, obj.name, obj.namespace, {"metadata": meta, "spec": template["spec"]})
+            yield Engine(as_engine, "data.engine.yaml spec", template["spec"])
+        return
+    if obj.group != LITMUS_GROUP:
         return
     if obj.kind == "ChaosEngine":
         yield Engine(obj, "spec", obj.spec)
@@ -134,14 +152,20 @@ def blast_radius_problems(engine: Engine, config: dict) -> Iterator[tuple[str, s
         name = str(experiment.get("name", ""))
         at = f"{engine.where}.experiments[{index}] {name}"
         env = _env(experiment)
-        if any(fnmatchcase(name, p) for p in NODE_FAULTS) and not config["allowNodeFaults"]:
+        node = any(fnmatchcase(name, p) for p in NODE_FAULTS)
+        if node and not config["allowNodeFaults"]:
             yield at, "is a node-level fault: its blast radius is every pod on the node"
+        if node:
+            yield from _one_node_problems(at, env)
         duration = _number(env.get("TOTAL_CHAOS_DURATION"))
         if duration is None:
             yield at, "sets no TOTAL_CHAOS_DURATION"
         elif duration > config["maxDurationSeconds"]:
             yield at, f"lasts {duration:g}s, longer than {config['maxDurationSeconds']}s"
-        if name.startswith(("pod-", "container-", "disk-")):
+        if any(fnmatchcase(name, p) for p in WHOLE_WORKLOAD_FAULTS):
+            if 100 > config["maxPodsAffectedPercent"]:
+                yield at, f"affects every pod of the application (100%), more than {config['maxPodsAffectedPercent']}%"
+        elif name.startswith(("pod-", "container-", "disk-")):
             share = _number(env.get("PODS_AFFECTED_PERC"))
             if env.get("TARGET_PODS"):
                 continue
@@ -149,6 +173,17 @@ def blast_radius_problems(engine: Engine, config: dict) -> Iterator[tuple[str, s
                 yield at, "sets neither PODS_AFFECTED_PERC nor TARGET_PODS"
             elif not 0 < share <= config["maxPodsAffectedPercent"]:
                 yield at, f"affects {share:g}% of the pods, more than {config['maxPodsAffectedPercent']}%"
+
+
+def _one_node_problems(at: str, env: dict[str, str]) -> Iterator[tuple[str, str]]:
+    """A node fault takes at most one node: one TARGET_NODE(S) name, or none and NODES_AFFECTED_PERC 0 (litmus-go
+    then picks exactly one, pkg/utils/common/nodes.go)."""
+    named = [n for n in (env.get("TARGET_NODES") or env.get("TARGET_NODE") or "").split(",") if n.strip()]
+    if len(named) > 1:
+        yield at, f"targets {len(named)} nodes at once; at most one"
+    share = _number(env.get("NODES_AFFECTED_PERC"))
+    if not named and share not in (None, 0.0):
+        yield at, f"affects {share:g}% of the nodes; set NODES_AFFECTED_PERC to 0 so that one node is hit"
 
 
 def check_blast_radius(args, config: dict, report: Reporter) -> None:
