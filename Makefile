@@ -10,9 +10,11 @@ PYTEST_ARGS ?=
 LABELS ?=
 AT ?=
 POLICY_CONFIG ?=
+SINCE ?=
+ALERTMANAGER ?=
 N ?= 1000
 
-.PHONY: setup venv tools render check plan route policy test fuzz schema bench bench-eval clean help
+.PHONY: setup venv tools render check plan route policy audit test fuzz schema bench bench-eval clean help
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -52,6 +54,9 @@ route: venv ## Receivers an alert reaches: LABELS="team=... service=... severity
 
 policy: venv ## The CrossGuard pack in policies/ against the program's resources (optional POLICY_CONFIG=file.json)
 	$(CLI) policy --stack $(STACK) $(if $(POLICY_CONFIG),--policy-pack-config $(POLICY_CONFIG),)
+
+audit: venv ## Compliance report: config changes, guardrail exceptions, silences [SINCE=YYYY-MM-DD] [ALERTMANAGER=http://...]
+	@$(CLI) audit --stack $(STACK) $(if $(SINCE),--since $(SINCE),) $(if $(ALERTMANAGER),--alertmanager $(ALERTMANAGER),)
 
 test: setup ## The whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)

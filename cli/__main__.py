@@ -194,6 +194,31 @@ def policy(stack: StackOpt, policy_pack_config: PackConfigOpt = None) -> None:
 
 
 @app.command()
+def audit(
+    stack: StackOpt,
+    since: Annotated[Optional[str], typer.Option("--since", help="first day reported (YYYY-MM-DD); default 90 days ago")] = None,
+    alertmanager: Annotated[
+        Optional[str], typer.Option("--alertmanager", help="Alertmanager's API, e.g. http://127.0.0.1:9093 through kubectl port-forward")
+    ] = None,
+) -> None:
+    """Print the compliance report: configuration changes, guardrail exceptions, silences and acknowledgements."""
+    import datetime as dt
+
+    from cli import audit as audit_
+    from cli import build
+    from model.errors import InputError, Problem
+
+    today = dt.datetime.now(dt.UTC).date()
+    with user_errors():
+        try:
+            first = dt.date.fromisoformat(since) if since else today - dt.timedelta(days=90)
+        except ValueError:
+            raise InputError([Problem("command line", "--since", "must be a date (YYYY-MM-DD)")]) from None
+        org = build.load(stack, None).catalog
+        out.print(audit_.report(stack, org, today, first, alertmanager), markup=False, end="")
+
+
+@app.command()
 def route(
     labels: Annotated[
         list[str], typer.Argument(help="the alert's labels, e.g. team=payments service=checkout severity=critical")

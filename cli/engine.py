@@ -222,6 +222,9 @@ def _run_mocked(inventory: Inventory, config: dict[str, str], secret_keys: list[
             if args.token == "grafana:onCall/getUser:getUser":
                 login = args.args.get("username", "")
                 return {"id": f"user-{login}", "username": login, "email": login, "role": "user"}
+            if args.token == "grafana:onCall/getTeam:getTeam":
+                name = args.args.get("name", "")
+                return {"id": f"team-{name}", "name": name, "email": "", "avatarUrl": ""}
             return {}
 
     class RecordingMonitor(mocks.MockMonitor):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from cli import charts, values_lint, wiring
+from cli import charts, tls, values_lint, wiring
 from cli.checks import Finding, check, crd_schemas, validate_object
 from cli.helm import Rendered, releases, render_all
 from render import yamlio
@@ -137,3 +137,10 @@ def wired_urls(build_dir: Path) -> Iterator[Finding]:
 def rule_metric_sources(build_dir: Path) -> Iterator[Finding]:
     for metric, ok, detail in wiring.metric_problems(_cluster(build_dir), build_dir):
         yield Finding("metric has a source", metric, ok, "" if ok else detail)
+
+
+@check
+def tls_settings(build_dir: Path) -> Iterator[Finding]:
+    """Every TLS config a rendered container starts with, read through its mounts to the certificates it names."""
+    for subject, what, problems in tls.tls_problems(_cluster(build_dir)):
+        yield Finding("tls on what Helm renders", f"{subject}: {what}", not problems, "\n".join(problems))

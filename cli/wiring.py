@@ -211,9 +211,19 @@ def _references(template: dict) -> Iterator[tuple[str, str]]:
                     yield kind, ref.get("name", "")
 
 
+def issued_secrets(objects: list[Obj]) -> dict[tuple[str, str], Obj]:
+    """(namespace, Secret name) -> the cert-manager Certificate whose issuer writes that Secret at run time."""
+    return {
+        (o.namespace, _get(o.body, "spec", "secretName")): o
+        for o in objects
+        if o.kind == "Certificate" and str(o.body.get("apiVersion", "")).startswith("cert-manager.io/")
+    }
+
+
 def reference_problems(objects: list[Obj]) -> Iterator[tuple[str, str, list[str]]]:
     """(origin, workload, problems): what each pod mounts or reads exists in its namespace."""
     present = {(o.kind, o.namespace, o.name) for o in objects}
+    present |= {("Secret", ns, name) for ns, name in issued_secrets(objects)}
     for workload, template in workloads(objects):
         claims = {c.get("metadata", {}).get("name") for c in _get(workload.body, "spec", "volumeClaimTemplates") or []}
         problems = []

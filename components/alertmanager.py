@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-from pulumi_kubernetes.core.v1 import Secret
+from pulumi_kubernetes.core.v1 import ConfigMap, Secret
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 
 from components.common import (
     PACKAGE,
+    PART_OF,
     RESTRICTED_CONTAINER,
     Chart,
     Exposure,
@@ -20,6 +21,8 @@ from components.common import (
     resources,
     restricted_pod,
 )
+from render import tls
+from render.yamlio import dump
 from render.topology import (
     ALERTMANAGER_PORT,
     ALERTMANAGER_RELEASE,
@@ -47,6 +50,8 @@ class AlertmanagerArgs:
     storage_size: str = "1Gi"
     storage_class: str | None = None
     exposure: Exposure | None = None
+    cluster_tls: dict | None = None
+    """`--cluster.tls-config` (render.tls): gossip over mutual TLS with the certificate in `alertmanager-tls`."""
     extra_values: dict[str, Any] = field(default_factory=dict)
     """Escape hatch: raw chart values merged over ours."""
 
@@ -92,6 +97,23 @@ class Alertmanager(pulumi.ComponentResource):
             "securityContext": RESTRICTED_CONTAINER,
             "resources": resources("50m", "128Mi", cpu_limit="500m", memory_limit="256Mi"),
         }
+        depends: list[pulumi.Resource] = [self.receivers_secret]
+        if ha and args.cluster_tls is not None:
+            # The certificate (cert-manager's Secret) and the TLS config file; one replica has no peers to talk to.
+            depends.append(
+                ConfigMap(
+                    f"{name}-tls-config",
+                    metadata=ObjectMetaArgs(name=tls.ALERTMANAGER_TLS_CONFIGMAP, namespace=args.namespace, labels={"app.kubernetes.io/part-of": PART_OF}),
+                    data={tls.CLUSTER_TLS_FILE: dump(args.cluster_tls)},
+                    opts=parented,
+                )
+            )
+            values["extraSecretMounts"].append(
+                {"name": "tls", "mountPath": tls.ALERTMANAGER_TLS_DIR, "secretName": tls.ALERTMANAGER_TLS_SECRET, "readOnly": True}
+            )
+            values["extraVolumes"] = [{"name": "tls-config", "configMap": {"name": tls.ALERTMANAGER_TLS_CONFIGMAP}}]
+            values["extraVolumeMounts"] = [{"name": "tls-config", "mountPath": tls.ALERTMANAGER_TLS_CONFIG_DIR, "readOnly": True}]
+            values["extraArgs"]["cluster.tls-config"] = f"{tls.ALERTMANAGER_TLS_CONFIG_DIR}/{tls.CLUSTER_TLS_FILE}"
         if ha:
             values["podAntiAffinity"] = "hard"
             values["podAntiAffinityTopologyKey"] = "kubernetes.io/hostname"
@@ -103,7 +125,7 @@ class Alertmanager(pulumi.ComponentResource):
             args.namespace,
             values,
             args.extra_values,
-            pulumi.ResourceOptions(parent=self, depends_on=[self.receivers_secret]),
+            pulumi.ResourceOptions(parent=self, depends_on=depends),
         )
         if args.exposure:
             ingress(

@@ -62,6 +62,8 @@ class GrafanaArgs:
     """Escape hatch: raw chart values merged over ours."""
     dashboards: dict[str, str] = field(default_factory=dict)
     """Dashboard JSON by file name (render.dashboards): Grafana's file provider loads them from a ConfigMap."""
+    user_header: str | None = None
+    """The authentication proxy's header naming the signed-in user's e-mail: Grafana signs them in (and up) by it."""
 
 
 def dashboard_provider(folder: str = "Alerting") -> dict:
@@ -127,6 +129,16 @@ def grafana_ini(args: GrafanaArgs) -> dict:
         "auth": {"managed_service_accounts_enabled": True},
         "users": {"allow_sign_up": False},
     }
+    if args.user_header:
+        # Users come from the proxy: created at their first visit, as Viewers of nothing but what their teams are granted.
+        ini["auth.proxy"] = {
+            "enabled": True,
+            "header_name": args.user_header,
+            "header_property": "email",
+            "auto_sign_up": True,
+            "enable_login_token": False,
+        }
+        ini["auth"]["disable_login_form"] = True
     if args.database:
         db = args.database
         ini["database"] = {
@@ -145,11 +157,12 @@ class Grafana(pulumi.ComponentResource):
     """Grafana, its admin password generated and kept as a Pulumi secret."""
 
     admin_secret: Any
+    admin_password: pulumi.Output[str]
     release: Any
 
     def __init__(self, name: str, args: GrafanaArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{PACKAGE}:index:Grafana", name, None, opts)
-        admin_password = generated_password(f"{name}-admin-password", child(self))
+        admin_password = self.admin_password = generated_password(f"{name}-admin-password", child(self))
         self.admin_secret = secret_object(
             f"{name}-admin", ADMIN_SECRET, args.namespace, {"admin-user": "admin", "admin-password": admin_password},
             child(self),

@@ -30,6 +30,8 @@ class KarmaArgs:
     namespace: pulumi.Input[str]
     config: dict
     """The rendered karma.yaml (render.karma): its `alertmanager.servers` name every replica."""
+    acls: dict | None = None
+    """The silence ACL file karma.yaml names (render.access); the chart mounts it beside karma.conf."""
     high_availability: bool = True
     exposure: Exposure | None = None
     extra_values: dict[str, Any] = field(default_factory=dict)
@@ -45,7 +47,7 @@ class Karma(pulumi.ComponentResource):
         super().__init__(f"{PACKAGE}:index:Karma", name, None, opts)
         values = {
             "replicaCount": replicas(args.high_availability),
-            "configMap": {"enabled": True, "rawConfig": args.config},
+            "configMap": {"enabled": True, "rawConfig": args.config, **({"aclsConfig": args.acls} if args.acls else {})},
             "service": {"type": "ClusterIP", "port": SERVICE_PORT},
             "securityContext": restricted_pod(),
             "containerSecurityContext": RESTRICTED_CONTAINER,

@@ -31,6 +31,8 @@ class OnCallEscalationArgs:
     """The incident lifecycle of the teams that run one (render.incidents)."""
     secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Secret name -> value for the Slack bot token and Jira passwords the lifecycle's webhooks send."""
+    grafana_teams: pulumi.Resource | None = None
+    """The Grafana teams (components.grafana_access): each team's OnCall objects then belong to its team."""
 
 
 class OnCallEscalation(pulumi.ComponentResource):
@@ -51,6 +53,7 @@ class OnCallEscalation(pulumi.ComponentResource):
         self.integration_links = {}
         self._incidents = {i.team: i for i in args.incidents}
         self._secrets = args.secrets
+        self._grafana_teams = args.grafana_teams
         for plan in args.plans:
             link = self._team(f"{name}-{plan.team}", plan, on_oncall)
             if plan.integration_secret is not None:
@@ -60,6 +63,14 @@ class OnCallEscalation(pulumi.ComponentResource):
     def _team(self, name: str, plan: TeamOnCall, opts: pulumi.ResourceOptions) -> pulumi.Output[str]:
         invoke = pulumi.InvokeOutputOptions(parent=self, provider=self.provider)
         users = {login: oncall.get_user_output(username=login, opts=invoke).id for login in plan.people}
+        if self._grafana_teams is not None:
+            # OnCall's own id of the team it synced from Grafana: only that team (and admins) see and edit these objects.
+            team = oncall.get_team_output(
+                name=plan.team,
+                opts=pulumi.InvokeOutputOptions(parent=self, provider=self.provider, depends_on=[self._grafana_teams]),
+            ).id
+        else:
+            team = None
 
         schedules = {}
         for shift in plan.shifts:
@@ -75,6 +86,7 @@ class OnCallEscalation(pulumi.ComponentResource):
                 time_zone=shift.time_zone,
                 rolling_users=[[users[login]] for login in shift.people],
                 start_rotation_from_user_index=shift.offset,
+                team_id=team,
                 opts=opts,
             )
             schedules[shift.name] = oncall.Schedule(
@@ -83,25 +95,28 @@ class OnCallEscalation(pulumi.ComponentResource):
                 type="calendar",
                 time_zone=shift.time_zone,
                 shifts=[rotation.id],
+                team_id=team,
                 opts=opts,
             )
 
-        chain = self._chain(f"{name}-chain", f"{name}-step", plan.team, plan.steps, schedules, users, {}, opts)
+        chain = self._chain(f"{name}-chain", f"{name}-step", plan.team, plan.steps, schedules, users, {}, team, opts)
         integration = oncall.Integration(
             f"{name}-alertmanager",
             name=f"{plan.team} (Alertmanager)",
             type="alertmanager",
             default_route={"escalation_chain_id": chain.id},
+            team_id=team,
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["link"])),
         )
         incidents = self._incidents.get(plan.team)
         if incidents is not None:
-            self._lifecycle(name, incidents, integration, schedules, users, opts)
+            self._lifecycle(name, incidents, integration, schedules, users, team, opts)
         return pulumi.Output.secret(integration.link)
 
     def _chain(self, name: str, step_name: str, chain_name: str, steps: tuple[Step, ...], schedules: dict, users: dict,
-               webhooks: dict[str, oncall.OutgoingWebhook], opts: pulumi.ResourceOptions) -> oncall.EscalationChain:
-        chain = oncall.EscalationChain(name, name=chain_name, opts=opts)
+               webhooks: dict[str, oncall.OutgoingWebhook], team: pulumi.Input[str] | None,
+               opts: pulumi.ResourceOptions) -> oncall.EscalationChain:
+        chain = oncall.EscalationChain(name, name=chain_name, team_id=team, opts=opts)
         for position, step in enumerate(steps):
             oncall.Escalation(
                 f"{step_name}-{position}",
@@ -118,7 +133,7 @@ class OnCallEscalation(pulumi.ComponentResource):
         return chain
 
     def _lifecycle(self, name: str, plan: TeamIncidents, integration: oncall.Integration, schedules: dict, users: dict,
-                   opts: pulumi.ResourceOptions) -> None:
+                   team: pulumi.Input[str] | None, opts: pulumi.ResourceOptions) -> None:
         """The team's incident webhooks, its incident chain, and the route that sends incident priorities there."""
         slack_auth = pulumi.Output.secret(pulumi.Output.concat("Bearer ", self._secrets[plan.slack_token_secret]))
         jira_password = pulumi.Output.secret(self._secrets[plan.jira_password_secret])
@@ -139,11 +154,12 @@ class OnCallEscalation(pulumi.ComponentResource):
                 authorization_header=slack_auth if hook.auth == "slack" else None,
                 user=plan.jira_user if hook.auth == "jira" else None,
                 password=jira_password if hook.auth == "jira" else None,
+                team_id=team,
                 opts=pulumi.ResourceOptions.merge(
                     opts, pulumi.ResourceOptions(additional_secret_outputs=["authorization_header", "password"])
                 ),
             )
-        chain = self._chain(f"{name}-incident-chain", f"{name}-incident-step", f"{plan.team} (incident)", plan.steps, schedules, users, webhooks, opts)
+        chain = self._chain(f"{name}-incident-chain", f"{name}-incident-step", f"{plan.team} (incident)", plan.steps, schedules, users, webhooks, team, opts)
         oncall.Route(
             f"{name}-incident-route",
             integration_id=integration.id,

@@ -13,12 +13,14 @@ from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
 from components.alertmanager import Alertmanager, AlertmanagerArgs
 from components.backup import BackupArgs, Backups, DatabaseToBackUp
 from components.botkube import Botkube, BotkubeArgs
+from components.cert_manager import CertManager, CertManagerArgs
 from components.common import PACKAGE, PART_OF, Exposure
 from components.databases import DatabaseArgs, InClusterPostgres, InClusterValkey
 from components.falco import Falco, FalcoArgs, Forensics, TalonArgs
 from components.goldpinger import Goldpinger, GoldpingerArgs
 from components.grafana import DATABASE_SECRET as GRAFANA_DATABASE_SECRET
 from components.grafana import Grafana, GrafanaArgs
+from components.grafana_access import GrafanaAccess, GrafanaAccessArgs
 from components.karma import Karma, KarmaArgs
 from components.litmus import Litmus, LitmusArgs
 from components.node_exporter import NodeExporter, NodeExporterArgs
@@ -30,6 +32,7 @@ from components.pyrra import Pyrra, PyrraArgs
 from components.sloth import Sloth, SlothArgs
 from components.thanos import Thanos, ThanosArgs
 from components.victoriametrics import VictoriaMetrics, VictoriaMetricsArgs
+from render import access, tls
 from render import falco as falco_config
 from render import oncall as oncall_config
 from render.incidents import incident_plans
@@ -101,7 +104,7 @@ class Platform(pulumi.ComponentResource):
                 metadata=ObjectMetaArgs(name=ns, labels=namespace_labels(level)),
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            for ns, level in NAMESPACES.items()
+            for ns, level in {**NAMESPACES, **({tls.CERT_MANAGER_NAMESPACE: "restricted"} if settings.tls.enabled else {})}.items()
         }
 
         def inside(ns: str) -> tuple[pulumi.Output[str], pulumi.ResourceOptions]:
@@ -109,6 +112,21 @@ class Platform(pulumi.ComponentResource):
             return namespace.metadata.name, pulumi.ResourceOptions(parent=self, depends_on=[namespace])
 
         monitoring, after_ns = inside(MONITORING_NAMESPACE)
+
+        # cert-manager first: the certificates must exist before the pods that mount them start.
+        self.cert_manager = None
+        if settings.tls.enabled:
+            cm_ns, _ = inside(tls.CERT_MANAGER_NAMESPACE)
+            self.cert_manager = CertManager(
+                f"{name}-cert-manager",
+                CertManagerArgs(
+                    namespace=cm_ns, objects=tls.certificates(), high_availability=ha,
+                ),
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=[self.namespaces[tls.CERT_MANAGER_NAMESPACE], self.namespaces[MONITORING_NAMESPACE]],
+                ),
+            )
 
         self.thanos = None
         if settings.thanos.enabled:
@@ -148,7 +166,10 @@ class Platform(pulumi.ComponentResource):
         )
         self.karma = Karma(
             f"{name}-karma",
-            KarmaArgs(namespace=monitoring, config=artifacts.karma, high_availability=ha, exposure=expose("karma")),
+            KarmaArgs(
+                namespace=monitoring, config=artifacts.karma, acls=artifacts.karma_acls, high_availability=ha,
+                exposure=expose("karma"),
+            ),
             opts=after_ns,
         )
 
@@ -168,9 +189,24 @@ class Platform(pulumi.ComponentResource):
                 storage_class=settings.storage_class,
                 exposure=expose("grafana"),
                 dashboards=artifacts.dashboards,
+                user_header=settings.access.user_header,
             ),
             opts=after_ns,
         )
+        self.grafana_access = None
+        if settings.grafana.teams.manage:
+            teams = access.grafana_teams(org)
+            self.grafana_access = GrafanaAccess(
+                f"{name}-grafana-access",
+                GrafanaAccessArgs(
+                    api_url=settings.grafana.teams.api_url or settings.url("grafana"),
+                    admin_password=self.grafana.admin_password,
+                    teams=teams,
+                    permissions={t.name: access.folder_permissions(org, t.name) for t in teams},
+                    depends_on=(self.grafana,),
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         self.oncall = OnCall(
             f"{name}-oncall",
             OnCallArgs(
@@ -201,6 +237,7 @@ class Platform(pulumi.ComponentResource):
                     secrets={
                         n: secret(n) for i in incidents for n in (i.slack_token_secret, i.jira_password_secret)
                     },
+                    grafana_teams=self.grafana_access,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -218,9 +255,14 @@ class Platform(pulumi.ComponentResource):
                 retention=str(settings.alertmanager.retention),
                 storage_size=settings.alertmanager.storage_size,
                 storage_class=settings.storage_class,
-                exposure=expose("alertmanager"),
+                # With signed-in users every silence goes through Karma, where the teams' rules apply: Alertmanager's
+                # own UI would take any silence from anyone (Karma's docs/ACLs.md asks for exactly this).
+                exposure=None if settings.access.user_header else expose("alertmanager"),
+                cluster_tls=tls.alertmanager_cluster_tls() if settings.tls.enabled else None,
             ),
-            opts=after_ns,
+            opts=pulumi.ResourceOptions.merge(
+                after_ns, pulumi.ResourceOptions(depends_on=self.cert_manager.objects if self.cert_manager else [])
+            ),
         )
         # Sloth and Pyrra write PrometheusRules and their charts ServiceMonitors/PodMonitors: CRDs first.
         prometheus_crds = (self.victoriametrics.prometheus_crds,)
@@ -315,7 +357,9 @@ class Platform(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[self.namespaces[MONITORING_NAMESPACE], self.oncall, self.grafana]),
             )
 
-        self.urls = {app: settings.url(app) for app in URL_APPS}
+        self.urls = {
+            app: settings.url(app) for app in URL_APPS if not (app == "alertmanager" and settings.access.user_header)
+        }
         self.register_outputs({"urls": self.urls})
 
     @staticmethod

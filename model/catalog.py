@@ -474,6 +474,21 @@ class Team(StrictModel):
         default=None, description="changes to the organisation's incident policy for this team (see docs/incidents.md)"
     )
     services: list[Service] = Field(default_factory=list)
+    members: list[EmailAddress] = Field(
+        default_factory=list,
+        description="people who act for the team in Karma and Grafana besides its OnCall rotation and manager, by the e-mail "
+        "the authentication proxy signs them in with",
+    )
+
+    @property
+    def people(self) -> tuple[str, ...]:
+        """Everyone who acts for the team, sorted: its rotation, its manager and its members."""
+        found = set(self.members)
+        if self.oncall is not None:
+            found.update(self.oncall.rotation)
+            if self.oncall.manager:
+                found.add(self.oncall.manager)
+        return tuple(sorted(found))
 
 
 class Organisation(StrictModel):

@@ -129,6 +129,17 @@ class OnCallSettings(CamelModel):
     escalation: OnCallEscalationSettings = OnCallEscalationSettings()
 
 
+class GrafanaTeamsSettings(CamelModel):
+    """Each catalog team as a Grafana team with a folder it owns, through Grafana's API (OnCall takes its teams from there).
+
+    Off on a first deploy: Grafana must be running, and a team's people must have signed in once (Grafana creates its
+    users at their first sign-in through the authentication proxy) before they can be made members.
+    """
+
+    manage: bool = False
+    api_url: Url | None = Field(default=None, description="Grafana's API as seen from where `pulumi up` runs")
+
+
 class GrafanaSettings(CamelModel):
     """Grafana: dashboards over VictoriaMetrics and Thanos, and the OnCall UI."""
 
@@ -136,6 +147,7 @@ class GrafanaSettings(CamelModel):
         default=None, description="shared database; required for more than one replica (SQLite is one pod's file)"
     )
     storage_size: Quantity = "2Gi"
+    teams: GrafanaTeamsSettings = GrafanaTeamsSettings()
 
 
 class ForensicsSettings(CamelModel):
@@ -193,6 +205,23 @@ class IngressSettings(CamelModel):
     )
 
 
+class AccessSettings(CamelModel):
+    """Who is signed in. The authentication proxy in front of every UI (the Ingress annotations) passes the signed-in
+    user's e-mail in a request header; Karma and Grafana take the user from it, so every silence and change is theirs."""
+
+    user_header: Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9-]{0,63}$", examples=["X-Auth-Request-Email"])] | None = Field(
+        default=None,
+        description="the header carrying the signed-in user's e-mail; unset: the UIs have no users (development only)",
+    )
+
+
+class TlsSettings(CamelModel):
+    """Encryption in transit inside the cluster: cert-manager, deployed by the platform, issues each component's
+    certificate from the platform's own CA; the components that can use TLS do (see docs/encryption.md)."""
+
+    enabled: bool = False
+
+
 class ChaosSettings(CamelModel):
     """Litmus experiments from the catalog; in production they must be approved and their blast radius bounded."""
 
@@ -236,6 +265,8 @@ class Settings(CamelModel):
     falco: FalcoSettings = FalcoSettings()
     botkube: BotkubeSettings = BotkubeSettings()
     ingress: IngressSettings = IngressSettings()
+    access: AccessSettings = AccessSettings()
+    tls: TlsSettings = TlsSettings()
     chaos: ChaosSettings = ChaosSettings()
     backup: BackupSettings = BackupSettings()
     secrets: dict[SecretName, SecretStr] = Field(default_factory=dict)
@@ -244,6 +275,13 @@ class Settings(CamelModel):
     def _backups_need_the_object_store(self) -> Settings:
         if self.backup.enabled and not self.thanos.enabled:
             raise ValueError("backup.enabled needs thanos.enabled: backups go to Thanos' object store")
+        return self
+
+    @model_validator(mode="after")
+    def _production_knows_its_users(self) -> Settings:
+        # Without a signed-in user Karma can neither apply a team's silence rules nor say who silenced what.
+        if self.production and self.access.user_header is None:
+            raise ValueError("production needs access.userHeader: the header the authentication proxy names the user in")
         return self
 
     @model_validator(mode="after")

@@ -43,6 +43,8 @@ class Artifacts:
     """Prometheus rule files by file name; each becomes one VMRule."""
     karma: dict
     """Karma's configuration."""
+    karma_acls: dict | None = None
+    """Karma's silence ACL file (render.access), when the UIs have signed-in users."""
     rule_tests: Mapping[str, dict] = field(default_factory=dict)
     """`promtool test rules` files by file name; they name the rule files as `../rules/<file>`."""
     sloth_slos: tuple[dict, ...] = ()
@@ -68,6 +70,8 @@ class Artifacts:
         out.update({f"alertmanager/{name}": text for name, text in sorted(self.alertmanager_templates.items())})
         out.update({f"rules/{name}": dump(content) for name, content in sorted(self.rule_files.items())})
         out["karma/karma.yaml"] = dump(self.karma)
+        if self.karma_acls is not None:
+            out["karma/acls.yaml"] = dump(self.karma_acls)
         out.update({f"dashboards/{name}": text for name, text in sorted(self.dashboards.items())})
         out["application-metrics.yaml"] = dump({"metrics": dict(self.application_metrics)})
         out[f"falco/{falco.CATALOG_RULES_FILE}"] = dump(list(self.falco_rules))
@@ -109,7 +113,8 @@ def render(org: Organisation, settings: Settings) -> Artifacts:
         alertmanager=am_config,
         alertmanager_templates=notification_templates.render(org, settings),
         rule_files=enrichment.rule_files(rule_files),
-        karma=karma.render(settings),
+        karma=karma.render(settings, org),
+        karma_acls=karma.silence_acls(settings, org),
         chaos_objects=chaos.chaos_objects(org, settings),
         rule_tests=RuleTests(org, settings, enrichment, rule_files),
         sloth_slos=slo_crs.sloth_objects(org),

@@ -81,9 +81,21 @@ def test_every_system_is_a_component_with_its_charts_pinned_as_vendored(system, 
 
 
 def test_the_tables_cover_every_release(built):
-    inventory, _, _ = built
+    inventory, _, settings = built
     expected = {name for charts in SYSTEMS.values() for name in charts}
-    assert set(releases(inventory)) == expected
+    # cert-manager runs only where the stack encrypts in transit (tls.enabled, prod).
+    assert set(releases(inventory)) == expected | ({"cert-manager"} if settings.tls.enabled else set())
+
+
+def test_cert_manager_is_a_component_pinned_as_vendored_where_tls_is_on(built):
+    inventory, _, settings = built
+    components = inventory.of_type("alerting:index:CertManager")
+    assert len(components) == (1 if settings.tls.enabled else 0)
+    if components:
+        (pinned,) = [r.inputs for r in inventory.children(components[0].urn) if r.type == RELEASE]
+        locked = lock()["cert-manager"]
+        assert (pinned["chart"], pinned["repositoryOpts"]["repo"], pinned["version"]) == ("cert-manager", locked.repository, locked.version)
+        assert pinned["namespace"] == "cert-manager" and pinned["values"]["crds"]["enabled"] is True
 
 
 def test_no_bitnami_image_or_chart_is_used(built):
@@ -159,8 +171,10 @@ def test_the_rendered_alertmanager_config_and_receiver_secrets_are_mounted(built
     inventory, _, _ = built
     values = releases(inventory)["alertmanager"]["values"]
     assert values["config"]["route"]["receiver"] == "catch-all"
-    (mount,) = values["extraSecretMounts"]
-    assert (mount["secretName"], mount["mountPath"]) == ("alertmanager-receivers", "/etc/alertmanager-secrets")
+    mounts = {m["secretName"]: m["mountPath"] for m in values["extraSecretMounts"]}
+    assert mounts["alertmanager-receivers"] == "/etc/alertmanager-secrets"
+    # With TLS, also the replicas' certificate, which cert-manager writes (docs/encryption.md).
+    assert set(mounts) == {"alertmanager-receivers"} | ({"alertmanager-tls"} if "cluster.tls-config" in values["extraArgs"] else set())
     secret = inventory.by_name("alerting-alertmanager-receivers")
     assert secret.inputs["metadata"]["name"] == "alertmanager-receivers"
 
@@ -304,9 +318,28 @@ NO_SECURITY_VALUES = {
 }
 
 
+CERT_MANAGER_SECURITY = ["containerSecurityContext", "webhook.containerSecurityContext",
+                         "cainjector.containerSecurityContext", "startupapicheck.containerSecurityContext"]
+
+
 def test_every_release_is_either_hardened_or_a_named_exception(built):
-    inventory, _, _ = built
-    assert set(releases(inventory)) == set(CONTAINER_SECURITY) | set(NO_SECURITY_VALUES)
+    inventory, _, settings = built
+    tls = {"cert-manager"} if settings.tls.enabled else set()
+    assert set(releases(inventory)) == set(CONTAINER_SECURITY) | set(NO_SECURITY_VALUES) | tls
+
+
+def test_cert_manager_runs_every_container_restricted_with_resources(built):
+    inventory, _, settings = built
+    if not settings.tls.enabled:
+        assert "cert-manager" not in releases(inventory)
+        return
+    values = releases(inventory)["cert-manager"]["values"]
+    for path in CERT_MANAGER_SECURITY:
+        context = dig(values, path)
+        assert context["allowPrivilegeEscalation"] is False and context["runAsNonRoot"] is True, path
+        assert context["capabilities"] == {"drop": ["ALL"]} and context["readOnlyRootFilesystem"] is True, path
+        limits = dig(values, path.replace("containerSecurityContext", "resources"))["limits"]
+        assert "memory" in limits and "cpu" in limits, path
 
 
 @pytest.mark.parametrize("release", CONTAINER_SECURITY)
@@ -371,7 +404,8 @@ def test_namespaces_come_first_and_are_labelled_for_pod_security(built):
     inventory, _, _ = built
     namespaces = {r.inputs["metadata"]["name"]: r for r in inventory.of_type("kubernetes:core/v1:Namespace")}
     levels = {n: r.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] for n, r in namespaces.items()}
-    assert levels == {"monitoring": "restricted", "falco": "privileged", "litmus": "baseline", "node-exporter": "privileged"}
+    tls = {"cert-manager": "restricted"} if "cert-manager" in levels else {}
+    assert levels == {"monitoring": "restricted", "falco": "privileged", "litmus": "baseline", "node-exporter": "privileged", **tls}
     platform = inventory.of_type("alerting:index:Platform")[0]
 
     def creates_kubernetes_objects(urn: str) -> bool:
@@ -421,6 +455,9 @@ def test_generated_passwords_stay_pulumi_secrets_and_appear_in_no_other_resource
         leaks = [v for v in values if v in text]
         if res.type == "kubernetes:core/v1:Secret":
             assert wholly_secret(res.inputs["stringData"]), res.name
+        elif res.type == "pulumi:providers:grafana" and "auth" in res.inputs:
+            # Grafana's own API, signed in as its admin (components/grafana_access.py): a provider credential.
+            assert engine.is_secret(res.inputs["auth"]) and leaks == ["offline-random-alerting-grafana-admin-password"], res.name
         else:
             assert not leaks, f"{res.name} carries {leaks}"
     assert not [name for name, text in files.items() if any(v in text for v in values)]
@@ -465,7 +502,9 @@ def test_database_passwords_reach_oncall_only_through_its_secret(built):
 def test_stack_outputs_are_the_urls_people_need(built):
     inventory, _, settings = built
     urls = inventory.outputs["urls"]
-    assert set(urls) == {"alertmanager", "karma", "grafana", "oncall", "pyrra", "thanos"}
+    # With signed-in users Alertmanager is not published: silences go through Karma and its teams' rules.
+    published = {"karma", "grafana", "oncall", "pyrra", "thanos"} | ({"alertmanager"} if not settings.access.user_header else set())
+    assert set(urls) == published
     hosts = {r.inputs["spec"]["rules"][0]["host"] for r in inventory.of_type("kubernetes:networking.k8s.io/v1:Ingress")}
     assert {url.removeprefix("https://") for url in urls.values()} == hosts
     assert all(url.endswith(settings.domain) for url in urls.values())

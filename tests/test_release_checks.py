@@ -97,10 +97,42 @@ def test_an_exporter_without_a_scrape_object_is_unscraped(mutable_build):
     assert bad and all(f.startswith("litmuschaos_") and "which no scrape object reaches" in f for f in bad)
 
 
+def test_prod_alertmanager_gossips_over_mutual_tls_as_helm_renders_it(prod_build):
+    passed = [f.subject for f in release_checks.tls_settings(prod_build) if f.ok]
+    assert passed == ["StatefulSet monitoring/alertmanager alertmanager: --cluster.tls-config",
+                      "StatefulSet monitoring/alertmanager alertmanager: gossip encrypted"]
+
+
+def test_gossip_without_its_tls_flag_is_plain_text(mutable_build):
+    edit_yaml(mutable_build / "releases.yaml",
+              lambda doc: release_values(doc, "alertmanager")["values"]["extraArgs"].pop("cluster.tls-config"))
+    (failure,) = failures(release_checks.tls_settings(mutable_build))
+    assert failure == "StatefulSet monitoring/alertmanager alertmanager: gossip encrypted: its replicas gossip in plain text: no --cluster.tls-config"
+
+
+def test_a_certificate_without_client_auth_or_the_peer_name_fails_mutual_tls(mutable_build):
+    def weaken(doc):
+        doc["spec"]["usages"].remove("client auth")
+        doc["spec"]["dnsNames"] = ["alertmanager.monitoring.svc"]
+
+    edit_yaml(mutable_build / "manifests" / "certificate-monitoring-alertmanager-tls.yaml", weaken)
+    (failure,) = failures(release_checks.tls_settings(mutable_build))
+    assert "Certificate alertmanager-tls is not valid for 'alertmanager-headless.monitoring.svc', the name peers verify" in failure
+    assert "Certificate alertmanager-tls lacks `client auth`, which peers must present" in failure
+
+
+def test_a_tls_file_in_a_secret_no_certificate_writes_is_refused(mutable_build):
+    edit_yaml(mutable_build / "manifests" / "certificate-monitoring-alertmanager-tls.yaml",
+              lambda doc: doc["spec"].update(secretName="elsewhere"))
+    bad = failures(release_checks.tls_settings(mutable_build))
+    assert any("tls_server_config.cert_file /etc/alertmanager-tls/tls.crt is in Secret 'alertmanager-tls', which no "
+               "cert-manager Certificate writes" in f for f in bad), bad
+
+
 def test_the_real_build_passes_every_kubernetes_side_check(prod_build):
     for check in (release_checks.helm_template, release_checks.rendered_objects, release_checks.kubernetes_schemas,
                   release_checks.values_read_by_chart, release_checks.service_selectors, release_checks.pod_references,
-                  release_checks.wired_urls, release_checks.rule_metric_sources):
+                  release_checks.wired_urls, release_checks.rule_metric_sources, release_checks.tls_settings):
         assert failures(check(prod_build)) == [], check.__name__
 
 

@@ -34,6 +34,8 @@ def team() -> Team:
             incidents=SlackChannel(channel="#data-incidents"),
         ),
         email=Email(to=["data-team@example.com"]),
+        # No rotation (nothing of theirs pages): these two act for the team in Karma and Grafana.
+        members=["quinn@example.com", "rosa@example.com"],
         jira=Jira(
             api_url="https://example.atlassian.net",
             project="DATA",

@@ -190,6 +190,16 @@ PROFILES: dict[str, ChartProfile] = {
         )
     ),
     "goldpinger": ChartProfile((_standard("goldpinger", container="containerSecurityContext"),)),
+    "cert-manager": ChartProfile(
+        (
+            _standard("controller", pod="securityContext", container="containerSecurityContext"),
+            _standard("webhook", "webhook", pod="securityContext", container="containerSecurityContext"),
+            _standard("cainjector", "cainjector", pod="securityContext", container="containerSecurityContext",
+                      enabled="cainjector.enabled"),
+            _standard("startupapicheck", "startupapicheck", pod="securityContext", container="containerSecurityContext",
+                      enabled="startupapicheck.enabled"),
+        )
+    ),
 }
 
 

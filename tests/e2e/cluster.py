@@ -39,7 +39,8 @@ def can_run() -> str | None:
 
 class Cluster:
     def __init__(
-        self, config_file: Path, data_dir: Path, replicas: int = 3, peer_timeout: str = "2s", extra_args: tuple[str, ...] = ()
+        self, config_file: Path, data_dir: Path, replicas: int = 3, peer_timeout: str = "2s", extra_args: tuple[str, ...] = (),
+        replica_args: dict[int, tuple[str, ...]] | None = None,
     ) -> None:
         self.config_file = config_file
         self.data_dir = data_dir
@@ -47,6 +48,8 @@ class Cluster:
         self.cluster_ports = [free_port() for _ in range(replicas)]
         self.peer_timeout = peer_timeout
         self.extra_args = extra_args
+        self.replica_args = replica_args or {}
+        """Arguments of one replica only, after `extra_args` (the last of a repeated flag wins)."""
         self.processes: list[subprocess.Popen | None] = []
         self.logs: list[Path] = []
 
@@ -76,6 +79,7 @@ class Cluster:
             "--cluster.settle-timeout=10s",
             "--log.level=debug",
             *self.extra_args,
+            *self.replica_args.get(i, ()),
         ]
         log = self.data_dir / f"replica-{i}.log"
         if log not in self.logs:
