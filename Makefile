@@ -30,13 +30,13 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 tools: .tools/VERSIONS .tools/bin/helm .tools/bin/sysdig
 
-.tools/VERSIONS: scripts/setup-tools.sh scripts/setup-postgres.sh
+.tools/VERSIONS: scripts/setup-tools.sh scripts/setup-postgres.sh scripts/debian-unstable.sh
 	scripts/setup-tools.sh
 
 .tools/bin/helm: scripts/setup-helm.sh
 	scripts/setup-helm.sh
 
-.tools/bin/sysdig: scripts/setup-sysdig.sh
+.tools/bin/sysdig: scripts/setup-sysdig.sh scripts/debian-unstable.sh
 	scripts/setup-sysdig.sh
 
 render: venv ## Write build/$(STACK)/ (STACK=dev|prod, optional CATALOG=path.yaml)

@@ -16,28 +16,12 @@ if [ -x "$wrapper" ] && [ -f "$dest/VERSION" ] && "$wrapper" --version > /dev/nu
   echo "setup-sysdig: $(cat "$dest/VERSION") in $dest"; exit 0
 fi
 
-mirror=""
-for f in /etc/apt/sources.list.d/*.sources; do
-  [ -f "$f" ] || continue
-  mirror=$(awk '/^URIs:/ {for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) {print $i; exit}}' "$f")
-  [ -n "$mirror" ] && break
-done
-if [ -z "$mirror" ] && [ -f /etc/apt/sources.list ]; then
-  mirror=$(awk '$1 == "deb" {for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\/.*\/debian\/?$/) {print $i; exit}}' /etc/apt/sources.list)
-fi
-[ -n "$mirror" ] || { echo "setup-sysdig: no Debian mirror found in /etc/apt/sources.list{,.d}" >&2; exit 1; }
-
 work="$tools/apt-sysdig"
 rm -rf "$work" "$dest"
-mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/debs" "$dest" "$tools/bin"
-echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] ${mirror%/} unstable main" > "$work/sources.list"
-apt_opts=(
-  -o "Dir::Etc::SourceList=$work/sources.list" -o "Dir::Etc::SourceParts=/dev/null"
-  -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o "Dir::State::Status=/dev/null"
-  -o "APT::Sandbox::User=root" -o "Debug::NoLocking=1"
-)
-echo "setup-sysdig: reading Debian unstable package lists from $mirror"
-apt-get "${apt_opts[@]}" -qq update
+mkdir -p "$dest" "$tools/bin"
+# shellcheck source=scripts/debian-unstable.sh
+. "$root/scripts/debian-unstable.sh"
+debian_unstable_apt setup-sysdig "$work"
 # sysdig and everything it loads, down to the C library: unstable's sysdig needs a newer glibc than the machine's.
 packages=$(apt-cache "${apt_opts[@]}" depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks \
   --no-replaces --no-enhances --no-pre-depends sysdig | awk '/^[a-z0-9]/ {print}' | sort -u)

@@ -23,31 +23,11 @@ if installed; then
   echo "tools already in $tools:"; sed 's/^/  /' "$stamp"; exit 0
 fi
 
-# The machine's own Debian mirror: the first deb822 or one-line source whose path ends in /debian.
-mirror=""
-for f in /etc/apt/sources.list.d/*.sources; do
-  [ -f "$f" ] || continue
-  mirror=$(awk '/^URIs:/ {for (i = 2; i <= NF; i++) if ($i ~ /\/debian\/?$/) {print $i; exit}}' "$f")
-  [ -n "$mirror" ] && break
-done
-if [ -z "$mirror" ] && [ -f /etc/apt/sources.list ]; then
-  mirror=$(awk '$1 == "deb" {for (i = 2; i <= NF; i++) if ($i ~ /^[a-z]+:\/\/.*\/debian\/?$/) {print $i; exit}}' /etc/apt/sources.list)
-fi
-if [ -z "$mirror" ]; then
-  echo "setup-tools: no Debian mirror found in /etc/apt/sources.list{,.d}" >&2; exit 1
-fi
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-
 work="$tools/apt"
-mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/debs" "$tools/root" "$tools/bin"
-echo "deb [signed-by=$keyring] ${mirror%/} unstable main" > "$work/sources.list"
-apt_opts=(
-  -o "Dir::Etc::SourceList=$work/sources.list" -o "Dir::Etc::SourceParts=/dev/null"
-  -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o "Dir::State::Status=/dev/null"
-  -o "APT::Sandbox::User=root" -o "Debug::NoLocking=1"
-)
-echo "setup-tools: reading Debian unstable package lists from $mirror"
-apt-get "${apt_opts[@]}" -qq update
+mkdir -p "$tools/root" "$tools/bin"
+# shellcheck source=scripts/debian-unstable.sh
+. "$root/scripts/debian-unstable.sh"
+debian_unstable_apt setup-tools "$work"
 (cd "$work/debs" && rm -f ./*.deb && apt-get "${apt_opts[@]}" -qq download "${packages[@]}")
 
 : > "$stamp.tmp"
