@@ -6,6 +6,7 @@ Botkube's last release is v1.14.0 (2024-11) and the project is unmaintained, so 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +22,6 @@ from components.common import (
     restricted_pod,
     secret_object,
 )
-from model.catalog import Organisation
 from render import botkube
 from render.yamlio import dump
 
@@ -33,7 +33,10 @@ BOTKUBE_UID = 101
 @dataclass(frozen=True)
 class BotkubeArgs:
     namespace: pulumi.Input[str]
-    org: Organisation
+    sources: Mapping[str, dict]
+    """Each team's event source (Artifacts.botkube_sources)."""
+    channels: Mapping[str, dict]
+    """Each team's alert channel bound to its source (Artifacts.botkube_channels)."""
     cluster_name: str
     bot_token: pulumi.Input[str]
     """The organisation's Slack bot token (xoxb-)."""
@@ -49,7 +52,7 @@ class Botkube(pulumi.ComponentResource):
     def __init__(self, name: str, args: BotkubeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"{PACKAGE}:index:Botkube", name, None, opts)
         communications = pulumi.Output.all(args.bot_token, args.app_token).apply(
-            lambda tokens: dump(botkube.communications(args.org, tokens[0], tokens[1]))
+            lambda tokens: dump(botkube.communications(args.channels, tokens[0], tokens[1]))
         )
         secret = secret_object(
             f"{name}-communications", COMMUNICATIONS_SECRET, args.namespace, {"comm_config.yaml": communications},
@@ -58,7 +61,7 @@ class Botkube(pulumi.ComponentResource):
         values = {
             "replicaCount": 1,
             "existingCommunicationsSecretName": COMMUNICATIONS_SECRET,
-            "sources": botkube.sources(args.org),
+            "sources": dict(args.sources),
             "executors": botkube.executors(),
             # The chart ranges over `groups` as a map keyed by group name; its default group reads every resource,
             # Secrets included, so ours replaces that group's rules.

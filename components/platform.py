@@ -35,8 +35,8 @@ from components.victoriametrics import VictoriaMetrics, VictoriaMetricsArgs
 from render import access, tls
 from render import falco as falco_config
 from render import oncall as oncall_config
-from render.incidents import incident_plans
 from render import otel as otel_config
+from render.incidents import incident_plans
 from render.topology import (
     ALERTMANAGER_PORT,
     ALERTMANAGER_RELEASE,
@@ -320,7 +320,8 @@ class Platform(pulumi.ComponentResource):
                 f"{name}-botkube",
                 BotkubeArgs(
                     namespace=monitoring,
-                    org=org,
+                    sources=artifacts.botkube_sources,
+                    channels=artifacts.botkube_channels,
                     cluster_name=settings.cluster_name,
                     bot_token=secret(org.slack.bot_token.secret),
                     app_token=secret(settings.botkube.app_token.secret),

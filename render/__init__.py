@@ -13,6 +13,7 @@ from model.errors import CrossReferenceError
 from model.settings import Settings
 from render import (
     alertmanager,
+    botkube,
     budgets,
     chaos,
     dashboards,
@@ -62,6 +63,10 @@ class Artifacts:
     falco_rules: tuple[dict, ...] = ()
     """The catalog's Falco rules (render.falco.catalog_rules_file), loaded after the pinned upstream rule sets."""
     talon_rules: tuple[dict, ...] = ()
+    botkube_sources: Mapping[str, dict] = field(default_factory=dict)
+    """Botkube's event sources, one per team with namespaces (render.botkube.sources)."""
+    botkube_channels: Mapping[str, dict] = field(default_factory=dict)
+    """Botkube's Slack channels, each team's alert channel bound to its source (render.botkube.slack_channels)."""
     """Falco Talon's rules file: the catalog's automated responses."""
 
     def files(self) -> dict[str, str]:
@@ -124,4 +129,6 @@ def render(org: Organisation, settings: Settings) -> Artifacts:
         application_metrics=metrics.declared_metrics(org),
         falco_rules=tuple(falco.catalog_rules_file(org, settings)),
         talon_rules=tuple(falco.talon_rules(org, settings)),
+        botkube_sources=botkube.sources(org),
+        botkube_channels=botkube.slack_channels(org),
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from model.catalog import Organisation, Team
 
@@ -74,8 +75,9 @@ def slack_channels(org: Organisation) -> dict:
     return channels
 
 
-def communications(org: Organisation, bot_token: str, app_token: str) -> dict:
-    """The document of Botkube's communications Secret (`comm_config.yaml`); it carries the tokens, so it is a Secret."""
+def communications(channels: Mapping[str, dict], bot_token: str, app_token: str) -> dict:
+    """The document of Botkube's communications Secret (`comm_config.yaml`) over the channels slack_channels gives;
+    it carries the tokens, so it is a Secret."""
     return {
         "communications": {
             "default-group": {
@@ -83,7 +85,7 @@ def communications(org: Organisation, bot_token: str, app_token: str) -> dict:
                     "enabled": True,
                     "botToken": bot_token,
                     "appToken": app_token,
-                    "channels": slack_channels(org),
+                    "channels": dict(channels),
                 }
             }
         }
