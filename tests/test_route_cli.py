@@ -18,7 +18,7 @@ def test_make_route_prints_the_receivers_alone_on_stdout():
     result = make_route("STACK=prod", "LABELS=team=payments service=checkout severity=critical")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "payments-p0\n"
-    assert 'route route.routes[1].routes[5]: {team="payments"} / {priority="", severity="critical", service=~"checkout|payments-api"}' in result.stderr
+    assert 'route route.routes[1].routes[8]: {team="payments"} / {priority="", severity="critical", service=~"checkout|payments-api"}' in result.stderr
 
 
 def test_make_route_at_a_moment_applies_business_hours():

@@ -124,6 +124,8 @@ def settings(smtp: str) -> Settings:
             "paging": True,
             "highAvailability": False,
             "smtp": {"smarthost": smtp, "from": "alertmanager@e2e.example", "requireTls": False},
+            # The example catalog's runtime responses capture forensics, which need a bucket.
+            "falco": {"response": {"forensics": {"endpoint": "s3.e2e.example:443", "bucket": "e2e-forensics"}}},
         }
     )
 
