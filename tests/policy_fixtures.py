@@ -2,7 +2,7 @@
 
 Each is registered the way the program would register it (the Sloth and Pyrra components, a CustomResource for
 the rest) so the pack receives it exactly as from the program. Every document here is a valid object of its
-CRD (a test holds them to `../shared/schemas/crds/`).
+CRD (test_policy_violations holds them to the CRDs the vendored charts install).
 """
 
 from __future__ import annotations

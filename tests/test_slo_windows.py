@@ -10,7 +10,8 @@ from model.slo import BurnTier, CustomProfile, custom_windows, pyrra_for, pyrra_
 
 D = Duration.parse
 
-# Pyrra's windows (short/long per tier) as its tests and code give them; see ../shared/reference/slo.md §2.3.
+# Pyrra's windows (short/long per tier) as its own tests and code give them (pyrra-dev/pyrra slo/rules.go Windows
+# and slo/rules_test.go), written out here rather than derived from model.slo.
 PYRRA = {
     "7d": ("1m/15m", "8m/1h30m", "30m/6h", "1h30m/1d"),
     "14d": ("3m/30m", "15m/3h", "1h/12h", "3h/2d"),
