@@ -147,7 +147,7 @@ def unchanged(out_dir: Path, digest: str) -> bool:
             stat = (out_dir / rel).stat()
         except OSError:
             return False
-        if known is None or known[:2] != [stat.st_size, stat.st_mtime_ns]:
+        if known[:2] != [stat.st_size, stat.st_mtime_ns]:
             return False
     return True
 

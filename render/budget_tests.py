@@ -46,13 +46,8 @@ JUST = 0.1
 """How far past or inside a bound a value sits in the bounds test, relative to the bound (error rates)."""
 
 
-class GenerationError(Exception):
-    """A budget's signals cannot be driven to the values a test needs."""
-
-    def __init__(self, message: str, loc: tuple = ()) -> None:
-        super().__init__(message)
-        self.loc = loc
-        """Where in the catalog the SLO or budget the test is of is (teams[i].services[j]...), once known."""
+GenerationError = series.GenerationError
+"""Raised where a budget's signals cannot be driven to the values a test needs."""
 
 
 Timeline = list[tuple[int, float]]

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping
 from model.catalog import Organisation
 from model.errors import InputError, Problem, format_path
 from model.settings import Settings
-from render import budget_tests, flapping, kpi_tests, slo_tests
+from render import budget_tests, flapping, kpi_tests, series, slo_tests
 from render.enrichment import Enrichment
 
 
@@ -40,7 +40,7 @@ class RuleTests(Mapping):
                 if self._settings is not None:
                     files.update(kpi_tests.kpi_rule_tests(self._org, self._settings))
                     files.update(flapping.flapping_rule_tests(self._org, self._settings))
-            except (slo_tests.GenerationError, budget_tests.GenerationError) as exc:
+            except series.GenerationError as exc:
                 # The catalog's own file and field; the generator's message says what cannot be shown.
                 from stacks.config import catalog_source
 

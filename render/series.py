@@ -10,6 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+
+class GenerationError(Exception):
+    """A behaviour test the generator cannot make (the SLO and budget test generators raise it)."""
+
+    def __init__(self, message: str, loc: tuple = ()) -> None:
+        super().__init__(message)
+        self.loc = loc
+        """Where in the catalog the SLO or budget the test is of is (teams[i].services[j]...), once known."""
+
+
 INTERVAL_MS = 60_000
 Segments = Sequence[tuple[int, float]]
 """(samples, value per sample) pairs, covering the test from sample 0 onwards."""

@@ -69,13 +69,8 @@ def lateness(r: ResolvedSLO, step: int) -> int:
     return SAMPLE + 2 * step
 
 
-class GenerationError(Exception):
-    """The window math and the rendered rules disagree about what a test can show."""
-
-    def __init__(self, message: str, loc: tuple = ()) -> None:
-        super().__init__(message)
-        self.loc = loc
-        """Where in the catalog the SLO or budget the test is of is (teams[i].services[j]...), once known."""
+GenerationError = series.GenerationError
+"""Raised where the window math and the rendered rules disagree about what a test can show."""
 
 
 # --- Traffic --------------------------------------------------------------------------------------------------
