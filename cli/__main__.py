@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.tree import Tree
 
-from stacks import PROJECT_DIR
+from cli.freshness import PROJECT_DIR
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False)
 # Wide when piped (CI logs), so resource names and tool messages are not wrapped mid-word.
@@ -41,8 +41,6 @@ BuildOpt = Annotated[Path, typer.Option("--build-dir", help="where build/<stack>
 @contextmanager
 def user_errors():
     """Bad input ends the command with its message and exit code 2, never with a traceback."""
-    import pulumi
-
     from model.errors import InputError
 
     try:
@@ -50,7 +48,11 @@ def user_errors():
     except InputError as exc:
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
-    except pulumi.RunError as exc:
+    except Exception as exc:
+        import pulumi  # only here: a render that changes nothing never loads the SDK
+
+        if not isinstance(exc, pulumi.RunError):
+            raise
         err.print(f"[red]error:[/red] {escape(str(exc))}")
         raise typer.Exit(2) from None
 
@@ -58,14 +60,16 @@ def user_errors():
 @app.command()
 def render(stack: StackOpt, catalog: CatalogOpt = None, build_dir: BuildOpt = PROJECT_DIR / "build") -> None:
     """Write build/<stack>/: Alertmanager config, rule files, manifests and releases."""
-    from cli import build
+    from cli import freshness
 
     with user_errors():
         catalog = catalog_path(catalog)
         target = build_dir / stack
-        if build.unchanged(target, build.inputs_digest(stack, catalog)):
+        if freshness.unchanged(target, freshness.inputs_digest(stack, catalog)):
             out.print(f"{target} is up to date: nothing it is rendered from has changed")
             return
+        from cli import build
+
         # The behaviour tests are written by `check`, the only reader, which generates them from the same source.
         _, target, files = build.render_stack(stack, build_dir, catalog, tests=False)
     out.print(f"wrote {len(files)} files to {target}")

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cli.engine import Inventory, redact, reveal
+from cli.engine import CONFIG_GROUP, Inventory, redact, reveal
+from cli.freshness import SOURCE_FILE, STATE_FILE, inputs_digest, overrides as _overrides, unchanged  # noqa: F401
 from model.errors import InputError, Problem
 from render import Artifacts
 from render.yamlio import dump
@@ -22,7 +23,7 @@ _K8S_TYPE = re.compile(r"^kubernetes:(?!helm\.sh/)[^:]+:[A-Za-z]+$")
 def kubernetes_objects(inventory: Inventory) -> list[dict]:
     """Every Kubernetes object the program creates directly (not through Helm), secrets redacted."""
     objects = []
-    for res in inventory.resources:
+    for res in inventory.registered:
         if not res.custom or not _K8S_TYPE.match(res.type):
             continue
         obj = redact(res.inputs)
@@ -38,7 +39,7 @@ def kubernetes_objects(inventory: Inventory) -> list[dict]:
 def helm_releases(inventory: Inventory) -> list[dict]:
     """Every Helm release: name, namespace, chart, repository, version and values, secrets redacted."""
     out = []
-    for res in inventory.of_type(RELEASE_TYPE):
+    for res in (r for r in inventory.registered if r.type == RELEASE_TYPE):
         inputs = redact(res.inputs)
         out.append(
             {
@@ -74,8 +75,6 @@ def manifest_file_name(obj: dict[str, Any]) -> str:
     return "-".join(re.sub(r"[^a-z0-9.-]+", "-", str(p).lower()) for p in parts) + ".yaml"
 
 
-SOURCE_FILE = ".source.json"
-"""What a build directory was rendered from (stack, catalog), so `check` generates the behaviour tests of the same."""
 TESTS_DIR = "rule-tests"
 
 
@@ -90,6 +89,9 @@ def write(
         if name in files:
             raise ValueError(f"two objects would be written to {name}")
         files[name] = dump(obj)
+    for group in (r for r in inventory.registered if r.type == CONFIG_GROUP):
+        # As the program hands it to the provider: one team's objects of one system, one document each.
+        files[f"manifests/configgroup-{re.sub(r'[^a-z0-9.-]+', '-', group.name.lower())}.yaml"] = group.inputs["yaml"]
     files["releases.yaml"] = dump(
         {"kubernetesVersion": stack.settings.kubernetes_version, "releases": helm_releases(inventory)}
     )
@@ -98,58 +100,6 @@ def write(
     source = {"stack": stack.name, "catalog": _overrides(catalog).get("catalog"), "inputs": inputs}
     (out_dir / SOURCE_FILE).write_text(json.dumps(source))
     return files
-
-
-INPUT_DIRS = ("catalog", "charts/index", "cli", "components", "model", "policies", "render", "routing", "stacks")
-"""What a render reads besides the stack's config and an outside catalog: the program and its data."""
-INPUT_FILES = ("__main__.py", "Pulumi.yaml", "charts/charts.lock.yaml")
-
-
-def inputs_digest(stack: str, catalog: Path | None = None) -> str:
-    """A digest of everything `render` reads for `stack`: the program's sources and data, the stack's config and the
-    catalog it names (or `catalog`), so an unchanged digest means an unchanged render."""
-    import yaml
-
-    from cli.engine import PROJECT, PROJECT_DIR
-
-    stack_file = PROJECT_DIR / f"Pulumi.{stack}.yaml"
-    try:
-        config = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
-    except (OSError, yaml.YAMLError, AttributeError):
-        config = {}  # the render that follows reports the stack file's problem
-    config = {**config, **{f"{PROJECT}:{k}": v for k, v in _overrides(catalog).items()}}
-    paths = [PROJECT_DIR / f for f in (*INPUT_FILES, stack_file.name)]
-    for d in INPUT_DIRS:
-        paths.extend(p for p in (PROJECT_DIR / d).rglob("*") if "__pycache__" not in p.parts)
-    named = Path(str(config.get(f"{PROJECT}:catalog", "")))
-    for root in {p for p in (catalog, named if str(named) not in ("", ".") else None) if p is not None}:
-        root = root if root.is_absolute() else PROJECT_DIR / root
-        paths.extend(root.rglob("*") if root.is_dir() else [root])
-    digest = hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode())
-    for path in sorted(set(paths)):
-        if path.is_file():
-            digest.update(f"\0{path}\0".encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
-def unchanged(out_dir: Path, digest: str) -> bool:
-    """Whether `out_dir` holds, untouched, what a render with inputs `digest` writes."""
-    try:
-        source = json.loads((out_dir / SOURCE_FILE).read_text())
-        state = json.loads((out_dir / STATE_FILE).read_text())
-    except (OSError, ValueError):
-        return False
-    if source.get("inputs") != digest:
-        return False
-    for rel, known in state.items():
-        try:
-            stat = (out_dir / rel).stat()
-        except OSError:
-            return False
-        if known[:2] != [stat.st_size, stat.st_mtime_ns]:
-            return False
-    return True
 
 
 def write_tests(out_dir: Path, stack: Stack) -> dict[str, str]:
@@ -169,8 +119,6 @@ def write_tests_for(out_dir: Path) -> dict[str, str]:
     return write_tests(out_dir, load(source["stack"], catalog))
 
 
-STATE_FILE = ".written.json"
-"""What the last write put in a build directory: path -> [size, mtime_ns, sha1], to leave unchanged files alone."""
 
 
 @dataclass(frozen=True)
@@ -237,11 +185,6 @@ def load(stack: str, catalog: Path | None = None) -> Stack:
 def stack_artifacts(stack: str, catalog: Path | None = None) -> Artifacts:
     """What `stack` renders (secrets as placeholders), without running the program; `catalog` replaces its catalog."""
     return load(stack, catalog).artifacts
-
-
-def _overrides(catalog: Path | None) -> dict[str, str]:
-    # absolute(), not resolve(): a symlink loop is the loader's to report, with the file it names.
-    return {"catalog": str(catalog.absolute())} if catalog else {}
 
 
 def render_stack(

@@ -50,23 +50,72 @@ class Registration:
     """Inputs with secret values still wrapped the way the engine receives them (see `is_secret`)."""
 
 
+CONFIG_GROUP = "kubernetes:yaml/v2:ConfigGroup"
+
+
+def type_token(api_version: str, kind: str) -> str:
+    """The resource type pulumi-kubernetes gives an object: `kubernetes:<group>/<version>:<Kind>` (core: `core/v1`)."""
+    return f"kubernetes:{api_version if '/' in api_version else 'core/' + api_version}:{kind}"
+
+
+def group_children(group: Registration) -> list[Registration]:
+    """What the Kubernetes provider registers for a ConfigGroup: each document of its `yaml` as one resource, named
+    `<resourcePrefix>:<namespace>/<name>`, a child of the group (provider/pkg/provider/yaml/v2/yaml.go, `register`)."""
+    from render.yamlio import load_all
+
+    prefix = group.inputs.get("resourcePrefix") or group.name
+    chain = group.urn.rpartition("::")[0]
+    children = []
+    for doc in load_all(group.inputs.get("yaml") or ""):
+        if not doc:
+            continue
+        meta = doc.get("metadata") or {}
+        name = f"{meta['namespace']}/{meta['name']}" if meta.get("namespace") else meta["name"]
+        type_ = type_token(doc["apiVersion"], doc["kind"])
+        children.append(
+            Registration(
+                urn=f"{chain}${type_}::{prefix}:{name}", type=type_, name=f"{prefix}:{name}", parent=group.urn,
+                custom=True, remote=False, dependencies=(), inputs=doc,
+            )
+        )
+    return children
+
+
 @dataclass
 class Inventory:
     """Everything one offline run of the program registered, in registration order."""
 
     stack: str
-    resources: list[Registration] = field(default_factory=list)
+    registered: list[Registration] = field(default_factory=list)
+    """What the program itself registered (a ConfigGroup as one resource)."""
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_outputs: set[str] = field(default_factory=set)
     placeholders: dict[str, str] = field(default_factory=dict)
     stack_built: Any = None
     """The stacks.Stack the program built (secrets as placeholders), where the run went through load_stack."""
+    _expanded: tuple[int, list[Registration]] = field(default=(-1, []), repr=False, compare=False)
+
+    @property
+    def resources(self) -> list[Registration]:
+        """Every resource the engine would hold: the program's, and after each ConfigGroup the objects the provider
+        registers for it (parsed on first use: a render of thousands of SLOs never needs them)."""
+        if self._expanded[0] != len(self.registered):
+            out = []
+            for reg in self.registered:
+                out.append(reg)
+                if reg.type == CONFIG_GROUP:
+                    out.extend(group_children(reg))
+            self._expanded = (len(self.registered), out)
+        return self._expanded[1]
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
 
     def by_name(self, name: str) -> Registration:
         return next(r for r in self.resources if r.name == name)
+
+    def by_urn(self, urn: str) -> Registration:
+        return next(r for r in self.resources if r.urn == urn)
 
     def children(self, urn: str) -> list[Registration]:
         return [r for r in self.resources if r.parent == urn]
@@ -233,7 +282,7 @@ def _run_mocked(inventory: Inventory, config: dict[str, str], secret_keys: list[
             if request.type != "pulumi:pulumi:Stack":
                 from pulumi.runtime import rpc
 
-                inventory.resources.append(
+                inventory.registered.append(
                     Registration(
                         urn=response.urn,
                         type=request.type,

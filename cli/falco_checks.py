@@ -14,7 +14,6 @@ import yaml
 
 from cli import falco_rules
 from cli.checks import Finding, check
-from cli.release_checks import rendered
 from render import yamlio
 
 CATALOG_RULES = Path("falco") / "alerting-platform_rules.yaml"
@@ -87,6 +86,8 @@ def falco_rule_selection(build_dir: Path) -> Iterator[Finding]:
 
 
 def _rendered_objects(build_dir: Path, chart: str) -> list[dict]:
+    from cli.release_checks import rendered  # here: release_checks imports cli.checks, which registers this module
+
     return [o for r in rendered(build_dir) if r.ok and r.release.chart == chart for o in r.objects]
 
 

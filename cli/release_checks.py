@@ -80,7 +80,10 @@ def kubernetes_schemas(build_dir: Path) -> Iterator[Finding]:
     for file in sorted((build_dir / "manifests").glob("*.yaml")):
         for obj in yamlio.load_all(file.read_text()):
             problems = validate_object(obj, schemas, version)
-            yield Finding("kubernetes schema", str(file.relative_to(build_dir)), not problems, "\n".join(problems))
+            subject = str(file.relative_to(build_dir))
+            if file.name.startswith("configgroup-"):  # one document per object: name the object
+                subject += f": {obj.get('kind')} {(obj.get('metadata') or {}).get('name')}"
+            yield Finding("kubernetes schema", subject, not problems, "\n".join(problems))
             template = engine_template(obj)
             if template is not None:
                 problems = validate_object(template, schemas, version)

@@ -236,3 +236,48 @@ def declared_objects(component: str, documents: tuple[dict, ...], opts: pulumi.R
                                metadata=doc["metadata"], **body, opts=opts)
             )
     return resources_
+
+
+SHARED_GROUP = "shared"
+"""The group of objects no one team owns."""
+
+
+def documents(texts: list[str]) -> str:
+    """YAML documents, each already dumped, as one multi-document stream."""
+    return "".join(("---\n" if i else "") + text for i, text in enumerate(texts))
+
+
+def object_groups(
+    component: str, groups: dict[str, pulumi.Input[str]], prefix: str, opts: pulumi.ResourceOptions
+) -> list[pulumi.ComponentResource]:
+    """One `kubernetes:yaml/v2:ConfigGroup` per group (a team's objects), holding its documents as one YAML stream.
+
+    Thousands of SLO objects as one resource each would cost the Python program seconds per thousand on every
+    preview; as a few ConfigGroups, the provider (Go) parses and registers them. Each child is named
+    `<prefix>:<namespace>/<name>` (pulumi-kubernetes provider/pkg/provider/yaml/v2/yaml.go): `prefix` is the same
+    for every group of a component, so an object keeps its URN when it moves from one group to another.
+    """
+    from pulumi_kubernetes.yaml.v2 import ConfigGroup
+
+    return [
+        ConfigGroup(f"{component}-{group}", yaml=text, resource_prefix=prefix, opts=opts)
+        for group, text in sorted(groups.items())
+    ]
+
+
+def grouped_by_team(objects: tuple[dict, ...] | list[dict]) -> dict[str, str]:
+    """Rendered objects as one YAML stream per team label, in name order; two with one name are refused."""
+    from render.slo_crs import TEAM_LABEL
+    from render.yamlio import dump
+
+    seen: dict[tuple[str, str, str], None] = {}
+    groups: dict[str, list[str]] = {}
+    for obj in sorted(objects, key=lambda o: (o["metadata"].get("namespace") or "", o["metadata"]["name"])):
+        meta = obj["metadata"]
+        key = (obj["kind"], meta.get("namespace") or "", meta["name"])
+        if key in seen:
+            raise ValueError(f"two {obj['kind']} objects named {meta['name']!r} in namespace {meta.get('namespace')!r}")
+        seen[key] = None
+        team = (meta.get("labels") or {}).get(TEAM_LABEL) or SHARED_GROUP
+        groups.setdefault(team, []).append(dump(obj))
+    return {team: documents(texts) for team, texts in groups.items()}

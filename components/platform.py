@@ -160,7 +160,8 @@ class Platform(pulumi.ComponentResource):
                 replication_factor=settings.metrics.replication_factor,
                 high_availability=ha,
                 external_labels={"cluster": settings.cluster_name},
-                rule_files=artifacts.rule_files,
+                rule_files=artifacts.rule_texts,
+                rule_teams=artifacts.rule_teams,
             ),
             opts=after_ns,
         )

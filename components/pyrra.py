@@ -13,8 +13,9 @@ from components.common import (
     Chart,
     Exposure,
     child,
-    declared_objects,
+    grouped_by_team,
     ingress,
+    object_groups,
     release,
     resources,
     restricted_pod,
@@ -62,7 +63,8 @@ class Pyrra(pulumi.ComponentResource):
             f"{name}-release", PYRRA_RELEASE, CHART, args.namespace, values, args.extra_values,
             child(self, *args.depends_on),
         )
-        self.slos = declared_objects(name, args.slos, child(self, self.release))
+        # One ConfigGroup per team: thousands of SLOs stay a handful of resources for the program.
+        self.slos = object_groups(f"{name}-slos", grouped_by_team(args.slos), f"{name}-slo", child(self, self.release))
         if args.exposure:
             ingress(f"{name}-ingress", args.exposure, PYRRA_RELEASE, SERVICE_PORT, args.namespace, child(self, self.release))
-        self.register_outputs({"status": self.release.status, "slos": len(self.slos)})
+        self.register_outputs({"status": self.release.status, "slos": len(args.slos)})

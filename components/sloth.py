@@ -12,7 +12,8 @@ from components.common import (
     RESTRICTED_CONTAINER,
     Chart,
     child,
-    declared_objects,
+    grouped_by_team,
+    object_groups,
     release,
     resources,
     restricted_pod,
@@ -63,5 +64,6 @@ class Sloth(pulumi.ComponentResource):
         self.release = release(
             f"{name}-release", "sloth", CHART, args.namespace, values, args.extra_values, child(self, *args.depends_on)
         )
-        self.slos = declared_objects(name, args.slos, child(self, self.release))
-        self.register_outputs({"status": self.release.status, "slos": len(self.slos)})
+        # One ConfigGroup per team: thousands of SLOs stay a handful of resources for the program.
+        self.slos = object_groups(f"{name}-slos", grouped_by_team(args.slos), f"{name}-slo", child(self, self.release))
+        self.register_outputs({"status": self.release.status, "slos": len(args.slos)})

@@ -8,6 +8,8 @@ PrometheusRules Sloth and Pyrra write) and notifies every Alertmanager replica.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -17,10 +19,13 @@ from pulumi_kubernetes.apiextensions import CustomResource
 from components.common import (
     PACKAGE,
     RESTRICTED_CONTAINER,
+    SHARED_GROUP,
     Chart,
     child,
     deep_merge,
+    documents,
     max_unavailable_one,
+    object_groups,
     release,
     replicas,
     resources,
@@ -28,6 +33,7 @@ from components.common import (
 )
 from model.base import Duration
 from render.topology import THANOS_REPLICA_LABEL, VM_NAME
+from render.yamlio import dump
 
 OPERATOR_CHART = Chart("victoria-metrics-operator", "https://victoriametrics.github.io/helm-charts/", "0.67.2")
 PROMETHEUS_CRDS_CHART = Chart("prometheus-operator-crds", "https://prometheus-community.github.io/helm-charts", "31.0.1")
@@ -60,8 +66,10 @@ class VictoriaMetricsArgs:
     scrape_interval: str = "30s"
     evaluation_interval: str = "30s"
     external_labels: dict[str, str] = field(default_factory=dict)
-    rule_files: dict[str, dict] = field(default_factory=dict)
-    """Rendered rule files by file name; each becomes one VMRule."""
+    rule_files: Mapping[str, str] = field(default_factory=dict)
+    """Rendered rule files by file name, as YAML text (Artifacts.rule_texts); each becomes one VMRule."""
+    rule_teams: Mapping[str, str] = field(default_factory=dict)
+    """The team owning each rule file (Artifacts.rule_teams): its VMRules share one ConfigGroup."""
     extra_values: dict[str, Any] = field(default_factory=dict)
     """Escape hatch: raw operator chart values merged over ours."""
     extra_specs: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -70,6 +78,27 @@ class VictoriaMetricsArgs:
 
 def vmrule_name(file_name: str) -> str:
     return file_name.removesuffix(".yaml").removesuffix(".yml")
+
+
+_LINE_START = re.compile(r"^(?=.)", re.MULTILINE)
+
+
+def vmrule_document(file_name: str, rule_file: str, namespace: str) -> str:
+    """The VMRule of one rule file, as YAML: the rule file's own text indented under `spec`.
+
+    A VMRule's spec is a rule file (`groups:`), so the text rendered once for `rules/` is reused as it is; indenting
+    every non-empty line keeps literal blocks intact, their indentation being relative to the key above them.
+    """
+    header = dump({"apiVersion": VM_API, "kind": "VMRule", "metadata": {"name": vmrule_name(file_name), "namespace": namespace}})
+    return f"{header}spec:\n{_LINE_START.sub('  ', rule_file)}"
+
+
+def rule_files_by_team(rule_files: Mapping[str, str], teams: Mapping[str, str]) -> dict[str, list[str]]:
+    """Each team's rule file names, in order; files no one team owns are shared."""
+    groups: dict[str, list[str]] = {}
+    for file_name in sorted(rule_files):
+        groups.setdefault(teams.get(file_name, SHARED_GROUP), []).append(file_name)
+    return groups
 
 
 def vm_retention(retention: Duration) -> str:
@@ -233,15 +262,17 @@ class VictoriaMetrics(pulumi.ComponentResource):
         self.storage = resource(kind.lower(), kind, spec)
         self.agent = resource("vmagent", "VMAgent", vmagent_spec(args))
         self.alert = resource("vmalert", "VMAlert", vmalert_spec(args))
-        self.rules = [
-            CustomResource(
-                f"{name}-rule-{vmrule_name(file_name)}",
-                api_version=VM_API,
-                kind="VMRule",
-                metadata={"name": vmrule_name(file_name), "namespace": args.namespace},
-                spec=content,
-                opts=after_crds,
-            )
-            for file_name, content in sorted(args.rule_files.items())
-        ]
+        # Thousands of VMRules as a few ConfigGroups, one per team (components.common.object_groups).
+        namespace = pulumi.Output.from_input(args.namespace)
+        self.rules = object_groups(
+            f"{name}-rules",
+            {
+                team: namespace.apply(
+                    lambda ns, names=names: documents([vmrule_document(f, args.rule_files[f], ns) for f in names])
+                )
+                for team, names in rule_files_by_team(args.rule_files, args.rule_teams).items()
+            },
+            f"{name}-rule",
+            after_crds,
+        )
         self.register_outputs({"storage": kind, "notifiers": args.notifier_urls})

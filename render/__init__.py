@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from model.catalog import Organisation
 from model.errors import CrossReferenceError
@@ -69,11 +70,31 @@ class Artifacts:
     """Botkube's Slack channels, each team's alert channel bound to its source (render.botkube.slack_channels)."""
     """Falco Talon's rules file: the catalog's automated responses."""
 
+    @cached_property
+    def rule_texts(self) -> dict[str, str]:
+        """Each rule file as YAML, dumped once for `rules/` and for the VMRules the program creates."""
+        return {name: dump(content) for name, content in sorted(self.rule_files.items())}
+
+    @cached_property
+    def rule_teams(self) -> dict[str, str]:
+        """The team owning each rule file: the one team its alerts are labelled with, if there is one."""
+        owners = {}
+        for name, content in self.rule_files.items():
+            teams = {
+                rule["labels"]["team"]
+                for group in content.get("groups", [])
+                for rule in group.get("rules", [])
+                if "alert" in rule and "team" in (rule.get("labels") or {})
+            }
+            if len(teams) == 1:
+                owners[name] = teams.pop()
+        return owners
+
     def files(self) -> dict[str, str]:
         """Relative path -> file content of what the platform deploys, in a stable order."""
         out = {"alertmanager/alertmanager.yaml": dump(self.alertmanager)}
         out.update({f"alertmanager/{name}": text for name, text in sorted(self.alertmanager_templates.items())})
-        out.update({f"rules/{name}": dump(content) for name, content in sorted(self.rule_files.items())})
+        out.update({f"rules/{name}": text for name, text in self.rule_texts.items()})
         out["karma/karma.yaml"] = dump(self.karma)
         if self.karma_acls is not None:
             out["karma/acls.yaml"] = dump(self.karma_acls)

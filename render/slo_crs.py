@@ -19,6 +19,8 @@ from render.topology import MONITORING_NAMESPACE
 SLOTH_API = "sloth.slok.dev/v1"
 PYRRA_API = "pyrra.dev/v1alpha1"
 ENGINE_LABEL = "alerting-platform.dev/slo-engine"
+TEAM_LABEL = "alerting-platform.dev/team"
+"""The owning team; the components group each team's SLO objects by it."""
 SLOTH_LABEL_SELECTOR = f"{ENGINE_LABEL}=sloth"
 """The Sloth controller's --label-selector: it generates rules only for SLOs Sloth owns."""
 MANAGED_BY = {"app.kubernetes.io/managed-by": "alerting-platform"}
@@ -29,7 +31,7 @@ def _metadata(r: ResolvedSLO) -> dict:
     return {
         "name": r.id,
         "namespace": MONITORING_NAMESPACE,
-        "labels": {**MANAGED_BY, ENGINE_LABEL: r.engine.value, "alerting-platform.dev/team": r.team.name},
+        "labels": {**MANAGED_BY, ENGINE_LABEL: r.engine.value, TEAM_LABEL: r.team.name},
     }
 
 

@@ -33,34 +33,59 @@ _Dumper.add_representer(str, _str)
 
 # Plain scalars that the fast emitter (a YAML 1.2 one) leaves unquoted but a YAML 1.1 reader takes for something
 # other than a string: PyYAML (the tests, the checks) and Go's yaml.v2 (Alertmanager, VictoriaMetrics) read `on`,
-# `y`, `10:30`, `1_000`, `0b1`, `2026-01-01`, `<<` and `=` so. A document holding one goes through PyYAML instead.
-_YAML11_ONLY = re.compile(
-    r'"(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|y|Y|n|N|<<|='
+# `y`, `10:30`, `1_000`, `0b1`, `2026-01-01`, `<<` and `=` so. Such strings are written single-quoted.
+_YAML11_SCALARS = (
+    r"(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF|y|Y|n|N|<<|="
     r"|[-+]?0b[0-1_]+"
     r"|[-+]?[0-9][0-9_]*_[0-9_]*(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?"
     r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?"
-    r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[^\"]*)?"
-    r')"'
+    r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[^\"\n]*)?"
+    r")"
 )
+_YAML11_ONLY = re.compile(f'"{_YAML11_SCALARS}"')
+"""One such string in a document's JSON text."""
+_YAML11_SCALAR = re.compile(_YAML11_SCALARS)
 
 
 def _pyyaml(data: Any) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=10_000, default_flow_style=False)
 
 
+def _with_tokens(value: Any, token: str, found: list[str]) -> Any:
+    """`value` with each YAML-1.1-only string replaced by `token` and its index (a plain scalar in any YAML)."""
+    if isinstance(value, str):
+        if _YAML11_SCALAR.fullmatch(value):
+            found.append(value)
+            return f"{token}{len(found) - 1}x"
+        return value
+    if isinstance(value, dict):
+        return {_with_tokens(k, token, found): _with_tokens(v, token, found) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_with_tokens(v, token, found) for v in value]
+    return value
+
+
 def dump(data: Any) -> str:
     """One YAML document: block style, lists indented under their key, multi-line strings as literal blocks.
 
     py-yaml12's Rust emitter writes it (PyYAML's emitter, even its C one, is the slowest step of rendering thousands
-    of rule files); documents with a scalar only YAML 1.1 would misread fall back to PyYAML, which quotes them.
+    of rule files). It has no way to quote one scalar, so a string only YAML 1.1 would misread goes in as a token
+    and comes out single-quoted.
     """
     try:
         flat = json.dumps(data, ensure_ascii=False)
     except (TypeError, ValueError):  # not plain data (dates, sets): PyYAML knows how to write those
         return _pyyaml(data)
+    found: list[str] = []
     if _YAML11_ONLY.search(flat):
-        return _pyyaml(data)
+        token = "yaml11q"
+        while token in flat:
+            token += "q"
+        data = _with_tokens(data, token, found)
     text = yaml12.format_yaml(data, width=None)
+    if found:
+        quoted = {f"{token}{i}x": "'" + value.replace("'", "''") + "'" for i, value in enumerate(found)}
+        text = re.sub(f"{token}[0-9]+x", lambda m: quoted[m.group(0)], text)
     return text if text.endswith("\n") else text + "\n"
 
 

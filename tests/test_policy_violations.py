@@ -283,17 +283,17 @@ CASES: dict[str, Case] = {
     # --- Alerting hygiene -----------------------------------------------------------------------------------
     "An alert rule without a team is refused": Case(
         "dev", "alert-rules-labelled",
-        program("dev", "rule-payments-service-health", first_rule(lambda r: r["labels"].pop("team"))),
+        program("dev", "rule:monitoring/payments-service-health", first_rule(lambda r: r["labels"].pop("team"))),
         "VMRule monitoring/payments-service-health spec.groups[0].rules[0]: alert ServiceDown: no `team` label",
     ),
     "An alert rule without a runbook is refused": Case(
         "dev", "alert-rules-labelled",
-        program("dev", "rule-payments-service-health", first_rule(lambda r: r["annotations"].pop("runbook_url"))),
+        program("dev", "rule:monitoring/payments-service-health", first_rule(lambda r: r["annotations"].pop("runbook_url"))),
         "alert ServiceDown: no `runbook_url` annotation",
     ),
     "An unknown severity is refused": Case(
         "dev", "alert-rules-labelled",
-        program("dev", "rule-payments-service-health", first_rule(lambda r: r["labels"].update(severity="page"))),
+        program("dev", "rule:monitoring/payments-service-health", first_rule(lambda r: r["labels"].update(severity="page"))),
         "severity 'page' is not one of critical, warning, info",
     ),
     "A Sloth SLO whose alerts name no team is refused": Case(

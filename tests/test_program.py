@@ -66,7 +66,10 @@ def test_custom_resources_wait_for_the_release_that_installs_their_crds(inventor
     operator = next(r for r in inventory.of_type(RELEASE) if r.inputs["chart"] == "victoria-metrics-operator")
     rules = inventory.of_type("kubernetes:operator.victoriametrics.com/v1beta1:VMRule")
     assert rules
-    assert all(operator.urn in r.dependencies for r in rules)
+    # The VMRules live in ConfigGroups; a v2 ConfigGroup's children wait for what the group depends on.
+    groups = [inventory.by_urn(urn) for urn in sorted({r.parent for r in rules})]
+    assert {g.type for g in groups} == {"kubernetes:yaml/v2:ConfigGroup"}
+    assert all(operator.urn in g.dependencies for g in groups)
 
 
 def test_stack_outputs_are_the_urls_people_need(inventory):

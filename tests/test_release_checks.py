@@ -79,10 +79,17 @@ def test_a_chart_pinned_to_a_version_never_published_is_refused(mutable_build):
 
 
 def test_a_custom_resource_field_its_crd_lacks_is_refused(mutable_build):
-    path = next((mutable_build / "manifests").glob("vmrule-monitoring-slo-*.yaml"))
-    edit_yaml(path, lambda doc: doc["spec"].update(evaluationDelay="1m"))
+    # The VMRules are written as the program hands them to the provider: a ConfigGroup's YAML stream per team.
+    path = next((mutable_build / "manifests").glob("configgroup-*-victoriametrics-rules-*.yaml"))
+    docs = list(yaml.safe_load_all(path.read_text()))
+    slo = next(doc for doc in docs if doc["metadata"]["name"].startswith("slo-"))
+    slo["spec"]["evaluationDelay"] = "1m"
+    path.write_text(yaml.safe_dump_all(docs))
     (failure,) = failures(release_checks.kubernetes_schemas(mutable_build))
-    assert failure.startswith(f"manifests/{path.name}: spec: Additional properties are not allowed ('evaluationDelay' was unexpected)")
+    assert failure.startswith(
+        f"manifests/{path.name}: VMRule {slo['metadata']['name']}: spec: Additional properties are not allowed "
+        "('evaluationDelay' was unexpected)"
+    )
 
 
 def test_a_metric_whose_exporter_is_not_deployed_has_no_source(mutable_build):

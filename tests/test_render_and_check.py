@@ -96,7 +96,7 @@ def test_a_manifest_with_an_unknown_field_fails_its_schema(rendered, tmp_path):
 
 def test_a_custom_resource_with_a_field_its_crd_lacks_fails(rendered, tmp_path):
     target, _, _ = rendered[("dev", "example")]
-    broken = _break(target, tmp_path, "manifests/vmrule-monitoring-data-service-health.yaml", "  groups:", "  groupz:")
+    broken = _break(target, tmp_path, "manifests/configgroup-alerting-victoriametrics-rules-data.yaml", "  groups:", "  groupz:")
     failed = [f for f in checks.run_all(broken) if not f.ok]
     assert len(failed) == 1 and "groupz" in failed[0].detail
 
