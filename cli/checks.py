@@ -230,20 +230,35 @@ def _rule_test_files(build_dir: Path) -> list[Path]:
 
 
 _verdicts: dict[tuple[str, str], tools.Result] = {}
+VERDICTS_DIR = ".verdicts"
+"""Beside the stacks' build directories: behaviour-test verdicts by the digest of what produced them."""
 
 
 def _run_rule_test(tool: str, args: tuple[str, ...], file: Path) -> tools.Result:
-    """Run one behaviour-test file; the same bytes (test and rule files) get the same verdict once per process."""
+    """Run one behaviour-test file. The same bytes (tool binary, test and rule files) get the same verdict: once per
+    process, and once per build tree on disk (`<build>/.verdicts/`), so a plan that changed one SLO re-runs only the
+    tests that read its rules."""
     import hashlib
+    import json
 
     doc = yamlio.load(file.read_text())
     digest = hashlib.sha256(file.read_bytes())
+    exe = tools.path(tool).stat()
+    digest.update(f"\0{tool} {' '.join(args)} {exe.st_size} {exe.st_mtime_ns}\0".encode())
     for rule_file in doc.get("rule_files", []):
         path = (file.parent / rule_file).resolve()
         digest.update(path.read_bytes() if path.exists() else b"missing")
     key = (tool + " ".join(args), digest.hexdigest())
     if key not in _verdicts:
-        _verdicts[key] = tools.run(tool, *args, str(file), cwd=file.parent)
+        stored = file.parent.parent.parent / VERDICTS_DIR / f"{key[1]}.json"
+        try:
+            _verdicts[key] = tools.Result(**json.loads(stored.read_text()))
+        except (OSError, ValueError, TypeError):
+            result = tools.run(tool, *args, str(file), cwd=file.parent)
+            if result.code in (0, 1):  # a verdict; anything else (a crash, a signal) is not worth keeping
+                stored.parent.mkdir(parents=True, exist_ok=True)
+                stored.write_text(json.dumps({"code": result.code, "output": result.output, "stdout": result.stdout}))
+            _verdicts[key] = result
     return _verdicts[key]
 
 

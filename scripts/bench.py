@@ -2,8 +2,9 @@
 
 Prints each phase as it runs, with its time and, where the project sets one, its ratio to the target:
 `make render` of the organisation (the program under the Pulumi SDK's mocks, every file written) within 5 s, a
-second `make render` with nothing changed within 1 s, one with one SLO changed within 1 s, and peak memory
-under 2 GiB. Exits 1 when a check fails or a target is missed, naming each. Options: --teams,
+second `make render` with nothing changed within 1 s, one with one SLO changed within 1 s, peak memory
+under 2 GiB, and `make plan STACK=prod` (program, render, every check) within 10 s, first with no behaviour-test
+verdicts kept and then with them. Exits 1 when a check fails or a target is missed, naming each. Options: --teams,
 --services-per-team, --slos-per-service, --sample (behaviour-test files run with both tools), --keep.
 """
 
@@ -29,7 +30,7 @@ from render import render  # noqa: E402
 from stacks.config import decode, parse_settings  # noqa: E402
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-TARGETS = {"render": 5.0, "render, nothing changed": 1.0, "render, one SLO changed": 1.0}
+TARGETS = {"render": 5.0, "render, nothing changed": 1.0, "render, one SLO changed": 1.0, "plan": 10.0}
 MEMORY_TARGET_MIB = 2048
 TIMES: list[tuple[str, float, str]] = []
 FAILED: list[str] = []
@@ -64,6 +65,17 @@ def make_render(catalog: Path, build_dir: Path) -> tuple[str, int]:
     if proc.returncode:
         FAILED.append(f"make render exited {proc.returncode}: {output.strip().splitlines()[-1:]}")
     return (output.strip().splitlines() or [""])[-1], usage.ru_maxrss // 1024
+
+
+def make_plan(build_dir: Path) -> str:
+    """`make plan STACK=prod` as a user runs it (the example catalog): its summary line."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "cli", "plan", "--stack", "prod", "--build-dir", str(build_dir)],
+        cwd=PROJECT_DIR, capture_output=True, text=True, check=False,
+    )
+    if proc.returncode:
+        FAILED.append(f"make plan STACK=prod exited {proc.returncode}: {proc.stdout.strip().splitlines()[-1:]}")
+    return (proc.stdout.strip().splitlines() or [""])[-1]
 
 
 def check(name: str, ok: bool, detail: str) -> str:
@@ -168,6 +180,12 @@ def main() -> int:
         peak = max(peak, mib)
         changed = sum(1 for p, m in before.items() if p.exists() and p.stat().st_mtime_ns != m)
         note.append(f"{changed} of {len(before)} files rewritten")
+
+    # The main job on the example stack: the program, its render and every check with the real tools. The second run
+    # finds the behaviour-test verdicts of unchanged rules on disk (build/.verdicts/).
+    for label in ("make plan STACK=prod (example catalog, no verdicts kept)", "make plan STACK=prod again (verdicts kept)"):
+        with phase(label, TARGETS["plan"]) as note:
+            note.append(make_plan(work / "plan"))
 
     # The phases of a render, in this process, to show where the time goes.
     with phase("catalog: validate (pydantic, cross-checks)") as note:
