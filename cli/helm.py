@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
@@ -86,7 +87,42 @@ def _uses_api_versions(chart_dir: Path) -> bool:
 def template(
     name: str, namespace: str, chart_dir: Path, values: dict, kube_version: str, api_versions: tuple[str, ...] = ()
 ) -> tuple[str, str]:
-    """(rendered text, error) of `helm template`; hooks and CRDs included, tests left out as `helm install` does."""
+    """(rendered text, error) of `helm template`; hooks and CRDs included, tests left out as `helm install` does.
+
+    What Helm prints is kept under build/.cache by the digest of everything it read (the binary, the chart's files,
+    the values and flags): a plan that changed no release renders none again."""
+    exe = tools.path("helm").stat()
+    key = hashlib.sha256(json.dumps(
+        [exe.st_size, exe.st_mtime_ns, _tree_digest(chart_dir), name, namespace, values, kube_version, list(api_versions)],
+        sort_keys=True,
+    ).encode()).hexdigest()
+    kept = charts.CHARTS_DIR.parent / "build" / ".cache" / "helm" / f"{key}.yaml"
+    try:
+        return kept.read_text(), ""
+    except OSError:
+        pass
+    text, error = _template(name, namespace, chart_dir, values, kube_version, api_versions)
+    if not error:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        tmp = kept.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(text)
+        tmp.replace(kept)  # whole or not at all, when two checks render the same release at once
+    return text, error
+
+
+@cache
+def _tree_digest(chart_dir: Path) -> str:
+    """Every file of a chart, by path and content."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in chart_dir.rglob("*") if p.is_file()):
+        digest.update(f"\0{path.relative_to(chart_dir)}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _template(
+    name: str, namespace: str, chart_dir: Path, values: dict, kube_version: str, api_versions: tuple[str, ...] = ()
+) -> tuple[str, str]:
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
         json.dump(values, handle)  # JSON is YAML: no emitter quirks between our values and Helm's parser
     try:
