@@ -1,0 +1,107 @@
+"""End to end: Alertmanager serves its API over TLS with the rendered `--web.config.file`, on the real binary on
+loopback, and the silence backup's rendered amtool script reads it back verifying the server by the platform's CA.
+Certificates are made with openssl as the platform's cert-manager issuer makes them (test_alertmanager_tls.issue),
+for the names `render.tls.alertmanager_certificate` asks for plus `localhost`, the loopback stand-in for the Service.
+A client speaking plain HTTP, and amtool trusting another CA, are refused."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from cli import tools
+from render import backup, tls
+from render.yamlio import dump
+from tests.e2e import cluster as am
+from tests.e2e.test_alertmanager_tls import CONFIG, issue
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def served(tmp_path):
+    """One replica serving HTTPS with the rendered web config; (https URL, its CA file, the cluster)."""
+    if reason := am.can_run():
+        pytest.skip(reason)
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    (tmp_path / "data").mkdir()
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(dump(CONFIG))
+    names = [*tls.alertmanager_certificate()["spec"]["dnsNames"], "localhost"]
+    certs = issue(tmp_path / "certs", "alerting-platform CA", names)
+    web = certs / tls.WEB_TLS_FILE
+    web.write_text(dump(tls.alertmanager_web_tls(str(certs))))
+    cluster = am.Cluster(config, tmp_path / "data", replicas=1, replica_args={0: (f"--web.config.file={web}",)})
+    cluster.processes = [cluster._start(0)]
+    url = f"https://localhost:{cluster.http_ports[0]}"
+    context = ssl.create_default_context(cafile=str(certs / "ca.crt"))
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/-/ready", timeout=2, context=context):
+                    break
+            except (OSError, urllib.error.URLError):
+                if time.monotonic() > deadline or not cluster.live():
+                    pytest.fail("Alertmanager never served HTTPS:\n" + cluster.tail())
+                time.sleep(0.2)
+        yield url, certs / "ca.crt", context, cluster
+    finally:
+        cluster.__exit__()
+
+
+def create_silence(url: str, context: ssl.SSLContext) -> str:
+    now = datetime.now(UTC)
+    body = {
+        "matchers": [{"name": "team", "value": "payments", "isRegex": False, "isEqual": True}],
+        "startsAt": now.isoformat(), "endsAt": (now + timedelta(hours=1)).isoformat(),
+        "createdBy": "dara@example.com", "comment": "over HTTPS",
+    }
+    request = urllib.request.Request(f"{url}/api/v2/silences", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    with urllib.request.urlopen(request, timeout=5, context=context) as response:
+        return json.load(response)["silenceID"]
+
+
+def run_backup_script(url: str, ca_file: Path, tmp_path: Path) -> tuple[subprocess.CompletedProcess, Path]:
+    """The rendered silence-backup script with its pod paths (/tmp, the dump volume) moved under tmp_path, and amtool
+    from the tools directory on PATH."""
+    scratch, dump_dir = tmp_path / "tmp", tmp_path / "dump"
+    scratch.mkdir(exist_ok=True)
+    dump_dir.mkdir(exist_ok=True)
+    script = backup.silences_script(url, str(ca_file)).replace("/tmp/http-config.yml", f"{scratch}/http-config.yml").replace(backup.DUMP_DIR, str(dump_dir))
+    env = {**os.environ, "PATH": f"{tools.path('amtool').parent}:{os.environ['PATH']}"}
+    result = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    return result, dump_dir / "silences.json"
+
+
+def test_the_api_is_served_over_tls_and_the_backup_reads_it_verifying_the_ca(served, tmp_path):
+    url, ca_file, context, cluster = served
+    created = create_silence(url, context)
+    result, dumped = run_backup_script(url, ca_file, tmp_path)
+    assert result.returncode == 0, result.stderr + cluster.tail()
+    assert [s["id"] for s in json.loads(dumped.read_text())] == [created]
+    print(f"\nAlertmanager served HTTPS with the rendered web config; amtool read silence {created} verifying the CA")
+
+
+def test_plain_http_and_a_ca_from_another_issuer_are_refused(served, tmp_path):
+    url, _ca_file, _context, cluster = served
+    # Go's TLS server answers a plain-HTTP request with 400 "Client sent an HTTP request to an HTTPS server".
+    with pytest.raises(urllib.error.HTTPError) as plain:
+        urllib.request.urlopen(url.replace("https://", "http://") + "/api/v2/silences", timeout=5)
+    assert plain.value.code == 400
+    rogue = issue(tmp_path / "rogue", "someone else's CA", ["localhost"])
+    result, _ = run_backup_script(url, rogue / "ca.crt", tmp_path)
+    assert result.returncode != 0
+    assert "certificate signed by unknown authority" in result.stderr, result.stderr + cluster.tail()
