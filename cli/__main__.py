@@ -201,6 +201,12 @@ def audit(
     alertmanager: Annotated[
         Optional[str], typer.Option("--alertmanager", help="Alertmanager's API, e.g. http://127.0.0.1:9093 through kubectl port-forward")
     ] = None,
+    alertmanager_ca: Annotated[
+        Optional[Path], typer.Option("--alertmanager-ca", help="the CA Alertmanager's certificate is verified by (prod serves HTTPS)")
+    ] = None,
+    alertmanager_name: Annotated[
+        str, typer.Option("--alertmanager-name", help="the name Alertmanager's certificate is verified for, with --alertmanager-ca")
+    ] = "alertmanager.monitoring.svc",
     oncall: Annotated[Optional[str], typer.Option("--oncall", help="OnCall's API, e.g. https://oncall.example.com")] = None,
     oncall_token_file: Annotated[
         Optional[Path], typer.Option("--oncall-token-file", help="a file holding an OnCall API token (else $ONCALL_API_TOKEN)")
@@ -208,6 +214,7 @@ def audit(
 ) -> None:
     """Print the compliance report: configuration changes, guardrail exceptions, silences and acknowledgements."""
     import datetime as dt
+    import ssl
 
     from cli import audit as audit_
     from cli import build
@@ -229,9 +236,13 @@ def audit(
                 raise InputError([Problem("command line", "--oncall", "needs a token: --oncall-token-file or $ONCALL_API_TOKEN")])
         org = build.load(stack, None).catalog
         try:
-            text = audit_.report(stack, org, today, first, alertmanager, oncall_url=oncall, oncall_token=token)
+            opener = audit_.verified_opener(str(alertmanager_ca), alertmanager_name) if alertmanager_ca else None
+            text = audit_.report(stack, org, today, first, alertmanager, oncall_url=oncall, oncall_token=token,
+                                 alertmanager_opener=opener)
         except audit_.AuditError as e:
             raise InputError([Problem("command line", "--oncall", str(e))]) from None
+        except (OSError, ssl.SSLError) as e:  # Alertmanager unreachable, or its certificate not verified
+            raise InputError([Problem("command line", "--alertmanager", f"cannot be read: {getattr(e, 'reason', e)}")]) from None
         out.print(text, markup=False, end="")
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from cli import tools
+from cli import audit, tools
 from render import backup, tls
 from render.yamlio import dump
 from tests.e2e import cluster as am
@@ -105,3 +105,18 @@ def test_plain_http_and_a_ca_from_another_issuer_are_refused(served, tmp_path):
     result, _ = run_backup_script(url, rogue / "ca.crt", tmp_path)
     assert result.returncode != 0
     assert "certificate signed by unknown authority" in result.stderr, result.stderr + cluster.tail()
+
+
+def test_the_audit_reads_silences_through_a_port_forward_verifying_the_service_name(served, tmp_path):
+    # Through `kubectl port-forward` the URL says 127.0.0.1; the certificate is verified for the Service's name.
+    url, ca_file, context, cluster = served
+    created = create_silence(url, context)
+    forwarded = url.replace("localhost", "127.0.0.1")
+    since = datetime.now(UTC) - timedelta(days=1)
+    found = audit.silences(forwarded, since, audit.verified_opener(str(ca_file), "alertmanager.monitoring.svc"))
+    assert [(s.id, s.created_by) for s in found] == [(created, "dara@example.com")]
+    with pytest.raises(urllib.error.URLError, match="certificate verify failed"):
+        audit.silences(forwarded, since, audit.verified_opener(str(ca_file), "not-alertmanager.monitoring.svc"))
+    rogue = issue(tmp_path / "rogue", "someone else's CA", ["alertmanager.monitoring.svc"])
+    with pytest.raises(urllib.error.URLError, match="certificate verify failed"):
+        audit.silences(forwarded, since, audit.verified_opener(str(rogue / "ca.crt"), "alertmanager.monitoring.svc"))
