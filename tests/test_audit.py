@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import http.server
 import json
 import subprocess
 import sys
-import threading
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -22,6 +20,7 @@ import yaml
 
 import catalog
 from cli import audit
+from tests.api_standins import _Server
 from tests.e2e import cluster as am
 
 TODAY = dt.date(2026, 12, 2)
@@ -146,58 +145,44 @@ GROUPS = [
 ]
 
 
-class OnCallStandIn(http.server.BaseHTTPRequestHandler):
+class OnCallStandIn(_Server):
     """OnCall's public API on loopback: two pages of alert groups (the second linked by an absolute `next` naming
     another host, as OnCall builds it from its own base URL) and the users; 401 without the token."""
 
-    seen: list[tuple[str, str | None]] = []
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str | None]] = []
+        super().__init__()
 
-    def do_GET(self):  # noqa: N802
-        type(self).seen.append((self.path, self.headers.get("Authorization")))
-        if self.headers.get("Authorization") != TOKEN:
-            return self._send(401, {"detail": "Invalid token."})
-        path, _, query = self.path.partition("?")
+    def handle(self, verb: str, path: str, headers: dict, body: bytes) -> tuple[int, dict]:
+        self.seen.append((path, headers.get("Authorization")))
+        if headers.get("Authorization") != TOKEN:
+            return 401, {"detail": "Invalid token."}
+        path, _, query = path.partition("?")
         params = urllib.parse.parse_qs(query)
-        if path == "/api/v1/alert_groups/":
+        if verb == "GET" and path == "/api/v1/alert_groups/":
             page = int(params.get("page", ["1"])[0])
             results = GROUPS[:3] if page == 1 else GROUPS[3:]
             following = "http://oncall-engine.elsewhere:8080/api/v1/alert_groups/?" + urllib.parse.urlencode(
                 {"page": 2, "started_at": params["started_at"][0]}) if page == 1 else None
-            return self._send(200, {**ONCALL_API["page"], "count": len(GROUPS), "next": following, "results": results,
-                                    "current_page_number": page, "total_pages": 2})
+            return 200, {**ONCALL_API["page"], "count": len(GROUPS), "next": following, "results": results,
+                         "current_page_number": page, "total_pages": 2}
         user = path.removeprefix("/api/v1/users/").rstrip("/")
-        if path.startswith("/api/v1/users/") and user in USERS:
-            return self._send(200, {**ONCALL_API["user"], "id": user, "email": USERS[user]})
-        return self._send(404, {"detail": "Not found."})
-
-    def _send(self, code: int, body: dict) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+        if verb == "GET" and path.startswith("/api/v1/users/") and user in USERS:
+            return 200, {**ONCALL_API["user"], "id": user, "email": USERS[user]}
+        return 404, {"detail": "Not found."}
 
 
 @pytest.fixture
-def oncall_api():
-    OnCallStandIn.seen = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), OnCallStandIn)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+def oncall():
+    server = OnCallStandIn()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        yield server
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+        server.close()
 
 
-def test_every_oncall_acknowledgement_and_resolution_names_the_user_who_made_it(org, oncall_api):
-    report = audit.report("prod", org, TODAY, dt.date(2026, 11, 1), oncall_url=oncall_api, oncall_token=TOKEN)
+def test_every_oncall_acknowledgement_and_resolution_names_the_user_who_made_it(org, oncall):
+    report = audit.report("prod", org, TODAY, dt.date(2026, 11, 1), oncall_url=oncall.url, oncall_token=TOKEN)
     section = report.split("## OnCall acknowledgements and resolutions")[1]
     rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| I")]
     assert [(r[0].lstrip("| "), r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows] == [
@@ -213,21 +198,21 @@ def test_every_oncall_acknowledgement_and_resolution_names_the_user_who_made_it(
     assert "4 acknowledgements and 3 resolutions of alert groups started since 2026-11-01, 2 not attributable" in section
     # The window in the form OnCall's DateRangeFilterMixin parses; the second page fetched from the API we named, not
     # the host in `next`; each user read once; the token on every request and in no line of the report.
-    paths = [p for p, _ in OnCallStandIn.seen]
+    paths = [p for p, _ in oncall.seen]
     (window,) = urllib.parse.parse_qs(paths[0].partition("?")[2])["started_at"]
     start, end = (dt.datetime.strptime(part, "%Y-%m-%dT%H:%M:%S") for part in window.split("_"))
     assert (start, end) == (dt.datetime(2026, 11, 1), dt.datetime(2026, 12, 2, 23, 59, 59))
     assert paths[1].startswith("/api/v1/alert_groups/?page=2")
     assert sorted(p for p in paths if p.startswith("/api/v1/users/")) == sorted(f"/api/v1/users/{u}/" for u in USERS)
-    assert all(auth == TOKEN for _, auth in OnCallStandIn.seen)
+    assert all(auth == TOKEN for _, auth in oncall.seen)
     assert TOKEN not in report
 
 
-def test_a_refused_oncall_token_is_one_line_that_never_shows_the_token(oncall_api, tmp_path):
+def test_a_refused_oncall_token_is_one_line_that_never_shows_the_token(oncall, tmp_path):
     token_file = tmp_path / "token"
     token_file.write_text("a-wrong-token-nobody-may-see\n")
     result = subprocess.run(
-        [sys.executable, "-m", "cli", "audit", "--stack", "prod", "--since", "2026-11-01", "--oncall", oncall_api,
+        [sys.executable, "-m", "cli", "audit", "--stack", "prod", "--since", "2026-11-01", "--oncall", oncall.url,
          "--oncall-token-file", str(token_file)],
         cwd=Path(__file__).parent.parent, capture_output=True, text=True, timeout=300,
     )

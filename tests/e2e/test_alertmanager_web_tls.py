@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import ssl
 import subprocess
 import time
@@ -23,7 +22,7 @@ from cli import audit, tools
 from render import backup, tls
 from render.yamlio import dump
 from tests.e2e import cluster as am
-from tests.e2e.test_alertmanager_tls import CONFIG, issue
+from tests.e2e.test_alertmanager_tls import issue, prepare, silence
 
 pytestmark = pytest.mark.e2e
 
@@ -31,13 +30,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def served(tmp_path):
     """One replica serving HTTPS with the rendered web config; (https URL, its CA file, the cluster)."""
-    if reason := am.can_run():
-        pytest.skip(reason)
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed")
-    (tmp_path / "data").mkdir()
-    config = tmp_path / "alertmanager.yml"
-    config.write_text(dump(CONFIG))
+    config = prepare(tmp_path)
     names = [*tls.alertmanager_certificate()["spec"]["dnsNames"], "localhost"]
     certs = issue(tmp_path / "certs", "alerting-platform CA", names)
     web = certs / tls.WEB_TLS_FILE
@@ -61,19 +54,6 @@ def served(tmp_path):
         cluster.__exit__()
 
 
-def create_silence(url: str, context: ssl.SSLContext) -> str:
-    now = datetime.now(UTC)
-    body = {
-        "matchers": [{"name": "team", "value": "payments", "isRegex": False, "isEqual": True}],
-        "startsAt": now.isoformat(), "endsAt": (now + timedelta(hours=1)).isoformat(),
-        "createdBy": "dara@example.com", "comment": "over HTTPS",
-    }
-    request = urllib.request.Request(f"{url}/api/v2/silences", data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(request, timeout=5, context=context) as response:
-        return json.load(response)["silenceID"]
-
-
 def run_backup_script(url: str, ca_file: Path, tmp_path: Path) -> tuple[subprocess.CompletedProcess, Path]:
     """The rendered silence-backup script with its pod paths (/tmp, the dump volume) moved under tmp_path, and amtool
     from the tools directory on PATH."""
@@ -88,7 +68,7 @@ def run_backup_script(url: str, ca_file: Path, tmp_path: Path) -> tuple[subproce
 
 def test_the_api_is_served_over_tls_and_the_backup_reads_it_verifying_the_ca(served, tmp_path):
     url, ca_file, context, cluster = served
-    created = create_silence(url, context)
+    created = silence(url, context, "over HTTPS")
     result, dumped = run_backup_script(url, ca_file, tmp_path)
     assert result.returncode == 0, result.stderr + cluster.tail()
     assert [s["id"] for s in json.loads(dumped.read_text())] == [created]
@@ -110,7 +90,7 @@ def test_plain_http_and_a_ca_from_another_issuer_are_refused(served, tmp_path):
 def test_the_audit_reads_silences_through_a_port_forward_verifying_the_service_name(served, tmp_path):
     # Through `kubectl port-forward` the URL says 127.0.0.1; the certificate is verified for the Service's name.
     url, ca_file, context, cluster = served
-    created = create_silence(url, context)
+    created = silence(url, context, "over HTTPS")
     forwarded = url.replace("localhost", "127.0.0.1")
     since = datetime.now(UTC) - timedelta(days=1)
     found = audit.silences(forwarded, since, audit.verified_opener(str(ca_file), "alertmanager.monitoring.svc"))
