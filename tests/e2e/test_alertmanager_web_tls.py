@@ -100,3 +100,24 @@ def test_the_audit_reads_silences_through_a_port_forward_verifying_the_service_n
     rogue = issue(tmp_path / "rogue", "someone else's CA", ["alertmanager.monitoring.svc"])
     with pytest.raises(urllib.error.URLError, match="certificate verify failed"):
         audit.silences(forwarded, since, audit.verified_opener(str(rogue / "ca.crt"), "alertmanager.monitoring.svc"))
+
+
+def test_the_documented_restore_reaches_alertmanager_through_a_port_forward(served, tmp_path):
+    # docs/operations.md: amtool at 127.0.0.1 with an HTTP config naming the CA and the Service's name.
+    url, ca_file, context, cluster = served
+    exported = tmp_path / "silences.json"
+    exported.write_text(json.dumps([{
+        "matchers": [{"name": "team", "value": "payments", "isRegex": False, "isEqual": True}],
+        "startsAt": datetime.now(UTC).isoformat(), "endsAt": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+        "createdBy": "dara@example.com", "comment": "restored",
+    }]))
+    http_config = tmp_path / "http.yml"
+    http_config.write_text(f"tls_config: {{ca_file: {ca_file}, server_name: alertmanager.monitoring.svc}}\n")
+    forwarded = url.replace("localhost", "127.0.0.1")
+    result = subprocess.run(
+        [str(tools.path("amtool")), f"--alertmanager.url={forwarded}", f"--http.config.file={http_config}", "silence", "import"],
+        stdin=exported.open(), capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr + cluster.tail()
+    found = audit.silences(forwarded, datetime.now(UTC) - timedelta(days=1), audit.verified_opener(str(ca_file), "alertmanager.monitoring.svc"))
+    assert [s.comment for s in found] == ["restored"]
