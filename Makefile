@@ -55,8 +55,8 @@ route: venv ## Receivers an alert reaches: LABELS="team=... service=... severity
 policy: venv ## The CrossGuard pack in policies/ against the program's resources (optional POLICY_CONFIG=file.json)
 	$(CLI) policy --stack $(STACK) $(if $(POLICY_CONFIG),--policy-pack-config $(POLICY_CONFIG),)
 
-audit: venv ## Compliance report: config changes, guardrail exceptions, silences [SINCE=YYYY-MM-DD] [ALERTMANAGER=http://...]
-	@$(CLI) audit --stack $(STACK) $(if $(SINCE),--since $(SINCE),) $(if $(ALERTMANAGER),--alertmanager $(ALERTMANAGER),)
+audit: venv ## Compliance report: config changes, guardrail exceptions, silences, OnCall acks [SINCE=YYYY-MM-DD] [ALERTMANAGER=http://...] [ONCALL=https://... ONCALL_TOKEN_FILE=path]
+	@$(CLI) audit --stack $(STACK) $(if $(SINCE),--since $(SINCE),) $(if $(ALERTMANAGER),--alertmanager $(ALERTMANAGER),) $(if $(ALERTMANAGER_CA),--alertmanager-ca $(ALERTMANAGER_CA),) $(if $(ONCALL),--oncall $(ONCALL),) $(if $(ONCALL_TOKEN_FILE),--oncall-token-file $(ONCALL_TOKEN_FILE),)
 
 test: setup ## The whole test suite
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -204,9 +205,20 @@ def audit(
     alertmanager: Annotated[
         Optional[str], typer.Option("--alertmanager", help="Alertmanager's API, e.g. http://127.0.0.1:9093 through kubectl port-forward")
     ] = None,
+    alertmanager_ca: Annotated[
+        Optional[Path], typer.Option("--alertmanager-ca", help="the CA Alertmanager's certificate is verified by (prod serves HTTPS)")
+    ] = None,
+    alertmanager_name: Annotated[
+        str, typer.Option("--alertmanager-name", help="the name Alertmanager's certificate is verified for, with --alertmanager-ca")
+    ] = "alertmanager.monitoring.svc",
+    oncall: Annotated[Optional[str], typer.Option("--oncall", help="OnCall's API, e.g. https://oncall.example.com")] = None,
+    oncall_token_file: Annotated[
+        Optional[Path], typer.Option("--oncall-token-file", help="a file holding an OnCall API token (else $ONCALL_API_TOKEN)")
+    ] = None,
 ) -> None:
     """Print the compliance report: configuration changes, guardrail exceptions, silences and acknowledgements."""
     import datetime as dt
+    import ssl
 
     from cli import audit as audit_
     from cli import build
@@ -218,8 +230,24 @@ def audit(
             first = dt.date.fromisoformat(since) if since else today - dt.timedelta(days=90)
         except ValueError:
             raise InputError([Problem("command line", "--since", "must be a date (YYYY-MM-DD)")]) from None
+        token = None
+        if oncall:
+            try:
+                token = oncall_token_file.read_text(encoding="utf-8").strip() if oncall_token_file else os.environ.get("ONCALL_API_TOKEN")
+            except (OSError, UnicodeDecodeError) as e:
+                raise InputError([Problem(str(oncall_token_file), "--oncall-token-file", f"cannot be read: {e.strerror or e}")]) from None
+            if not token:
+                raise InputError([Problem("command line", "--oncall", "needs a token: --oncall-token-file or $ONCALL_API_TOKEN")])
         org = build.load(stack, None).catalog
-        out.print(audit_.report(stack, org, today, first, alertmanager), markup=False, end="")
+        try:
+            opener = audit_.verified_opener(str(alertmanager_ca), alertmanager_name) if alertmanager_ca else None
+            text = audit_.report(stack, org, today, first, alertmanager, oncall_url=oncall, oncall_token=token,
+                                 alertmanager_opener=opener)
+        except audit_.AuditError as e:
+            raise InputError([Problem("command line", "--oncall", str(e))]) from None
+        except (OSError, ssl.SSLError) as e:  # Alertmanager unreachable, or its certificate not verified
+            raise InputError([Problem("command line", "--alertmanager", f"cannot be read: {getattr(e, 'reason', e)}")]) from None
+        out.print(text, markup=False, end="")
 
 
 @app.command()

@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from cli import falco_rules
+from cli import falco_rules, release_checks
 from cli.checks import Finding, check
 from render import yamlio
 
@@ -86,9 +86,7 @@ def falco_rule_selection(build_dir: Path) -> Iterator[Finding]:
 
 
 def _rendered_objects(build_dir: Path, chart: str) -> list[dict]:
-    from cli.release_checks import rendered  # here: release_checks imports cli.checks, which registers this module
-
-    return [o for r in rendered(build_dir) if r.ok and r.release.chart == chart for o in r.objects]
+    return [o for r in release_checks.rendered(build_dir) if r.ok and r.release.chart == chart for o in r.objects]
 
 
 @check

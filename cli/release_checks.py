@@ -147,3 +147,10 @@ def tls_settings(build_dir: Path) -> Iterator[Finding]:
     """Every TLS config a rendered container starts with, read through its mounts to the certificates it names."""
     for subject, what, problems in tls.tls_problems(_cluster(build_dir)):
         yield Finding("tls on what Helm renders", f"{subject}: {what}", not problems, "\n".join(problems))
+
+
+@check
+def tls_clients(build_dir: Path) -> Iterator[Finding]:
+    """Every client of a server that serves TLS: HTTPS, a name the certificate carries, a CA from the same issuer."""
+    for where, address, problems in tls.client_problems(_cluster(build_dir), build_dir):
+        yield Finding("tls client verifies the server", f"{address} ({where})", not problems, "\n".join(problems))

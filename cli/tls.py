@@ -1,17 +1,21 @@
 """TLS checked on what Helm renders: each TLS config file a container is started with exists in what it mounts,
 every certificate, key and CA file that config names lies in a mounted Secret that a cert-manager Certificate writes,
 from an Issuer the build creates, valid for the name peers verify and for client authentication where peers must
-present one; and, wherever the build runs cert-manager, no Alertmanager cluster gossips in plain text.
+present one; wherever the build runs cert-manager, no Alertmanager gossips or serves its API in plain text; and every
+client of a server that serves TLS speaks HTTPS to it, by a name its certificate carries, verifying it with a CA
+from the same issuer that it can read (a Secret's `ca.crt` it mounts, or the operator mounts for it).
 """
 
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterator
 
 import yaml
 
-from cli.wiring import Obj, _containers, _get, issued_secrets, workloads
+from cli.wiring import Obj, WiredUrl, _containers, _get, issued_secrets, service_of, service_selects, wired, workloads
+from pathlib import Path
 
 # Flags naming a TLS config file: the file's format is the exporter-toolkit web config (`tls_server_config`) or
 # Alertmanager's cluster TLS config (`tls_server_config` and `tls_client_config`, cluster/tls_config.go).
@@ -114,9 +118,168 @@ def tls_problems(objects: list[Obj]) -> Iterator[tuple[str, str, list[str]]]:
                 config, why = _config_file(objects, workload.namespace, template, container, path)
                 problems = [why] if config is None else _config_problems(objects, workload.namespace, template, container, flag, config)
                 yield f"{workload} {container.get('name')}", flag, problems
+            if runs_cert_manager and _is_alertmanager(container, args):
+                yield f"{workload} {container.get('name')}", "API encrypted", (
+                    [] if _flag(args, "--web.config.file") else ["its API and UI are served in plain text: no --web.config.file"]
+                )
             gossips = any(a.startswith("--cluster.peer=") for a in args)
             if runs_cert_manager and gossips:
                 clear = _flag(args, "--cluster.tls-config") is None
                 yield f"{workload} {container.get('name')}", "gossip encrypted", (
                     ["its replicas gossip in plain text: no --cluster.tls-config"] if clear else []
                 )
+
+
+def _is_alertmanager(container: dict, args: list[str]) -> bool:
+    """The Alertmanager server itself, not another program run from its image (amtool in a backup job)."""
+    image = str(container.get("image", "")).rsplit("@", 1)[0].rsplit(":", 1)[0]
+    return image.endswith("/alertmanager") and any(a.startswith("--config.file") for a in args)
+
+
+def _args(container: dict) -> list[str]:
+    return [str(a) for a in [*(container.get("command") or []), *(container.get("args") or [])]]
+
+
+def tls_servers(objects: list[Obj]) -> dict[tuple[str, str], Obj]:
+    """(namespace, Service) -> the Certificate its pods serve HTTPS with (`--web.config.file`'s cert_file)."""
+    issued = issued_secrets(objects)
+    served: list[tuple[str, dict, Obj]] = []
+    for workload, template in workloads(objects):
+        for container in _containers(template):
+            path = _flag(_args(container), "--web.config.file")
+            if path is None:
+                continue
+            config, _ = _config_file(objects, workload.namespace, template, container, path)
+            cert_file = _get(config, "tls_server_config", "cert_file")
+            found = _mount(template, container, cert_file) if isinstance(cert_file, str) else None
+            secret = _get(found[1], "secret", "secretName") if found else None
+            if (workload.namespace, secret) in issued:
+                served.append((workload.namespace, _get(template, "metadata", "labels") or {}, issued[(workload.namespace, secret)]))
+    return {
+        (svc.namespace, svc.name): cert
+        for svc in objects
+        if svc.kind == "Service"
+        for namespace, labels, cert in served
+        if svc.namespace == namespace and service_selects(_get(svc.body, "spec", "selector") or {}, labels)
+    }
+
+
+def _names(cert: Obj, host: str) -> bool:
+    """Whether the certificate is valid for `host` (an exact name or a one-label wildcard)."""
+    for name in _get(cert.body, "spec", "dnsNames") or []:
+        if name == host or (name.startswith("*.") and host.split(".", 1)[-1] == name[2:] and "." in host):
+            return True
+    return False
+
+
+_INDEXED = re.compile(r"^(?P<list>.+)\[(?P<i>\d+)\]\.[^.\[\]]+$")
+_CA_FILE_IN_SCRIPT = re.compile(r"ca_file: ([^}\s'\"]+)")
+
+
+def _item(document: object, path: str) -> object:
+    """The list element a `list[i].field` path lies in."""
+    match = _INDEXED.match(path)
+    if not match:
+        return None
+    items: object = document
+    for key in match.group("list").split("."):
+        items = items.get(key) if isinstance(items, dict) else None
+    index = int(match.group("i"))
+    return items[index] if isinstance(items, list) and index < len(items) else None
+
+
+def _client_ca(url: WiredUrl, objects: list[Obj]) -> tuple[str, object] | None:
+    """How the client at `url` verifies the server: ("secret", (namespace, name, key)) when an operator mounts a
+    Secret's key for it, ("file", (workloads, path)) when the client reads a file; None: the client names no CA."""
+    doc = url.document
+    if isinstance(doc, dict) and doc.get("kind") == "VMAlert" and url.path.startswith("spec.notifiers["):
+        ca = _get(_item(doc, url.path), "tlsConfig", "ca", "secret")
+        namespace = _get(doc, "metadata", "namespace") or ""
+        return ("secret", (namespace, ca.get("name"), ca.get("key"))) if isinstance(ca, dict) else None
+    runs = lambda origin: [(w, t) for w, t in workloads(objects) if w.origin == origin]  # noqa: E731
+    if re.search(r"(^|\.)alertmanager\.servers\[\d+\]\.uri$", url.path):  # Karma's config, in its release or alone
+        path = _get(_item(doc, url.path), "tls", "ca")
+        origin = url.source.removesuffix(" values") if url.source.startswith("release ") else None
+        karma = [(w, t) for w, t in workloads(objects) if w.origin == origin or (origin is None and w.origin.endswith("/karma"))]
+        return ("file", (karma, path)) if isinstance(path, str) else None
+    if url.source.startswith("release ") and url.path == "config.alertmanager.hostport":
+        path = _get(doc, "config", "tlsclient", "cacertfile") or _get(doc, "config", "mutualtlsclient", "cacertfile")
+        return ("file", (runs(url.source.removesuffix(" values")), path)) if path else None
+    if url.source.startswith("manifests/") and isinstance(doc, dict) and doc.get("kind") in ("CronJob", "Job"):
+        match = _CA_FILE_IN_SCRIPT.search(str(_get_path(doc, url.path)))
+        return ("file", (runs(url.source), match.group(1))) if match else None
+    return None
+
+
+def _get_path(document: object, path: str) -> object:
+    value = document
+    for part in re.findall(r"[^.\[\]]+|\[\d+\]", path):
+        if part.startswith("["):
+            value = value[int(part[1:-1])] if isinstance(value, list) and int(part[1:-1]) < len(value) else None
+        else:
+            value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _same_issuer(a: Obj, b: Obj) -> bool:
+    ref = lambda c: (_get(c.body, "spec", "issuerRef", "kind") or "Issuer", _get(c.body, "spec", "issuerRef", "name"),  # noqa: E731
+                     "" if _get(c.body, "spec", "issuerRef", "kind") == "ClusterIssuer" else c.namespace)
+    return ref(a) == ref(b)
+
+
+def _ca_problems(how: tuple[str, object] | None, server: Obj, objects: list[Obj]) -> list[str]:
+    issued = issued_secrets(objects)
+    if how is None:
+        return ["names no CA to verify the server's certificate by"]
+    kind, detail = how
+    sources: list[tuple[tuple[str, str], str]] = []  # ((namespace, Secret), key)
+    if kind == "secret":
+        namespace, name, key = detail  # type: ignore[misc]
+        sources.append(((namespace, name), key))
+    else:
+        runs, path = detail  # type: ignore[misc]
+        if not runs:
+            return [f"CA file {path}: no workload of this client is rendered"]
+        for workload, template in runs:
+            for container in _containers(template):
+                found = _mount(template, container, path)
+                if found is None:
+                    continue
+                mount, volume = found
+                secret = _get(volume, "secret", "secretName")
+                relative = posixpath.relpath(path, mount["mountPath"])
+                items = _get(volume, "secret", "items")
+                key = next((i.get("key") for i in items if i.get("path") == relative), None) if items else relative
+                if secret is None:
+                    return [f"CA file {path} is in volume {mount.get('name')!r} of {workload}, not a Secret"]
+                sources.append(((workload.namespace, secret), key))
+        if not sources:
+            return [f"CA file {path} is in no volume the client mounts"]
+    problems = []
+    for (namespace, secret), key in sources:
+        cert = issued.get((namespace, secret))
+        if cert is None:
+            problems.append(f"its CA is in Secret {namespace}/{secret}, which no cert-manager Certificate writes")
+        elif key != "ca.crt":
+            problems.append(f"its CA is the key {key!r} of Secret {namespace}/{secret}, not the issuer's ca.crt")
+        elif not _same_issuer(cert, server):
+            problems.append(f"its CA ({namespace}/{secret}) comes from another issuer than the server's certificate {server.name}")
+    return problems
+
+
+def client_problems(objects: list[Obj], build_dir: Path) -> Iterator[tuple[str, str, list[str]]]:
+    """(where, address, problems) of every wired address of a server that serves TLS."""
+    servers = tls_servers(objects)
+    for url in wired(build_dir):
+        _pod, service, namespace = service_of(url.host)
+        cert = servers.get((namespace, service))
+        if cert is None or url.port is None:  # a name (a certificate's, a peer's to verify), not an address to dial
+            continue
+        problems = []
+        if url.scheme != "https":
+            problems.append(f"speaks {url.scheme or 'no scheme'} to a server that serves HTTPS only")
+        if not _names(cert, url.host):
+            problems.append(f"Certificate {cert.name} is not valid for {url.host!r}, the name this client verifies")
+        problems += _ca_problems(_client_ca(url, objects), cert, objects)
+        address = f"{url.host}:{url.port}" if url.port else url.host
+        yield url.where, address, problems

@@ -254,8 +254,24 @@ def _strings(value: object, path: str) -> Iterator[tuple[str, str]]:
         yield path, value
 
 
-def wired_urls(build_dir: Path) -> Iterator[tuple[str, str, str, int | None]]:
-    """(where, host, scheme, port) of every in-cluster address in the program's values, objects and configs."""
+@dataclass(frozen=True)
+class WiredUrl:
+    """An in-cluster address in the program's output: where it is, the document and path it is at, and its parts."""
+
+    source: str
+    path: str
+    document: object
+    host: str
+    scheme: str
+    port: int | None
+
+    @property
+    def where(self) -> str:
+        return f"{self.source}: {self.path}"
+
+
+def wired(build_dir: Path) -> Iterator[WiredUrl]:
+    """Every in-cluster address in the program's values, objects and configs."""
     sources: list[tuple[str, object]] = []
     for rel in yamlio.load((build_dir / "releases.yaml").read_text())["releases"]:
         sources.append((f"release {rel['namespace']}/{rel['name']} values", rel["values"]))
@@ -271,7 +287,20 @@ def wired_urls(build_dir: Path) -> Iterator[tuple[str, str, str, int | None]]:
             for match in _HOST.finditer(text):
                 scheme = (match.group("scheme") or "").removesuffix("://")
                 port = int(match.group("port")) if match.group("port") else {"http": 80, "https": 443}.get(scheme)
-                yield f"{where}: {path}", match.group("host"), scheme, port
+                yield WiredUrl(where, path, document, match.group("host"), scheme, port)
+
+
+def wired_urls(build_dir: Path) -> Iterator[tuple[str, str, str, int | None]]:
+    """(where, host, scheme, port) of every in-cluster address in the program's values, objects and configs."""
+    for url in wired(build_dir):
+        yield url.where, url.host, url.scheme, url.port
+
+
+def service_of(host: str) -> tuple[str | None, str, str]:
+    """(pod or None, Service, namespace) an in-cluster host name points at."""
+    labels = host.removesuffix(".cluster.local").removesuffix(".svc").split(".")
+    pod, (service_name, namespace) = (labels[0] if len(labels) == 3 else None), labels[-2:]
+    return pod, service_name, namespace
 
 
 def url_problems(objects: list[Obj], build_dir: Path) -> Iterator[tuple[str, str, list[str]]]:
@@ -279,8 +308,7 @@ def url_problems(objects: list[Obj], build_dir: Path) -> Iterator[tuple[str, str
     services = {(o.namespace, o.name): o for o in objects if o.kind == "Service"}
     sets = {(o.namespace, o.name): o for o in objects if o.kind == "StatefulSet"}
     for where, host, _scheme, port in wired_urls(build_dir):
-        labels = host.removesuffix(".cluster.local").removesuffix(".svc").split(".")
-        pod, (service_name, namespace) = (labels[0] if len(labels) == 3 else None), labels[-2:]
+        pod, service_name, namespace = service_of(host)
         address = f"{host}:{port}" if port else host
         service = services.get((namespace, service_name))
         problems = []

@@ -52,6 +52,8 @@ class AlertmanagerArgs:
     exposure: Exposure | None = None
     cluster_tls: dict | None = None
     """`--cluster.tls-config` (render.tls): gossip over mutual TLS with the certificate in `alertmanager-tls`."""
+    web_tls: dict | None = None
+    """`--web.config.file` (render.tls): the API and UI over TLS with the same certificate."""
     extra_values: dict[str, Any] = field(default_factory=dict)
     """Escape hatch: raw chart values merged over ours."""
 
@@ -98,13 +100,18 @@ class Alertmanager(pulumi.ComponentResource):
             "resources": resources("50m", "128Mi", cpu_limit="500m", memory_limit="256Mi"),
         }
         depends: list[pulumi.Resource] = [self.receivers_secret]
-        if ha and args.cluster_tls is not None:
-            # The certificate (cert-manager's Secret) and the TLS config file; one replica has no peers to talk to.
+        # One replica has no peers to gossip with; its API is served over TLS all the same.
+        tls_files = {
+            **({tls.CLUSTER_TLS_FILE: args.cluster_tls} if ha and args.cluster_tls is not None else {}),
+            **({tls.WEB_TLS_FILE: args.web_tls} if args.web_tls is not None else {}),
+        }
+        if tls_files:
+            # The certificate (cert-manager's Secret) and the TLS config files.
             depends.append(
                 ConfigMap(
                     f"{name}-tls-config",
                     metadata=ObjectMetaArgs(name=tls.ALERTMANAGER_TLS_CONFIGMAP, namespace=args.namespace, labels={"app.kubernetes.io/part-of": PART_OF}),
-                    data={tls.CLUSTER_TLS_FILE: dump(args.cluster_tls)},
+                    data={file: dump(config) for file, config in sorted(tls_files.items())},
                     opts=parented,
                 )
             )
@@ -113,7 +120,14 @@ class Alertmanager(pulumi.ComponentResource):
             )
             values["extraVolumes"] = [{"name": "tls-config", "configMap": {"name": tls.ALERTMANAGER_TLS_CONFIGMAP}}]
             values["extraVolumeMounts"] = [{"name": "tls-config", "mountPath": tls.ALERTMANAGER_TLS_CONFIG_DIR, "readOnly": True}]
+        if tls.CLUSTER_TLS_FILE in tls_files:
             values["extraArgs"]["cluster.tls-config"] = f"{tls.ALERTMANAGER_TLS_CONFIG_DIR}/{tls.CLUSTER_TLS_FILE}"
+        if tls.WEB_TLS_FILE in tls_files:
+            values["extraArgs"]["web.config.file"] = f"{tls.ALERTMANAGER_TLS_CONFIG_DIR}/{tls.WEB_TLS_FILE}"
+            # The kubelet probes over HTTPS without verifying the certificate (the chart's probes are plain httpGet).
+            probe = {"httpGet": {"path": "/", "port": "http", "scheme": "HTTPS"}}
+            values["livenessProbe"] = probe
+            values["readinessProbe"] = probe
         if ha:
             values["podAntiAffinity"] = "hard"
             values["podAntiAffinityTopologyKey"] = "kubernetes.io/hostname"

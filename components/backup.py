@@ -9,6 +9,7 @@ no credential is in a spec. The restore is in docs/operations.md.
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, field
 
 import pulumi
@@ -48,6 +49,8 @@ class BackupArgs:
     databases: tuple[DatabaseToBackUp, ...] = ()
     alertmanager_url: str | None = None
     """Where amtool reads the silences; None: no silence backup."""
+    alertmanager_ca: tuple[dict, dict] | None = None
+    """(volume, volumeMount) of the CA that verifies Alertmanager's certificate (render.tls.client_ca); None: plain HTTP."""
     schedule: str = "23 */6 * * *"
     keep_days: int = 14
     extra_labels: dict[str, str] = field(default_factory=dict)
@@ -78,7 +81,7 @@ def _uploader(name: str, suffix: str, keep_days: int) -> dict:
     }
 
 
-def cron_job_spec(schedule: str, init: dict, upload: dict, uid: int) -> dict:
+def cron_job_spec(schedule: str, init: dict, upload: dict, uid: int, extra_volumes: tuple[dict, ...] = ()) -> dict:
     """One run at a time, retried twice, never longer than an hour; init container (dump) then the upload."""
     return {
         "schedule": schedule,
@@ -99,7 +102,7 @@ def cron_job_spec(schedule: str, init: dict, upload: dict, uid: int) -> dict:
                         "securityContext": restricted_pod(uid),
                         "initContainers": [init],
                         "containers": [upload],
-                        "volumes": _volumes(),
+                        "volumes": [*_volumes(), *extra_volumes],
                     },
                 },
             }
@@ -127,14 +130,15 @@ def database_dump(db: DatabaseToBackUp) -> dict:
     }
 
 
-def silences_dump(alertmanager_url: str) -> dict:
+def silences_dump(alertmanager_url: str, ca: tuple[dict, dict] | None = None) -> dict:
+    ca_file = posixpath.join(ca[1]["mountPath"], ca[0]["secret"]["items"][0]["path"]) if ca else None
     return {
         "name": "dump",
         "image": AMTOOL_IMAGE,
-        "command": ["/bin/sh", "-c", silences_script(alertmanager_url)],
+        "command": ["/bin/sh", "-c", silences_script(alertmanager_url, ca_file)],
         "resources": resources("20m", "32Mi", cpu_limit="200m", memory_limit="64Mi"),
         "securityContext": RESTRICTED_CONTAINER,
-        "volumeMounts": [{"name": "dump", "mountPath": DUMP_DIR}, {"name": "tmp", "mountPath": "/tmp"}],
+        "volumeMounts": [{"name": "dump", "mountPath": DUMP_DIR}, {"name": "tmp", "mountPath": "/tmp"}, *([ca[1]] if ca else [])],
     }
 
 
@@ -145,12 +149,13 @@ class Backups(pulumi.ComponentResource):
         super().__init__(f"{PACKAGE}:index:Backups", name, None, opts)
         conf = pulumi.Output.from_input(args.objstore_config).apply(lambda text: rclone_config(text)[0])
         self.remote = secret_object(f"{name}-rclone", RCLONE_SECRET, args.namespace, {"rclone.conf": conf}, child(self))
-        jobs = [(db.name, database_dump(db), "dump", POSTGRES_UID) for db in args.databases]
+        jobs = [(db.name, database_dump(db), "dump", POSTGRES_UID, ()) for db in args.databases]
         if args.alertmanager_url:
-            jobs.append(("silences", silences_dump(args.alertmanager_url), "json", RCLONE_UID))
+            ca = args.alertmanager_ca
+            jobs.append(("silences", silences_dump(args.alertmanager_url, ca), "json", RCLONE_UID, (ca[0],) if ca else ()))
         self.jobs = []
-        for job, init, suffix, uid in jobs:
-            spec = cron_job_spec(args.schedule, init, _uploader(job, suffix, args.keep_days), uid)
+        for job, init, suffix, uid, volumes in jobs:
+            spec = cron_job_spec(args.schedule, init, _uploader(job, suffix, args.keep_days), uid, volumes)
             self.jobs.append(
                 CronJob(
                     f"{name}-{job}",

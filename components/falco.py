@@ -91,6 +91,9 @@ class FalcoArgs:
     """falcoctl refs of the pinned rule sets (render.falco.falcoctl_refs)."""
     talon_output: dict | None = None
     """falcosidekick's `config.talon`; None: no Talon."""
+    alertmanager_ca: tuple[dict, dict, str] | None = None
+    """(volume, volumeMount, CA file) by which falcosidekick verifies Alertmanager's certificate
+    (render.falco.sidekick_tls_client); None where Alertmanager serves plain HTTP."""
     talon: TalonArgs | None = None
     extra_values: dict[str, Any] = field(default_factory=dict)
     """Escape hatch: raw falco chart values merged over ours."""
@@ -113,8 +116,13 @@ class Falco(pulumi.ComponentResource):
                 "alertmanager": args.alertmanager_output,
                 **({"talon": args.talon_output} if args.talon_output else {}),
                 "tlsserver": {"notlspaths": ""},
+                **({"tlsclient": {"cacertfile": args.alertmanager_ca[2]}} if args.alertmanager_ca else {}),
             },
             "webui": {"enabled": False},
+            **(
+                {"extraVolumes": [args.alertmanager_ca[0]], "extraVolumeMounts": [args.alertmanager_ca[1]]}
+                if args.alertmanager_ca else {}
+            ),
             "podSecurityContext": restricted_pod(SIDEKICK_UID),
             "securityContext": RESTRICTED_CONTAINER,
             "resources": resources("50m", "64Mi", cpu_limit="500m", memory_limit="128Mi"),

@@ -32,6 +32,8 @@ class KarmaArgs:
     """The rendered karma.yaml (render.karma): its `alertmanager.servers` name every replica."""
     acls: dict | None = None
     """The silence ACL file karma.yaml names (render.access); the chart mounts it beside karma.conf."""
+    ca_volume: tuple[dict, dict] | None = None
+    """(volume, volumeMount) of the CA its `alertmanager.servers[].tls.ca` names, where Alertmanager serves TLS."""
     high_availability: bool = True
     exposure: Exposure | None = None
     extra_values: dict[str, Any] = field(default_factory=dict)
@@ -53,6 +55,8 @@ class Karma(pulumi.ComponentResource):
             "containerSecurityContext": RESTRICTED_CONTAINER,
             "resources": resources("50m", "64Mi", cpu_limit="500m", memory_limit="256Mi"),
         }
+        if args.ca_volume:
+            values["extraVolumes"], values["extraVolumeMounts"] = [args.ca_volume[0]], [args.ca_volume[1]]
         self.release = release(
             f"{name}-release", KARMA_RELEASE, CHART, args.namespace, values, args.extra_values, child(self)
         )

@@ -38,13 +38,12 @@ from render import oncall as oncall_config
 from render import otel as otel_config
 from render.incidents import incident_plans
 from render.topology import (
-    ALERTMANAGER_PORT,
-    ALERTMANAGER_RELEASE,
     FALCO_NAMESPACE,
     LITMUS_NAMESPACE,
     MONITORING_NAMESPACE,
     NODE_EXPORTER_NAMESPACE,
     alertmanager_replica_urls,
+    alertmanager_service_url,
     grafana_internal_url,
     metrics_query_url,
     metrics_remote_write_url,
@@ -90,11 +89,13 @@ class Platform(pulumi.ComponentResource):
         def secret(name_: str) -> pulumi.Output[str]:
             return pulumi.Output.secret(settings.secrets[name_].get_secret_value())
 
-        def expose(app: str) -> Exposure:
+        def expose(app: str, backend_tls: bool = False) -> Exposure:
+            # ingress-nginx speaks plain HTTP to a backend unless told otherwise; a TLS backend answers that with 400.
+            https = {"nginx.ingress.kubernetes.io/backend-protocol": "HTTPS"} if backend_tls else {}
             return Exposure(
                 host=f"{app}.{settings.domain}",
                 class_name=settings.ingress.class_name,
-                annotations=dict(settings.ingress.annotations),
+                annotations={**https, **settings.ingress.annotations},
             )
 
         # Namespaces first: everything else is created inside one.
@@ -124,7 +125,7 @@ class Platform(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(
                     parent=self,
-                    depends_on=[self.namespaces[tls.CERT_MANAGER_NAMESPACE], self.namespaces[MONITORING_NAMESPACE]],
+                    depends_on=[self.namespaces[ns] for ns in (tls.CERT_MANAGER_NAMESPACE, MONITORING_NAMESPACE, FALCO_NAMESPACE)],
                 ),
             )
 
@@ -152,6 +153,7 @@ class Platform(pulumi.ComponentResource):
                 write_base_url=metrics_write_base_url(settings),
                 remote_write_url=metrics_remote_write_url(settings),
                 notifier_urls=alertmanager_replica_urls(settings),
+                notifier_ca_secret=tls.ALERTMANAGER_TLS_SECRET if settings.tls.enabled else None,
                 long_term_write_url=thanos_receive_url() if settings.thanos.enabled else None,
                 mode=settings.metrics.mode,
                 retention=settings.metrics.retention,
@@ -169,6 +171,7 @@ class Platform(pulumi.ComponentResource):
             f"{name}-karma",
             KarmaArgs(
                 namespace=monitoring, config=artifacts.karma, acls=artifacts.karma_acls, high_availability=ha,
+                ca_volume=tls.client_ca()[:2] if settings.tls.enabled else None,
                 exposure=expose("karma"),
             ),
             opts=after_ns,
@@ -258,8 +261,9 @@ class Platform(pulumi.ComponentResource):
                 storage_class=settings.storage_class,
                 # With signed-in users every silence goes through Karma, where the teams' rules apply: Alertmanager's
                 # own UI would take any silence from anyone (Karma's docs/ACLs.md asks for exactly this).
-                exposure=None if settings.access.user_header else expose("alertmanager"),
+                exposure=None if settings.access.user_header else expose("alertmanager", backend_tls=settings.tls.enabled),
                 cluster_tls=tls.alertmanager_cluster_tls() if settings.tls.enabled else None,
+                web_tls=tls.alertmanager_web_tls() if settings.tls.enabled else None,
             ),
             opts=pulumi.ResourceOptions.merge(
                 after_ns, pulumi.ResourceOptions(depends_on=self.cert_manager.objects if self.cert_manager else [])
@@ -311,8 +315,11 @@ class Platform(pulumi.ComponentResource):
                 rule_refs=tuple(falco_config.falcoctl_refs()),
                 talon_output=falco_config.sidekick_talon(settings) if artifacts.talon_rules else None,
                 talon=self._talon(settings, org, artifacts, secret) if artifacts.talon_rules else None,
+                alertmanager_ca=falco_config.sidekick_tls_client(settings),
             ),
-            opts=after_falco_ns,
+            opts=pulumi.ResourceOptions.merge(
+                after_falco_ns, pulumi.ResourceOptions(depends_on=self.cert_manager.objects if self.cert_manager else [])
+            ),
         )
         self.botkube = None
         if botkube_runs(settings, org):
@@ -352,7 +359,8 @@ class Platform(pulumi.ComponentResource):
                     namespace=monitoring,
                     objstore_config=secret(settings.thanos.object_storage.secret),
                     databases=self._databases(settings, postgres),
-                    alertmanager_url=f"http://{ALERTMANAGER_RELEASE}.{MONITORING_NAMESPACE}.svc:{ALERTMANAGER_PORT}",
+                    alertmanager_url=alertmanager_service_url(settings),
+                    alertmanager_ca=tls.client_ca()[:2] if settings.tls.enabled else None,
                     schedule=settings.backup.schedule,
                     keep_days=settings.backup.keep_days,
                 ),

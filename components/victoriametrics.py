@@ -55,6 +55,8 @@ class VictoriaMetricsArgs:
     """Where VMAgent writes (render.topology.metrics_remote_write_url)."""
     notifier_urls: list[str]
     """Every Alertmanager replica: VMAlert must notify each of them, never one behind a load-balanced Service."""
+    notifier_ca_secret: str | None = None
+    """The Secret whose `ca.crt` verifies Alertmanager's certificate, where Alertmanager serves TLS (render.tls)."""
     long_term_write_url: str | None = None
     """Thanos Receive; VMAgent writes there too, each pod labelled so Thanos can deduplicate the HA pair."""
     mode: Literal["single", "cluster"] = "cluster"
@@ -195,7 +197,11 @@ def vmalert_spec(args: VictoriaMetricsArgs) -> dict:
         "remoteWrite": {"url": args.write_base_url},
         # Restores `for` state after a restart, so a restart does not delay pages.
         "remoteRead": {"url": args.query_url},
-        "notifiers": [{"url": url} for url in args.notifier_urls],
+        # The operator mounts the CA from the Secret's key (TLSConfig.ca, api/operator/v1beta1/vmextra_types.go).
+        "notifiers": [
+            {"url": url, **({"tlsConfig": {"ca": {"secret": {"name": args.notifier_ca_secret, "key": "ca.crt"}}}} if args.notifier_ca_secret else {})}
+            for url in args.notifier_urls
+        ],
         "externalLabels": dict(sorted(args.external_labels.items())),
         "resources": resources("100m", "128Mi", cpu_limit="1", memory_limit="512Mi"),
         "useStrictSecurity": True,

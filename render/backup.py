@@ -110,9 +110,16 @@ def upload_script(name: str, suffix: str, keep_days: int) -> str:
     )
 
 
-def silences_script(alertmanager_url: str) -> str:
-    """Every silence (active and pending) as JSON, the form `amtool silence import` reads back."""
-    return f"set -eu\namtool silence query --alertmanager.url={shlex.quote(alertmanager_url)} -o json > {DUMP_DIR}/silences.json\n"
+def silences_script(alertmanager_url: str, ca_file: str | None = None) -> str:
+    """Every silence (active and pending) as JSON, the form `amtool silence import` reads back. With `ca_file`,
+    Alertmanager's certificate is verified by it: amtool takes TLS settings only from an HTTP config file
+    (`--http.config.file`, prometheus/common's http_config), written where the pod may write."""
+    http_config = f"printf '%s\\n' {shlex.quote(f'tls_config: {{ca_file: {ca_file}}}')} > /tmp/http-config.yml\n" if ca_file else ""
+    flag = " --http.config.file=/tmp/http-config.yml" if ca_file else ""
+    return (
+        f"set -eu\n{http_config}"
+        f"amtool silence query --alertmanager.url={shlex.quote(alertmanager_url)}{flag} -o json > {DUMP_DIR}/silences.json\n"
+    )
 
 
 def restore_command(dump_file: str, database: str) -> list[str]:

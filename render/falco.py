@@ -22,6 +22,7 @@ from model.security import (
     unexpected_process_rule,
 )
 from model.settings import Settings
+from render import tls
 from render.topology import FALCO_NAMESPACE, FALCO_TALON_PORT, FALCO_TALON_RELEASE, alertmanager_replica_urls, service_host
 
 SOURCE = "falco"
@@ -216,6 +217,12 @@ def sidekick_alertmanager(org: Organisation, settings: Settings) -> dict:
         "customseveritymap": SEVERITY_MAP,
         "checkcert": True,
     }
+
+
+def sidekick_tls_client(settings: Settings) -> tuple[dict, dict, str] | None:
+    """(volume, volumeMount, CA file) by which falcosidekick verifies Alertmanager's certificate (its
+    `config.tlsclient.cacertfile`, appended to the system pool); None where Alertmanager serves plain HTTP."""
+    return tls.client_ca(tls.FALCOSIDEKICK_TLS_SECRET) if settings.tls.enabled else None
 
 
 def talon_url() -> str:

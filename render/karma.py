@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from model.catalog import Organisation, Priority
 from model.settings import Settings
-from render import access
+from render import access, tls
 from render.topology import alertmanager_replica_urls
 
 ACK_DURATION = "30m"
@@ -34,6 +34,8 @@ def render(settings: Settings, org: Organisation) -> dict:
             # Silences go through Karma, which can reach each replica inside the cluster.
             "proxy": True,
             "readonly": False,
+            # Alertmanager's certificate, verified by the platform's CA (the karma chart mounts it: components.karma).
+            **({"tls": {"ca": tls.client_ca()[2]}} if settings.tls.enabled else {}),
         }
         for i, url in enumerate(alertmanager_replica_urls(settings))
     ]

@@ -2,15 +2,18 @@
 component that can use it.
 
 cert-manager (cert-manager.io/v1) issues from a self-signed root: a `SelfSigned` Issuer signs the CA Certificate, a
-`CA` Issuer signs every component's Certificate from it, and cert-manager renews each before it expires. Each
-Certificate's Secret holds `tls.crt`, `tls.key` and the CA as `ca.crt`, mounted read-only into the component's pods.
+`CA` ClusterIssuer signs every component's Certificate from it, in whichever namespace the component runs, and
+cert-manager renews each before it expires. The root and its key stay in cert-manager's namespace: a CA
+ClusterIssuer reads its Secret from the cluster resource namespace, which is cert-manager's own by default
+(`--cluster-resource-namespace`). Each Certificate's Secret holds `tls.crt`, `tls.key` and the CA as `ca.crt`;
+servers mount the Secret, clients only its `ca.crt`.
 """
 
 from __future__ import annotations
 
 import posixpath
 
-from render.topology import ALERTMANAGER_RELEASE, MONITORING_NAMESPACE
+from render.topology import ALERTMANAGER_RELEASE, FALCO_NAMESPACE, FALCOSIDEKICK_RELEASE, MONITORING_NAMESPACE
 
 CERT_MANAGER_NAMESPACE = "cert-manager"
 CERT_MANAGER_RELEASE = "cert-manager"
@@ -22,6 +25,12 @@ CA_DURATION = "87600h"  # ten years: the root outlives every leaf it signs
 LEAF_DURATION = "2160h"  # 90 days, renewed a third before the end (cert-manager's default renewBefore)
 
 ALERTMANAGER_TLS_SECRET = "alertmanager-tls"
+CA_FILE = "ca.crt"
+CLIENT_CA_DIR = "/etc/platform-ca"
+"""Where a client of a TLS server finds the platform's CA: only the `ca.crt` of a Certificate's Secret is mounted."""
+WEB_TLS_FILE = "web-tls.yml"
+FALCOSIDEKICK_TLS_SECRET = "falcosidekick-tls"
+"""falcosidekick's client certificate, in the falco namespace: where it finds the CA to verify Alertmanager by."""
 ALERTMANAGER_TLS_DIR = "/etc/alertmanager-tls"
 ALERTMANAGER_TLS_CONFIGMAP = "alertmanager-tls-config"
 ALERTMANAGER_TLS_CONFIG_DIR = "/etc/alertmanager-tls-config"
@@ -35,8 +44,9 @@ def _meta(name: str, namespace: str) -> dict:
     return {"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/part-of": "alerting-platform"}}
 
 
-def ca_objects(namespace: str = MONITORING_NAMESPACE) -> tuple[dict, ...]:
-    """The self-signed root and the Issuer that signs every component's certificate from it."""
+def ca_objects(namespace: str = CERT_MANAGER_NAMESPACE) -> tuple[dict, ...]:
+    """The self-signed root, kept in cert-manager's namespace, and the ClusterIssuer that signs every component's
+    certificate from it."""
     return (
         {"apiVersion": API_VERSION, "kind": "Issuer", "metadata": _meta(SELF_SIGNED_ISSUER, namespace), "spec": {"selfSigned": {}}},
         {
@@ -52,7 +62,12 @@ def ca_objects(namespace: str = MONITORING_NAMESPACE) -> tuple[dict, ...]:
                 "issuerRef": {"name": SELF_SIGNED_ISSUER, "kind": "Issuer", "group": "cert-manager.io"},
             },
         },
-        {"apiVersion": API_VERSION, "kind": "Issuer", "metadata": _meta(CA_ISSUER, namespace), "spec": {"ca": {"secretName": CA_SECRET}}},
+        {
+            "apiVersion": API_VERSION,
+            "kind": "ClusterIssuer",
+            "metadata": {k: v for k, v in _meta(CA_ISSUER, namespace).items() if k != "namespace"},
+            "spec": {"ca": {"secretName": CA_SECRET}},
+        },
     )
 
 
@@ -68,7 +83,7 @@ def certificate(name: str, secret: str, dns_names: list[str], client: bool = Fal
             "dnsNames": dns_names,
             "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
             "usages": ["digital signature", "key encipherment", "server auth", *(["client auth"] if client else [])],
-            "issuerRef": {"name": CA_ISSUER, "kind": "Issuer", "group": "cert-manager.io"},
+            "issuerRef": {"name": CA_ISSUER, "kind": "ClusterIssuer", "group": "cert-manager.io"},
         },
     }
 
@@ -80,9 +95,35 @@ def alertmanager_certificate() -> dict:
     return certificate(ALERTMANAGER_TLS_SECRET, ALERTMANAGER_TLS_SECRET, names, client=True)
 
 
+def falcosidekick_certificate() -> dict:
+    """falcosidekick's certificate: its Secret brings the CA into the falco namespace, to verify Alertmanager by."""
+    host = f"{FALCOSIDEKICK_RELEASE}.{FALCO_NAMESPACE}.svc"
+    return certificate(FALCOSIDEKICK_TLS_SECRET, FALCOSIDEKICK_TLS_SECRET, [host], client=True, namespace=FALCO_NAMESPACE)
+
+
 def certificates() -> tuple[dict, ...]:
-    """Every object the platform's TLS needs, in the monitoring namespace."""
-    return (*ca_objects(), alertmanager_certificate())
+    """Every object the platform's TLS needs."""
+    return (*ca_objects(), alertmanager_certificate(), falcosidekick_certificate())
+
+
+def client_ca(secret: str = ALERTMANAGER_TLS_SECRET, name: str = "platform-ca") -> tuple[dict, dict, str]:
+    """(volume, volumeMount, CA file) for a client of a TLS server: the `ca.crt` of a Certificate's Secret only, never
+    the key beside it."""
+    volume = {"name": name, "secret": {"secretName": secret, "items": [{"key": CA_FILE, "path": CA_FILE}]}}
+    mount = {"name": name, "mountPath": CLIENT_CA_DIR, "readOnly": True}
+    return volume, mount, posixpath.join(CLIENT_CA_DIR, CA_FILE)
+
+
+def alertmanager_web_tls(cert_dir: str = ALERTMANAGER_TLS_DIR) -> dict:
+    """`--web.config.file` (exporter-toolkit's web config): the API and UI over TLS with the replica's certificate.
+    No client certificate is asked for: Karma, vmalert, falcosidekick and the backup job verify the server by the CA."""
+    return {
+        "tls_server_config": {
+            "cert_file": posixpath.join(cert_dir, "tls.crt"),
+            "key_file": posixpath.join(cert_dir, "tls.key"),
+            "min_version": "TLS12",
+        }
+    }
 
 
 def alertmanager_cluster_tls(cert_dir: str = ALERTMANAGER_TLS_DIR) -> dict:

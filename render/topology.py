@@ -26,12 +26,23 @@ def alertmanager_secret_path(secret: str) -> str:
     return posixpath.join(ALERTMANAGER_SECRETS_DIR, secret)
 
 
+def alertmanager_scheme(settings: Settings) -> str:
+    """Alertmanager's API is served over TLS wherever the platform runs its CA (docs/encryption.md)."""
+    return "https" if settings.tls.enabled else "http"
+
+
 def alertmanager_replica_urls(settings: Settings) -> list[str]:
     """One URL per Alertmanager replica: HA needs every sender to reach every replica, not one behind a Service."""
     host = f"{ALERTMANAGER_RELEASE}-headless.{MONITORING_NAMESPACE}.svc"
+    scheme = alertmanager_scheme(settings)
     return [
-        f"http://{ALERTMANAGER_RELEASE}-{i}.{host}:{ALERTMANAGER_PORT}" for i in range(settings.alertmanager.replicas)
+        f"{scheme}://{ALERTMANAGER_RELEASE}-{i}.{host}:{ALERTMANAGER_PORT}" for i in range(settings.alertmanager.replicas)
     ]
+
+
+def alertmanager_service_url(settings: Settings) -> str:
+    """Alertmanager behind its Service: for readers (a silence snapshot), where any replica will do."""
+    return f"{alertmanager_scheme(settings)}://{ALERTMANAGER_RELEASE}.{MONITORING_NAMESPACE}.svc:{ALERTMANAGER_PORT}"
 
 
 # --- Namespaces besides `monitoring` --------------------------------------------------------------------------

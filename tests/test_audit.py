@@ -1,19 +1,26 @@
 """The compliance report (`make audit`): configuration changes from git with their authors, every guardrail exception
-with its approver and end date, and every silence and acknowledgement with the person who made it, read from a real
-Alertmanager on loopback."""
+with its approver and end date, every silence and acknowledgement with the person who made it, read from a real
+Alertmanager on loopback, and every OnCall acknowledgement and resolution with its user, read from a stand-in of
+OnCall's public API on loopback that answers with the upstream documentation's own responses
+(tests/data/oncall/public-api-v1.16.5.yaml)."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import subprocess
+import sys
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 
 import catalog
 from cli import audit
+from tests.api_standins import _Server
 from tests.e2e import cluster as am
 
 TODAY = dt.date(2026, 12, 2)
@@ -104,3 +111,113 @@ def test_every_silence_and_acknowledgement_is_listed_with_whoever_made_it(org, t
     assert "| silence | ana@example.com | by platform for storefront | storefront |" in rows["ana@example.com"]
     assert "| silence | admin | NOT ATTRIBUTABLE: no catalog person | (none) |" in rows["admin"]
     print("\n" + section)
+
+
+# --- OnCall: acknowledgements and resolutions from its public API ---------------------------------------------
+
+ONCALL_API = yaml.safe_load((Path(__file__).parent / "data" / "oncall" / "public-api-v1.16.5.yaml").read_text())
+TOKEN = "oncall-token-that-must-not-leak"
+USERS = {  # OnCall user id -> the user as GET /api/v1/users/<id>/ answers (the upstream example's shape)
+    "UCGEIXI1MR1NZ": "dara@example.com",
+    "UHANA0000001": "hana@example.com",
+    "UANA00000001": "ana@example.com",
+    ONCALL_API["user"]["id"]: ONCALL_API["user"]["email"],  # the docs' own user: nobody in the catalog
+}
+
+
+def group(id_: str, team: str | None, **fields) -> dict:
+    """The upstream example alert group with another id, its team as an alert-group label, and `fields` changed."""
+    labels = [{"key": {"id": "team", "name": "team"}, "value": {"id": team, "name": team}}] if team else []
+    return {**copy.deepcopy(ONCALL_API["alert_group"]), "id": id_, "labels": labels, **fields}
+
+
+GROUPS = [
+    # The docs' example as it is: resolved by a user, never acknowledged, no labels.
+    copy.deepcopy(ONCALL_API["alert_group"]),
+    group("IHANAACK00001", "storefront", state="acknowledged", acknowledged_at="2026-11-20T10:00:00.123456Z",
+          acknowledged_by="UHANA0000001", resolved_at=None, resolved_by=None),
+    group("ISOURCE000001", "payments", state="resolved", acknowledged_at="2026-11-21T08:00:00Z", acknowledged_by=None,
+          resolved_at="2026-11-21T08:30:00Z", resolved_by=None),
+    group("IDOCSUSER0001", "payments", state="acknowledged", acknowledged_at="2026-11-22T09:00:00Z",
+          acknowledged_by=ONCALL_API["user"]["id"], resolved_at=None, resolved_by=None),
+    group("IPLATFORM0001", "storefront", state="resolved", acknowledged_at="2026-11-23T07:00:00Z",
+          acknowledged_by="UANA00000001", resolved_at="2026-11-23T07:10:00Z", resolved_by="UANA00000001"),
+]
+
+
+class OnCallStandIn(_Server):
+    """OnCall's public API on loopback: two pages of alert groups (the second linked by an absolute `next` naming
+    another host, as OnCall builds it from its own base URL) and the users; 401 without the token."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str | None]] = []
+        super().__init__()
+
+    def handle(self, verb: str, path: str, headers: dict, body: bytes) -> tuple[int, dict]:
+        self.seen.append((path, headers.get("Authorization")))
+        if headers.get("Authorization") != TOKEN:
+            return 401, {"detail": "Invalid token."}
+        path, _, query = path.partition("?")
+        params = urllib.parse.parse_qs(query)
+        if verb == "GET" and path == "/api/v1/alert_groups/":
+            page = int(params.get("page", ["1"])[0])
+            results = GROUPS[:3] if page == 1 else GROUPS[3:]
+            following = "http://oncall-engine.elsewhere:8080/api/v1/alert_groups/?" + urllib.parse.urlencode(
+                {"page": 2, "started_at": params["started_at"][0]}) if page == 1 else None
+            return 200, {**ONCALL_API["page"], "count": len(GROUPS), "next": following, "results": results,
+                         "current_page_number": page, "total_pages": 2}
+        user = path.removeprefix("/api/v1/users/").rstrip("/")
+        if verb == "GET" and path.startswith("/api/v1/users/") and user in USERS:
+            return 200, {**ONCALL_API["user"], "id": user, "email": USERS[user]}
+        return 404, {"detail": "Not found."}
+
+
+@pytest.fixture
+def oncall():
+    server = OnCallStandIn()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def test_every_oncall_acknowledgement_and_resolution_names_the_user_who_made_it(org, oncall):
+    report = audit.report("prod", org, TODAY, dt.date(2026, 11, 1), oncall_url=oncall.url, oncall_token=TOKEN)
+    section = report.split("## OnCall acknowledgements and resolutions")[1]
+    rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| I")]
+    assert [(r[0].lstrip("| "), r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows] == [
+        ("I68T24C13IFW1", "resolved", "2020-05-19T13:37:01Z", "UCGEIXI1MR1NZ", "dara@example.com", "by payments", "(none)"),
+        ("IHANAACK00001", "acknowledged", "2026-11-20T10:00:00Z", "UHANA0000001", "hana@example.com", "by storefront", "storefront"),
+        ("ISOURCE000001", "acknowledged", "2026-11-21T08:00:00Z", "(none)", "(none)", "NOT ATTRIBUTABLE: no OnCall user", "payments"),
+        ("ISOURCE000001", "resolved", "2026-11-21T08:30:00Z", "(none)", "(none)", "no user: resolved by its source", "payments"),
+        ("IDOCSUSER0001", "acknowledged", "2026-11-22T09:00:00Z", "U4DNY931HHJS5", "public-api-demo-user-1@grafana.com",
+         "NOT ATTRIBUTABLE: no catalog person", "payments"),
+        ("IPLATFORM0001", "acknowledged", "2026-11-23T07:00:00Z", "UANA00000001", "ana@example.com", "by platform for storefront", "storefront"),
+        ("IPLATFORM0001", "resolved", "2026-11-23T07:10:00Z", "UANA00000001", "ana@example.com", "by platform for storefront", "storefront"),
+    ]
+    assert "4 acknowledgements and 3 resolutions of alert groups started since 2026-11-01, 2 not attributable" in section
+    # The window in the form OnCall's DateRangeFilterMixin parses; the second page fetched from the API we named, not
+    # the host in `next`; each user read once; the token on every request and in no line of the report.
+    paths = [p for p, _ in oncall.seen]
+    (window,) = urllib.parse.parse_qs(paths[0].partition("?")[2])["started_at"]
+    start, end = (dt.datetime.strptime(part, "%Y-%m-%dT%H:%M:%S") for part in window.split("_"))
+    assert (start, end) == (dt.datetime(2026, 11, 1), dt.datetime(2026, 12, 2, 23, 59, 59))
+    assert paths[1].startswith("/api/v1/alert_groups/?page=2")
+    assert sorted(p for p in paths if p.startswith("/api/v1/users/")) == sorted(f"/api/v1/users/{u}/" for u in USERS)
+    assert all(auth == TOKEN for _, auth in oncall.seen)
+    assert TOKEN not in report
+
+
+def test_a_refused_oncall_token_is_one_line_that_never_shows_the_token(oncall, tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text("a-wrong-token-nobody-may-see\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "cli", "audit", "--stack", "prod", "--since", "2026-11-01", "--oncall", oncall.url,
+         "--oncall-token-file", str(token_file)],
+        cwd=Path(__file__).parent.parent, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "a-wrong-token-nobody-may-see" not in result.stdout + result.stderr
+    assert " ".join(result.stderr.split()) == (
+        "error: command line: --oncall: OnCall answered 401 to GET /api/v1/alert_groups/: the API token was refused"
+    )

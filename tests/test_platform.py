@@ -112,8 +112,9 @@ def test_no_bitnami_image_or_chart_is_used(built):
 
 @pytest.fixture(scope="module")
 def alertmanager_pods(built, tmp_path_factory) -> list[str]:
-    """`http://<pod>.<headless service>.<namespace>.svc:<port>` of every pod of the Alertmanager StatefulSet as
-    Helm renders it from the registered release: the addresses every sender must reach, one per replica."""
+    """`<scheme>://<pod>.<headless service>.<namespace>.svc:<port>` of every pod of the Alertmanager StatefulSet as
+    Helm renders it from the registered release: the addresses every sender must reach, one per replica; `https`
+    where its container is started with a web TLS config (`--web.config.file`)."""
     inventory, files, _ = built
     out = tmp_path_factory.mktemp("alertmanager")
     (out / "releases.yaml").write_text(files["releases.yaml"])
@@ -121,7 +122,9 @@ def alertmanager_pods(built, tmp_path_factory) -> list[str]:
     (sts,) = [o for o in rendered.objects if o["kind"] == "StatefulSet"]
     (port,) = [p["containerPort"] for c in sts["spec"]["template"]["spec"]["containers"] for p in c.get("ports", []) if p.get("name") == "http"]
     host = f"{sts['spec']['serviceName']}.{rendered.release.namespace}.svc"
-    return [f"http://{sts['metadata']['name']}-{i}.{host}:{port}" for i in range(sts["spec"]["replicas"])]
+    (server,) = [c for c in sts["spec"]["template"]["spec"]["containers"] if c["name"] == "alertmanager"]
+    scheme = "https" if any(a.startswith("--web.config.file=") for a in server.get("args", [])) else "http"
+    return [f"{scheme}://{sts['metadata']['name']}-{i}.{host}:{port}" for i in range(sts["spec"]["replicas"])]
 
 
 def test_vmalert_notifies_exactly_every_alertmanager_replica(built, alertmanager_pods):

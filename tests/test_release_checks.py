@@ -104,10 +104,75 @@ def test_an_exporter_without_a_scrape_object_is_unscraped(mutable_build):
     assert bad and all(f.startswith("litmuschaos_") and "which no scrape object reaches" in f for f in bad)
 
 
-def test_prod_alertmanager_gossips_over_mutual_tls_as_helm_renders_it(prod_build):
+def test_prod_alertmanager_gossips_over_mutual_tls_and_serves_https_as_helm_renders_it(prod_build):
     passed = [f.subject for f in release_checks.tls_settings(prod_build) if f.ok]
     assert passed == ["StatefulSet monitoring/alertmanager alertmanager: --cluster.tls-config",
+                      "StatefulSet monitoring/alertmanager alertmanager: --web.config.file",
+                      "StatefulSet monitoring/alertmanager alertmanager: API encrypted",
                       "StatefulSet monitoring/alertmanager alertmanager: gossip encrypted"]
+
+
+def test_every_client_of_alertmanager_in_prod_verifies_it_over_https(prod_build):
+    # The senders and readers of Alertmanager's API the platform wires: vmalert's notifiers (one per replica), Karma
+    # (its release's config and the rendered karma.yaml), falcosidekick and the silence backup's amtool.
+    findings = list(release_checks.tls_clients(prod_build))
+    assert failures(findings) == []
+    sources = sorted({f.subject.split(" (", 1)[1].split(":", 1)[0] for f in findings})
+    assert sources == ["karma/karma.yaml", "manifests/cronjob-monitoring-backup-silences.yaml",
+                       "manifests/vmalert-monitoring-platform.yaml", "release falco/falcosidekick values",
+                       "release monitoring/karma values"]
+    assert len(findings) == 3 * 4 + 1
+
+
+def test_an_alertmanager_without_its_web_tls_flag_serves_its_api_in_plain_text(mutable_build):
+    edit_yaml(mutable_build / "releases.yaml",
+              lambda doc: release_values(doc, "alertmanager")["values"]["extraArgs"].pop("web.config.file"))
+    (failure,) = failures(release_checks.tls_settings(mutable_build))
+    assert failure == ("StatefulSet monitoring/alertmanager alertmanager: API encrypted: its API and UI are served in plain "
+                       "text: no --web.config.file")
+
+
+def test_a_notifier_over_http_or_without_a_ca_is_refused(mutable_build):
+    def weaken(doc):
+        doc["spec"]["notifiers"][0]["url"] = doc["spec"]["notifiers"][0]["url"].replace("https://", "http://")
+        del doc["spec"]["notifiers"][1]["tlsConfig"]
+
+    edit_yaml(mutable_build / "manifests" / "vmalert-monitoring-platform.yaml", weaken)
+    assert failures(release_checks.tls_clients(mutable_build)) == [
+        "alertmanager-0.alertmanager-headless.monitoring.svc:9093 (manifests/vmalert-monitoring-platform.yaml: "
+        "spec.notifiers[0].url): speaks http to a server that serves HTTPS only",
+        "alertmanager-1.alertmanager-headless.monitoring.svc:9093 (manifests/vmalert-monitoring-platform.yaml: "
+        "spec.notifiers[1].url): names no CA to verify the server's certificate by",
+    ]
+
+
+def test_a_ca_file_the_client_does_not_mount_or_a_key_that_is_not_the_ca_is_refused(mutable_build):
+    def weaken(doc):
+        karma = release_values(doc, "karma")["values"]
+        karma.pop("extraVolumeMounts")
+        sidekick = release_values(doc, "falcosidekick")["values"]
+        sidekick["extraVolumes"][0]["secret"]["items"][0]["key"] = "tls.key"
+
+    edit_yaml(mutable_build / "releases.yaml", weaken)
+    bad = failures(release_checks.tls_clients(mutable_build))
+    karma = [f for f in bad if "release monitoring/karma values" in f]
+    sidekick = [f for f in bad if "release falco/falcosidekick values" in f]
+    assert len(karma) == 3 and all(f.endswith("CA file /etc/platform-ca/ca.crt is in no volume the client mounts") for f in karma)
+    assert len(sidekick) == 3 and all(
+        f.endswith("its CA is the key 'tls.key' of Secret falco/falcosidekick-tls, not the issuer's ca.crt") for f in sidekick
+    )
+
+
+def test_a_ca_from_another_issuer_or_a_certificate_without_the_name_clients_dial_is_refused(mutable_build):
+    edit_yaml(mutable_build / "manifests" / "certificate-falco-falcosidekick-tls.yaml",
+              lambda doc: doc["spec"]["issuerRef"].update(name="someone-elses-ca"))
+    edit_yaml(mutable_build / "manifests" / "certificate-monitoring-alertmanager-tls.yaml",
+              lambda doc: doc["spec"]["dnsNames"].remove("*.alertmanager-headless.monitoring.svc"))
+    bad = failures(release_checks.tls_clients(mutable_build))
+    assert sum("its CA (falco/falcosidekick-tls) comes from another issuer than the server's certificate alertmanager-tls" in f
+               for f in bad) == 3
+    assert sum("Certificate alertmanager-tls is not valid for 'alertmanager-0.alertmanager-headless.monitoring.svc'" in f
+               for f in bad) == 4  # vmalert, Karma twice, falcosidekick
 
 
 def test_gossip_without_its_tls_flag_is_plain_text(mutable_build):
@@ -139,7 +204,8 @@ def test_a_tls_file_in_a_secret_no_certificate_writes_is_refused(mutable_build):
 def test_the_real_build_passes_every_kubernetes_side_check(prod_build):
     for check in (release_checks.helm_template, release_checks.rendered_objects, release_checks.kubernetes_schemas,
                   release_checks.values_read_by_chart, release_checks.service_selectors, release_checks.pod_references,
-                  release_checks.wired_urls, release_checks.rule_metric_sources, release_checks.tls_settings):
+                  release_checks.wired_urls, release_checks.rule_metric_sources, release_checks.tls_settings,
+                  release_checks.tls_clients):
         assert failures(check(prod_build)) == [], check.__name__
 
 

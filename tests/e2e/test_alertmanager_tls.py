@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import ssl
 import subprocess
 import time
 import urllib.request
@@ -51,8 +52,8 @@ def cluster_tls_file(certs: Path) -> Path:
     return path
 
 
-@pytest.fixture
-def setup(tmp_path):
+def prepare(tmp_path: Path) -> Path:
+    """Skip where Alertmanager or openssl cannot run; else the data directory and a config file with no receiver."""
     if reason := am.can_run():
         pytest.skip(reason)
     if shutil.which("openssl") is None:
@@ -60,21 +61,27 @@ def setup(tmp_path):
     (tmp_path / "data").mkdir()
     config = tmp_path / "alertmanager.yml"
     config.write_text(dump(CONFIG))
+    return config
+
+
+@pytest.fixture
+def setup(tmp_path):
+    config = prepare(tmp_path)
     # Every replica's certificate names the peer name only; peers dial each other by IP, as in the cluster.
     certs = issue(tmp_path / "certs", "alerting-platform CA", [tls.ALERTMANAGER_PEER_NAME, f"*.{tls.ALERTMANAGER_PEER_NAME}"])
     return config, certs
 
 
-def silence(url: str) -> str:
+def silence(url: str, context: ssl.SSLContext | None = None, comment: str = "over TLS gossip") -> str:
     now = datetime.now(UTC)
     body = {
         "matchers": [{"name": "team", "value": "payments", "isRegex": False, "isEqual": True}],
         "startsAt": now.isoformat(), "endsAt": (now + timedelta(hours=1)).isoformat(),
-        "createdBy": "dara@example.com", "comment": "over TLS gossip",
+        "createdBy": "dara@example.com", "comment": comment,
     }
     request = urllib.request.Request(f"{url}/api/v2/silences", data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"}, method="POST")
-    with urllib.request.urlopen(request, timeout=5) as response:
+    with urllib.request.urlopen(request, timeout=5, context=context) as response:
         return json.load(response)["silenceID"]
 
 
