@@ -182,8 +182,9 @@ def main() -> int:
         note.append(f"{changed} of {len(before)} files rewritten")
 
     # The main job on the example stack: the program, its render and every check with the real tools. The second run
-    # finds the behaviour-test verdicts of unchanged rules on disk (build/.verdicts/).
-    for label in ("make plan STACK=prod (example catalog, no verdicts kept)", "make plan STACK=prod again (verdicts kept)"):
+    # finds the behaviour-test verdicts of unchanged rules beside its build; Helm's output is kept in the project's
+    # build/.cache (cli/helm.template), so the first run renders the charts only if no plan ever did.
+    for label in ("make plan STACK=prod (no verdicts kept yet)", "make plan STACK=prod again (verdicts kept)"):
         with phase(label, TARGETS["plan"]) as note:
             note.append(make_plan(work / "plan"))
 
