@@ -12,7 +12,7 @@ from model.catalog import Organisation, Severity
 from model.priority import classify
 from model.promql import number
 from model.slo import Engine, RawSLI, ResolvedSLO, enabled, pyrra_can_window, resolved_slos
-from model.slo import Severity as Tier
+from model.slo import AlertTier
 from render import sli, slo_rules
 from render.topology import MONITORING_NAMESPACE
 
@@ -63,7 +63,7 @@ def sloth_object(org: Organisation, r: ResolvedSLO) -> dict:
         "pageAlert": {"labels": _routing_labels(org, r, Severity.critical)},
         "ticketAlert": {"labels": _routing_labels(org, r, Severity.warning)},
     }
-    for tier, key in ((Tier.page, "pageAlert"), (Tier.ticket, "ticketAlert")):
+    for tier, key in ((AlertTier.page, "pageAlert"), (AlertTier.ticket, "ticketAlert")):
         if r.engine != Engine.sloth or not enabled(r.slo.alerting, tier):
             alerting[key]["disable"] = True
     slo: dict = {"name": r.slo.name, "objective": r.slo.objective}
