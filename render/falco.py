@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from alerting_facts.names import PROJECT
 from model.catalog import Organisation, Priority, Service
 from model.security import (
     UPSTREAM_RULES,
@@ -339,7 +340,7 @@ def quarantine_policy(namespace: str) -> dict:
         "metadata": {
             "name": "alerting-platform-quarantine",
             "namespace": namespace,
-            "labels": {"app.kubernetes.io/part-of": "alerting-platform"},
+            "labels": {"app.kubernetes.io/part-of": PROJECT},
         },
         "spec": {
             "podSelector": {"matchLabels": {QUARANTINE_LABEL: "true"}},

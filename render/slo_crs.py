@@ -8,6 +8,7 @@ engine alerts: the label `ENGINE_LABEL` names it, the Sloth controller only reco
 
 from __future__ import annotations
 
+from alerting_facts.names import PROJECT
 from model.catalog import Organisation, Severity
 from model.priority import classify
 from model.promql import number
@@ -23,7 +24,7 @@ TEAM_LABEL = "alerting-platform.dev/team"
 """The owning team; the components group each team's SLO objects by it."""
 SLOTH_LABEL_SELECTOR = f"{ENGINE_LABEL}=sloth"
 """The Sloth controller's --label-selector: it generates rules only for SLOs Sloth owns."""
-MANAGED_BY = {"app.kubernetes.io/managed-by": "alerting-platform"}
+MANAGED_BY = {"app.kubernetes.io/managed-by": PROJECT}
 PYRRA_PREFIX = "pyrra.dev/"
 
 

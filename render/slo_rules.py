@@ -22,6 +22,7 @@ forms: traffic-weighted, never a mean of ratios.
 
 from __future__ import annotations
 
+from alerting_facts.names import PROJECT
 from model.base import Duration
 from model.catalog import Organisation, Severity
 from model.promql import number, quote
@@ -32,7 +33,7 @@ from render import rules, sli
 ALERT = "ErrorBudgetBurn"
 EXHAUSTED_ALERT = "ErrorBudgetExhausted"
 FREEZE_ALERT = "DeploymentFreeze"
-INFO_MODE = "alerting-platform"
+INFO_MODE = PROJECT
 SEVERITY = {AlertTier.page: Severity.critical, AlertTier.ticket: Severity.warning}
 
 RATIO = "slo:sli_error:ratio_rate"

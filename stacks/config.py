@@ -11,7 +11,7 @@ from model.catalog import Organisation
 from model.errors import InputError, Problem, format_path, problems_from
 from model.settings import Settings
 
-PROJECT = "alerting-platform"
+from alerting_facts.names import PROJECT
 
 
 def decode(raw: str) -> object:
