@@ -5,5 +5,6 @@ import pulumi
 from components.platform import Platform
 from stacks import load_stack
 
-platform = Platform("alerting", load_stack())
+stack = load_stack()
+platform = Platform("alerting", stack.settings, stack.artifacts)
 pulumi.export("urls", platform.urls)

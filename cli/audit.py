@@ -46,7 +46,7 @@ def _table(header: list[str], rows: list[list[object]]) -> list[str]:
 def config_paths(stack: str) -> list[str]:
     """What a `pulumi up` of the stack deploys from: its stack file, the catalog, the program, the guardrails."""
     return [f"Pulumi.{stack}.yaml", "Pulumi.yaml", "catalog", "policies/exceptions.yaml", "__main__.py", "components",
-            "render", "model", "stacks", "charts/charts.lock.yaml"]
+            "render", "model", "stacks", "packages", "charts/charts.lock.yaml"]
 
 
 def config_changes(stack: str, since: dt.date, repo: Path = PROJECT_DIR) -> list[list[str]] | None:

@@ -285,4 +285,4 @@ def vmalert_tool_unittest(build_dir: Path) -> Iterator[Finding]:
     yield from _run_rule_tests(build_dir, "vmalert-tool unittest", "vmalert-tool", "unittest", "--disableAlertgroupLabel", "--files")
 
 
-from cli import alerting_checks, falco_checks, release_checks  # noqa: F401  register their checks
+from cli import alerting_checks, falco_checks, otel_checks, release_checks  # noqa: F401  register their checks

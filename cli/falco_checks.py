@@ -4,7 +4,9 @@ cli.checks."""
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -139,3 +141,78 @@ def talon_rules(build_dir: Path) -> Iterator[Finding]:
         if obj.get("kind") == "Secret" and "config.yaml" in data:
             problems = schema_problems(yaml.safe_load(data["config.yaml"]), "talon_config.schema.json")
             yield Finding("talon config schema", f"Secret {obj['metadata']['name']}: config.yaml", not problems, "\n".join(problems))
+
+
+SIDEKICK_OUTPUTS = Path("falco") / "falcosidekick.yaml"
+SIDEKICK_VALUES = Path(__file__).resolve().parent.parent / "charts" / "falcosidekick" / "values.yaml"
+FALCO_PRIORITIES = ("emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug")
+"""Falco's priorities, as the falcosidekick chart's values.yaml documents `minimumpriority`."""
+_URL = re.compile(r"https?://[A-Za-z0-9.-]+:\d+")
+_LABEL = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+
+
+def sidekick_problems(outputs: dict, defaults: dict) -> list[str]:
+    """What falcosidekick would ignore or refuse in its outputs: keys its chart does not know (they reach no env
+    variable), values of another type, and the formats the chart documents for each field."""
+    problems: list[str] = []
+    for output, fields in outputs.items():
+        known = defaults.get(output)
+        if not isinstance(known, dict):
+            problems.append(f"{output}: not an output of the pinned falcosidekick chart")
+            continue
+        for key, value in fields.items():
+            if key not in known:
+                problems.append(f"{output}.{key}: not a setting of this output")
+            elif type(value) is not type(known[key]):
+                problems.append(f"{output}.{key}: {type(value).__name__}, the chart takes {type(known[key]).__name__}")
+        priority = fields.get("minimumpriority")
+        if priority is not None and priority not in FALCO_PRIORITIES:
+            problems.append(f"{output}.minimumpriority: {priority!r} is not a Falco priority")
+    am = outputs.get("alertmanager")
+    if am is None:
+        problems.append("alertmanager: missing: Falco events would reach no one")
+        return problems
+    for url in str(am.get("hostport", "")).split(","):
+        if not _URL.fullmatch(url):
+            problems.append(f"alertmanager.hostport: {url!r} is not http(s)://host:port")
+    if am.get("endpoint") != "/api/v2/alerts":
+        problems.append(f"alertmanager.endpoint: {am.get('endpoint')!r}; Alertmanager serves alerts at /api/v2/alerts only")
+    for pair in filter(None, str(am.get("customseveritymap", "")).split(",")):
+        priority, _, severity = pair.partition(":")
+        if priority not in FALCO_PRIORITIES or not severity:
+            problems.append(f"alertmanager.customseveritymap: {pair!r} is not <falco priority>:<severity>")
+    for pair in filter(None, str(am.get("extralabels", "")).split(",")):
+        name, _, value = pair.partition(":")
+        if not _LABEL.fullmatch(name) or not value:
+            problems.append(f"alertmanager.extralabels: {pair!r} is not <label name>:<value>")
+    talon = outputs.get("talon")
+    if talon is not None and not _URL.fullmatch(str(talon.get("address", ""))):
+        problems.append(f"talon.address: {talon.get('address')!r} is not http(s)://host:port")
+    return problems
+
+
+def _env(value: object) -> str:
+    """A value as the falcosidekick chart writes it into its Secret (lower-case booleans)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+@check
+def falcosidekick_outputs(build_dir: Path) -> Iterator[Finding]:
+    """falcosidekick's outputs: their shape against the pinned chart's settings, then that the release ships exactly
+    them, in the environment variables (`<OUTPUT>_<KEY>`) of the Secret Helm renders, which falcosidekick reads."""
+    path = build_dir / SIDEKICK_OUTPUTS
+    if not path.exists():
+        return
+    outputs = yamlio.load(path.read_text()) or {}
+    problems = sidekick_problems(outputs, yaml.safe_load(SIDEKICK_VALUES.read_text())["config"])
+    yield Finding("falcosidekick outputs", str(SIDEKICK_OUTPUTS), not problems, "\n".join(problems))
+    for obj in _rendered_objects(build_dir, "falcosidekick"):
+        if obj.get("kind") != "Secret" or "ALERTMANAGER_HOSTPORT" not in (obj.get("data") or {}):
+            continue
+        env = {k: base64.b64decode(v).decode() for k, v in obj["data"].items()}
+        differ = [
+            f"{output.upper()}_{key.upper()}: {env.get(f'{output.upper()}_{key.upper()}')!r}, the file says {_env(value)!r}"
+            for output, fields in outputs.items() for key, value in fields.items()
+            if env.get(f"{output.upper()}_{key.upper()}") != _env(value)
+        ]
+        yield Finding("falcosidekick ships its outputs", f"Secret {obj['metadata']['name']}", not differ, "\n".join(differ))

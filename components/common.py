@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+from alerting_facts.names import PROJECT
 from pulumi_kubernetes.core.v1 import Secret
 from pulumi_kubernetes.helm.v3 import Release, RepositoryOptsArgs
 from pulumi_kubernetes.meta.v1 import ObjectMetaArgs
@@ -25,7 +26,7 @@ from pulumi_kubernetes.networking.v1 import (
 from pulumi_random import RandomPassword
 
 PACKAGE = "alerting"
-PART_OF = "alerting-platform"
+PART_OF = PROJECT
 
 
 @dataclass(frozen=True)

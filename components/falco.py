@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pulumi
+from alerting_facts.names import TERMINATION_APPROVED
 
 from components.common import (
     PACKAGE,
+    PART_OF,
     RESTRICTED_CONTAINER,
     Chart,
     child,
@@ -40,8 +42,6 @@ TALON_CHART = Chart("falco-talon", "https://falcosecurity.github.io/charts", "0.
 SIDEKICK_UID = 1234
 TALON_UID = 1234
 TALON_FORENSICS_SECRET = "falco-talon-forensics"
-TERMINATION_APPROVED = "alerting-platform: automatic termination in production approved by the catalog (runtime_security.terminate_in_production)"
-"""The Talon release's Helm description when the catalog allows terminating pods in production; the policy pack reads it."""
 
 # Falco Talon's Kubernetes rights, per action (the `Permissions` of each actionner in falco-talon 0.3.0); every
 # other kind the chart would grant (deleting namespaces, secrets, deployments, ...) stays off.
@@ -218,7 +218,7 @@ class Falco(pulumi.ComponentResource):
 
 
 def _capture_rbac() -> tuple[dict, ...]:
-    meta = {"name": "falco-talon-captures", "labels": {"app.kubernetes.io/part-of": "alerting-platform"}}
+    meta = {"name": "falco-talon-captures", "labels": {"app.kubernetes.io/part-of": PART_OF}}
     return (
         {
             "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": meta,

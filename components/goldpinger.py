@@ -8,7 +8,7 @@ from typing import Any
 
 import pulumi
 
-from components.common import PACKAGE, RESTRICTED_CONTAINER, Chart, child, release, resources, restricted_pod
+from components.common import PACKAGE, PART_OF, RESTRICTED_CONTAINER, Chart, child, release, resources, restricted_pod
 
 CHART = Chart("goldpinger", "https://bloomberg.github.io/goldpinger", "1.0.1")
 RELEASE = "goldpinger"
@@ -33,7 +33,7 @@ class Goldpinger(pulumi.ComponentResource):
             "containerSecurityContext": RESTRICTED_CONTAINER,
             "resources": resources("20m", "32Mi", cpu_limit="200m", memory_limit="64Mi"),
             # The chart's default selector label names a kube-prometheus instance; VMAgent selects every scrape.
-            "serviceMonitor": {"enabled": True, "selector": {"app.kubernetes.io/part-of": "alerting-platform"}},
+            "serviceMonitor": {"enabled": True, "selector": {"app.kubernetes.io/part-of": PART_OF}},
             "tolerations": [{"operator": "Exists"}],
         }
         self.release = release(

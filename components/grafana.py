@@ -26,7 +26,7 @@ from components.common import (
     secret_object,
 )
 from model.settings import PostgresEndpoint
-from render.oncall import ONCALL_PLUGIN_FILE, ONCALL_PLUGIN_ID, grafana_plugin_provisioning
+from render.oncall import ONCALL_PLUGIN_FILE, ONCALL_PLUGIN_ID
 from render.topology import GRAFANA_RELEASE
 from render.yamlio import dump
 
@@ -50,7 +50,8 @@ class GrafanaArgs:
     """VictoriaMetrics' query API: the default datasource."""
     long_term_url: str
     """Thanos Query: the long-term datasource."""
-    oncall_engine_url: str
+    oncall_plugin: dict
+    """The OnCall app's provisioning file (Artifacts.grafana_oncall_plugin): enabled, pointed at the engine."""
     database: PostgresEndpoint | None = None
     """A shared database; without one Grafana keeps SQLite on a volume and runs a single replica."""
     database_password: pulumi.Input[str] | None = None
@@ -184,7 +185,7 @@ class Grafana(pulumi.ComponentResource):
         plugin_config = ConfigMap(
             f"{name}-oncall-plugin",
             metadata=ObjectMetaArgs(name=PLUGIN_CONFIGMAP, namespace=args.namespace, labels={"app.kubernetes.io/part-of": PART_OF}),
-            data={ONCALL_PLUGIN_FILE: dump(grafana_plugin_provisioning(args.oncall_engine_url))},
+            data={ONCALL_PLUGIN_FILE: dump(args.oncall_plugin)},
             opts=child(self),
         )
         depends.append(plugin_config)

@@ -1,7 +1,8 @@
 """The Platform: every system of the stack, composed from the stack settings and the rendered artifacts.
 
 It decides only wiring: which namespace each system lives in, who talks to whom (through render.topology) and
-which secrets reach which component. Policy (routing, rules, SLOs) arrives rendered in `stack.artifacts`.
+which secrets reach which component. Everything the catalog decides (routing, rules, SLOs, every system's
+configuration) arrives rendered in `artifacts` (render.render); the catalog itself never reaches a component.
 """
 
 from __future__ import annotations
@@ -32,11 +33,9 @@ from components.pyrra import Pyrra, PyrraArgs
 from components.sloth import Sloth, SlothArgs
 from components.thanos import Thanos, ThanosArgs
 from components.victoriametrics import VictoriaMetrics, VictoriaMetricsArgs
-from render import access, tls
-from render import falco as falco_config
-from render import oncall as oncall_config
-from render import otel as otel_config
-from render.incidents import incident_plans
+from model.settings import Settings
+from render import Artifacts, tls
+from render.falco import sidekick_tls_client
 from render.topology import (
     FALCO_NAMESPACE,
     LITMUS_NAMESPACE,
@@ -48,13 +47,9 @@ from render.topology import (
     metrics_query_url,
     metrics_remote_write_url,
     metrics_write_base_url,
-    oncall_engine_url,
     thanos_query_url,
     thanos_receive_url,
 )
-from stacks import Stack
-from stacks import config as stack_config
-from stacks.config import botkube_runs
 
 # Pod Security Standard per namespace: `restricted` wherever the charts allow it.
 NAMESPACES = {
@@ -81,9 +76,10 @@ def namespace_labels(level: str) -> dict[str, str]:
 class Platform(pulumi.ComponentResource):
     """The alerting platform of one environment."""
 
-    def __init__(self, name: str, stack: Stack, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, settings: Settings, artifacts: Artifacts, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         super().__init__(f"{PACKAGE}:index:Platform", name, None, opts)
-        settings, artifacts, org = stack.settings, stack.artifacts, stack.catalog
         ha = settings.high_availability
 
         def secret(name_: str) -> pulumi.Output[str]:
@@ -185,7 +181,7 @@ class Platform(pulumi.ComponentResource):
                 url=settings.url("grafana"),
                 metrics_url=metrics_query_url(settings),
                 long_term_url=thanos_query_url(),
-                oncall_engine_url=oncall_engine_url(),
+                oncall_plugin=artifacts.grafana_oncall_plugin,
                 database=settings.grafana.database,
                 database_password=secret(settings.grafana.database.password.secret) if settings.grafana.database else None,
                 high_availability=ha,
@@ -199,14 +195,13 @@ class Platform(pulumi.ComponentResource):
         )
         self.grafana_access = None
         if settings.grafana.teams.manage:
-            teams = access.grafana_teams(org)
             self.grafana_access = GrafanaAccess(
                 f"{name}-grafana-access",
                 GrafanaAccessArgs(
                     api_url=settings.grafana.teams.api_url or settings.url("grafana"),
                     admin_password=self.grafana.admin_password,
-                    teams=teams,
-                    permissions={t.name: access.folder_permissions(org, t.name) for t in teams},
+                    teams=artifacts.grafana_teams,
+                    permissions={team: list(grants) for team, grants in artifacts.grafana_folder_permissions.items()},
                     depends_on=(self.grafana,),
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
@@ -229,13 +224,13 @@ class Platform(pulumi.ComponentResource):
         links: dict[str, pulumi.Output[str]] = {}
         self.oncall_escalation = None
         if settings.oncall.escalation.manage:
-            incidents = incident_plans(org)
+            incidents = artifacts.incidents
             self.oncall_escalation = OnCallEscalation(
                 f"{name}-oncall-escalation",
                 OnCallEscalationArgs(
                     api_url=settings.oncall.escalation.api_url or settings.url("oncall"),
                     api_token=secret(settings.oncall.escalation.api_token.secret),
-                    plans=oncall_config.escalation_plans(org),
+                    plans=artifacts.escalation_plans,
                     depends_on=(self.oncall,),
                     incidents=incidents,
                     secrets={
@@ -288,7 +283,7 @@ class Platform(pulumi.ComponentResource):
                 namespace=monitoring,
                 slos=artifacts.sloth_slos,
                 extra_labels={"cluster": settings.cluster_name},
-                default_slo_period=str(org.slo_defaults.sloth_period),
+                default_slo_period=artifacts.sloth_default_period,
                 depends_on=prometheus_crds,
             ),
             opts=after_ns,
@@ -307,23 +302,22 @@ class Platform(pulumi.ComponentResource):
             f"{name}-falco",
             FalcoArgs(
                 namespace=falco_ns,
-                alertmanager_output=falco_config.sidekick_alertmanager(org, settings),
+                alertmanager_output=artifacts.falcosidekick_outputs["alertmanager"],
                 driver=settings.falco.driver,
                 high_availability=ha,
-                falco_config=falco_config.falco_config(org, settings),
+                falco_config=artifacts.falco_config,
                 catalog_rules=list(artifacts.falco_rules),
-                rule_refs=tuple(falco_config.falcoctl_refs()),
-                talon_output=falco_config.sidekick_talon(settings) if artifacts.talon_rules else None,
-                talon=self._talon(settings, org, artifacts, secret) if artifacts.talon_rules else None,
-                alertmanager_ca=falco_config.sidekick_tls_client(settings),
+                rule_refs=artifacts.falcoctl_refs,
+                talon_output=artifacts.falcosidekick_outputs.get("talon"),
+                talon=self._talon(settings, artifacts, secret),
+                alertmanager_ca=sidekick_tls_client(settings),
             ),
             opts=pulumi.ResourceOptions.merge(
                 after_falco_ns, pulumi.ResourceOptions(depends_on=self.cert_manager.objects if self.cert_manager else [])
             ),
         )
         self.botkube = None
-        if botkube_runs(settings, org):
-            assert org.slack is not None
+        if artifacts.botkube_bot_token_secret is not None:
             self.botkube = Botkube(
                 f"{name}-botkube",
                 BotkubeArgs(
@@ -331,7 +325,7 @@ class Platform(pulumi.ComponentResource):
                     sources=artifacts.botkube_sources,
                     channels=artifacts.botkube_channels,
                     cluster_name=settings.cluster_name,
-                    bot_token=secret(org.slack.bot_token.secret),
+                    bot_token=secret(artifacts.botkube_bot_token_secret),
                     app_token=secret(settings.botkube.app_token.secret),
                 ),
                 opts=after_ns,
@@ -347,7 +341,7 @@ class Platform(pulumi.ComponentResource):
         )
         self.otel_collector = OtelCollector(
             f"{name}-otel-collector",
-            OtelCollectorArgs(namespace=monitoring, config=otel_config.collector_config(settings), high_availability=ha),
+            OtelCollectorArgs(namespace=monitoring, config=artifacts.otel_collector, high_availability=ha),
             opts=after_ns,
         )
 
@@ -373,20 +367,22 @@ class Platform(pulumi.ComponentResource):
         self.register_outputs({"urls": self.urls})
 
     @staticmethod
-    def _talon(settings, org, artifacts, secret) -> TalonArgs:
+    def _talon(settings: Settings, artifacts: Artifacts, secret) -> TalonArgs | None:
         """Falco Talon for the catalog's runtime responses; captures write with the forensics keys of the stack."""
+        response = artifacts.runtime_response
+        if response is None:
+            return None
         forensics = settings.falco.response.forensics
-        captures = stack_config.captures(org)
         return TalonArgs(
             rules=list(artifacts.talon_rules),
-            terminates=bool(falco_config.terminates(org)),
-            captures=captures,
-            termination_approved=settings.production and org.runtime_security.terminate_in_production,
+            terminates=response.terminates,
+            captures=response.captures,
+            termination_approved=response.termination_approved,
             forensics=Forensics(
                 endpoint=forensics.endpoint, use_ssl=forensics.use_ssl,
                 access_key=secret(forensics.access_key.secret), secret_key=secret(forensics.secret_key.secret),
-            ) if captures and forensics else None,
-            quarantine_policies=falco_config.quarantine_policies(org),
+            ) if response.captures and forensics else None,
+            quarantine_policies=response.quarantine_policies,
         )
 
     @staticmethod

@@ -36,8 +36,9 @@ class Engine(StrEnum):
     pyrra = "pyrra"
 
 
-class Severity(StrEnum):
-    """Sloth's fixed vocabulary: a page wakes someone up, a ticket waits for working hours."""
+class AlertTier(StrEnum):
+    """An SLO alert's tier, in Sloth's vocabulary: a page wakes someone up, a ticket waits for working hours. Not
+    an alert's `severity` label (model.catalog.Severity): a page tier fires critical, a ticket tier warning."""
 
     page = "page"
     ticket = "ticket"
@@ -148,7 +149,7 @@ SLI = Annotated[RatioSLI | LatencySLI | FreshnessSLI | RawSLI, Field(discriminat
 class BurnTier(StrictModel):
     """One multi-window tier of a custom profile: alert when both windows burn faster than `factor`."""
 
-    severity: Severity
+    severity: AlertTier
     factor: float = Field(ge=1, description="burn rate: 1 spends exactly the budget over the period")
     long: PositiveDuration
     short: PositiveDuration | None = Field(default=None, description="default: long/12, at least 1m")
@@ -245,7 +246,7 @@ class SLODefaults(StrictModel):
 class AlertWindow:
     """One tier as rendered: both windows must burn faster than `factor` times the budget."""
 
-    severity: Severity
+    severity: AlertTier
     short: Duration
     long: Duration
     factor: float
@@ -258,18 +259,18 @@ BUILT_IN_PROFILES = ("workbook", "pyrra")
 
 # The SRE workbook's tiers as Sloth ships them (google-30d.yaml): budget percent spent within the long window.
 WORKBOOK_TIERS = (
-    (Severity.page, 2, Duration.of(hours=1), Duration.of(minutes=5)),
-    (Severity.page, 5, Duration.of(hours=6), Duration.of(minutes=30)),
-    (Severity.ticket, 10, Duration.of(days=1), Duration.of(hours=2)),
-    (Severity.ticket, 10, Duration.of(days=3), Duration.of(hours=6)),
+    (AlertTier.page, 2, Duration.of(hours=1), Duration.of(minutes=5)),
+    (AlertTier.page, 5, Duration.of(hours=6), Duration.of(minutes=30)),
+    (AlertTier.ticket, 10, Duration.of(days=1), Duration.of(hours=2)),
+    (AlertTier.ticket, 10, Duration.of(days=3), Duration.of(hours=6)),
 )
 
 # Pyrra's tiers (slo/rules.go Windows): divisors of the SLO window for short, long and `for`, and the factor.
 PYRRA_TIERS = (
-    (Severity.page, 8064, 672, 20160, 14),
-    (Severity.page, 1344, 112, 2688, 7),
-    (Severity.ticket, 336, 28, 672, 2),
-    (Severity.ticket, 112, 7, 224, 1),
+    (AlertTier.page, 8064, 672, 20160, 14),
+    (AlertTier.page, 1344, 112, 2688, 7),
+    (AlertTier.ticket, 336, 28, 672, 2),
+    (AlertTier.ticket, 112, 7, 224, 1),
 )
 
 
@@ -402,7 +403,7 @@ class ResolvedSLO:
         """The window of the recorded error and event rates, and the evaluation interval of a cascaded group."""
         return self.slo.alerting.interval or BASE_INTERVAL
 
-    def tiers(self, severity: Severity) -> tuple[AlertWindow, ...]:
+    def tiers(self, severity: AlertTier) -> tuple[AlertWindow, ...]:
         return tuple(w for w in self.windows if w.severity == severity)
 
 
@@ -617,8 +618,8 @@ def _alerting_problems(slo: SLO, defaults: SLODefaults, known_profiles: set[str]
                 )
 
 
-def enabled(alerting: SLOAlerting, severity: Severity) -> bool:
-    return alerting.page if severity == Severity.page else alerting.ticket
+def enabled(alerting: SLOAlerting, severity: AlertTier) -> bool:
+    return alerting.page if severity == AlertTier.page else alerting.ticket
 
 
 def le_matcher_value(bound: Duration) -> tuple[str, str]:

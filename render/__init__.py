@@ -6,13 +6,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 
 from model.catalog import Organisation
 from model.errors import CrossReferenceError
 from model.settings import Settings
 from render import (
+    access,
     alertmanager,
     botkube,
     budgets,
@@ -24,12 +25,17 @@ from render import (
     kpis,
     metrics,
     notification_templates,
+    oncall,
+    otel,
     rules,
     slo_crs,
     slo_rules,
 )
+from render.access import GrafanaTeam
 from render.enrichment import Enrichment
+from render.incidents import TeamIncidents, incident_plans
 from render.rule_tests import RuleTests
+from render.topology import oncall_engine_url
 from render.yamlio import dump
 
 
@@ -64,11 +70,35 @@ class Artifacts:
     falco_rules: tuple[dict, ...] = ()
     """The catalog's Falco rules (render.falco.catalog_rules_file), loaded after the pinned upstream rule sets."""
     talon_rules: tuple[dict, ...] = ()
+    """Falco Talon's rules file: the catalog's automated responses."""
     botkube_sources: Mapping[str, dict] = field(default_factory=dict)
     """Botkube's event sources, one per team with namespaces (render.botkube.sources)."""
     botkube_channels: Mapping[str, dict] = field(default_factory=dict)
     """Botkube's Slack channels, each team's alert channel bound to its source (render.botkube.slack_channels)."""
-    """Falco Talon's rules file: the catalog's automated responses."""
+    botkube_bot_token_secret: str | None = None
+    """The Slack bot token Botkube posts with; None: Botkube does not run (render.botkube.bot_token_secret)."""
+    falco_config: dict = field(default_factory=dict)
+    """The falco chart's `falco` values the platform decides (render.falco.falco_config)."""
+    falcoctl_refs: tuple[str, ...] = ()
+    """falcoctl refs of the pinned upstream rule sets (render.falco.falcoctl_refs)."""
+    falcosidekick_outputs: dict = field(default_factory=dict)
+    """falcosidekick's `config` outputs: `alertmanager`, and `talon` when Talon runs (render.falco.sidekick_outputs)."""
+    runtime_response: falco.RuntimeResponse | None = None
+    """What Falco Talon's deployment needs beside `talon_rules`; None: no response, no Talon."""
+    otel_collector: dict = field(default_factory=dict)
+    """The OpenTelemetry Collector's complete configuration (render.otel.collector_config)."""
+    escalation_plans: tuple[oncall.TeamOnCall, ...] = ()
+    """Each team's OnCall rotations, escalation chain and integration, when the stack manages them (render.oncall)."""
+    incidents: tuple[TeamIncidents, ...] = ()
+    """Each team's incident lifecycle in OnCall, when the stack manages escalation (render.incidents)."""
+    grafana_oncall_plugin: dict = field(default_factory=dict)
+    """Grafana's provisioning file of the OnCall app (render.oncall.grafana_plugin_provisioning)."""
+    grafana_teams: tuple[GrafanaTeam, ...] = ()
+    """The catalog's teams in Grafana, with their folders (render.access.grafana_teams)."""
+    grafana_folder_permissions: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    """Team -> (team, permission) on its folder (render.access.folder_permissions)."""
+    sloth_default_period: str = "30d"
+    """The period Sloth's controller computes windows for (the catalog's `slo_defaults.sloth_period`)."""
 
     @cached_property
     def rule_texts(self) -> dict[str, str]:
@@ -102,6 +132,20 @@ class Artifacts:
         out["application-metrics.yaml"] = dump({"metrics": dict(self.application_metrics)})
         out[f"falco/{falco.CATALOG_RULES_FILE}"] = dump(list(self.falco_rules))
         out["falco/talon_rules.yaml"] = dump(list(self.talon_rules))
+        out.update(self._system_files())
+        return out
+
+    def _system_files(self) -> dict[str, str]:
+        """The per-system configs components ship inside Helm values or API objects, as files `make check` reads."""
+        out = {
+            "falco/falco.yaml": dump(self.falco_config),
+            "falco/falcosidekick.yaml": dump(self.falcosidekick_outputs),
+            "otel/collector.yaml": dump(self.otel_collector),
+            "grafana/oncall-plugin.yaml": dump(self.grafana_oncall_plugin),
+        }
+        if self.escalation_plans or self.incidents:
+            out["oncall/escalation.yaml"] = dump({"teams": [asdict(plan) for plan in self.escalation_plans]})
+            out["oncall/incidents.yaml"] = dump({"teams": [asdict(plan) for plan in self.incidents]})
         return out
 
     def test_files(self) -> dict[str, str]:
@@ -135,6 +179,10 @@ def render(org: Organisation, settings: Settings) -> Artifacts:
         kpis.kpi_rule_files(org, settings),
         flapping.flapping_rules(org, settings),
     )
+    talon_rules = falco.talon_rules(org, settings)
+    teams = access.grafana_teams(org)
+    # OnCall's objects are created only where the stack manages them; elsewhere there is nothing to render.
+    manage_oncall = settings.oncall.escalation.manage
     return Artifacts(
         alertmanager=am_config,
         alertmanager_templates=notification_templates.render(org, settings),
@@ -149,7 +197,19 @@ def render(org: Organisation, settings: Settings) -> Artifacts:
         dashboards=dashboards.dashboard_files(org),
         application_metrics=metrics.declared_metrics(org),
         falco_rules=tuple(falco.catalog_rules_file(org, settings)),
-        talon_rules=tuple(falco.talon_rules(org, settings)),
+        talon_rules=tuple(talon_rules),
         botkube_sources=botkube.sources(org),
         botkube_channels=botkube.slack_channels(org),
+        botkube_bot_token_secret=botkube.bot_token_secret(org, settings),
+        falco_config=falco.falco_config(org, settings),
+        falcoctl_refs=tuple(falco.falcoctl_refs()),
+        falcosidekick_outputs=falco.sidekick_outputs(org, settings, talon=bool(talon_rules)),
+        runtime_response=falco.runtime_response(org, settings) if talon_rules else None,
+        otel_collector=otel.collector_config(settings),
+        escalation_plans=oncall.escalation_plans(org) if manage_oncall else (),
+        incidents=incident_plans(org) if manage_oncall else (),
+        grafana_oncall_plugin=oncall.grafana_plugin_provisioning(oncall_engine_url()),
+        grafana_teams=teams,
+        grafana_folder_permissions={t.name: tuple(access.folder_permissions(org, t.name)) for t in teams},
+        sloth_default_period=str(org.slo_defaults.sloth_period),
     )

@@ -6,11 +6,20 @@ import re
 from collections.abc import Mapping
 
 from model.catalog import Organisation, Team
+from model.settings import Settings
 
 READ_ONLY_GROUP = "botkube-plugins-default"
 """The RBAC group Botkube's plugins act as (the chart's own name for it), narrowed to reading anything but Secrets."""
 READ_ONLY_EXECUTOR = "read-only-kubectl"
 WATCHED_RESOURCES = ("v1/pods", "apps/v1/deployments", "apps/v1/statefulsets", "apps/v1/daemonsets", "batch/v1/jobs")
+
+
+def bot_token_secret(org: Organisation, settings: Settings) -> str | None:
+    """The Slack bot token Botkube posts with, or None when Botkube does not run: it talks through the
+    organisation's Slack app, and without one there is nothing for it to do."""
+    if not settings.botkube.enabled or org.slack is None:
+        return None
+    return org.slack.bot_token.secret
 
 
 def _plugin_context() -> dict:

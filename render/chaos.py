@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import yaml
 
+from alerting_facts.names import PROJECT, CHAOS_APPROVED_LABEL, CHAOS_APPROVER_ANNOTATION, CHAOS_TEMPLATE_LABEL, CHAOS_TICKET_ANNOTATION
 from model.base import Duration
 from model.catalog import Organisation, Service, Severity, Team
 from model.chaos import LITMUS_FAULT, NODE_FAULTS, ChaosExperiment, ChaosFault, ChaosLevel
@@ -30,8 +31,8 @@ LITMUS_VERSION = "3.28.0"
 """The Litmus release the runner and exporter images come from: the litmus-core chart's appVersion."""
 RUNNER_IMAGE = f"docker.io/litmuschaos/go-runner:{LITMUS_VERSION}"
 SERVICE_ACCOUNT = "litmus-chaos"
-PART_OF = "alerting-platform"
-APPROVED_LABEL = "chaos.alerting-platform.io/approved"
+PART_OF = PROJECT
+APPROVED_LABEL = CHAOS_APPROVED_LABEL
 ENVIRONMENT_LABEL = "alerting-platform.io/environment"
 CONTEXT_LABEL = "context"
 """The engine label the chaos exporter copies into `chaosengine_context` (chaos-exporter controller/types.go,
@@ -275,8 +276,8 @@ def _annotations(experiment: ChaosExperiment) -> dict[str, str]:
     if experiment.fault in NODE_FAULTS:
         annotations["chaos.alerting-platform.io/nodes-affected"] = "1"
     if experiment.approval is not None:
-        annotations["chaos.alerting-platform.io/approved-by"] = experiment.approval.by
-        annotations["chaos.alerting-platform.io/ticket"] = experiment.approval.ticket
+        annotations[CHAOS_APPROVER_ANNOTATION] = experiment.approval.by
+        annotations[CHAOS_TICKET_ANNOTATION] = experiment.approval.ticket
     return dict(sorted(annotations.items()))
 
 
@@ -353,7 +354,7 @@ def gate_query(service: Service) -> str:
 
 
 RUN_LABEL = "chaos.alerting-platform.io/run"
-TEMPLATE_LABEL = "chaos.alerting-platform.io/engine-template"
+TEMPLATE_LABEL = CHAOS_TEMPLATE_LABEL
 _GATE = r"""set -u
 if wget -q -T 10 -O /tmp/answer --post-data "query=$QUERY" "$METRICS/api/v1/query" && grep -q '"result":\[\]' /tmp/answer; then
   cp /etc/chaos/engine.yaml /run/chaos/engine.yaml

@@ -27,7 +27,7 @@ from model.priority import reason
 from model.promql import number, quote
 from model.settings import Settings
 from model.slo import ResolvedSLO, resolved_slos
-from model.slo import Severity as Tier
+from model.slo import AlertTier
 
 METRICS_DATASOURCE = "victoriametrics"
 """The uid of the Grafana datasource over VictoriaMetrics (components.grafana provisions it)."""
@@ -114,7 +114,7 @@ def incidents_url(settings: Settings, labels: Mapping[str, str]) -> str:
             f"&status={RESOLVED}&started_at={quote_plus(INCIDENTS_RANGE, safe='')}")
 
 
-def burn_impact(r: ResolvedSLO, tier: Tier) -> str | None:
+def burn_impact(r: ResolvedSLO, tier: AlertTier) -> str | None:
     """The least burn a native SLO alert fires on, as the share of events failing and what that costs."""
     windows = r.tiers(tier)
     if not windows:
@@ -157,8 +157,8 @@ class Enrichment:
         out["incidents_url"] = incidents_url(self.settings, labels)
         r = self.slos.get(labels.get("slo", ""))
         tier = labels.get("sloth_severity")
-        if labels.get("alertname") == BURN_ALERT and r is not None and tier in {t.value for t in Tier}:
-            text = burn_impact(r, Tier(tier))
+        if labels.get("alertname") == BURN_ALERT and r is not None and tier in {t.value for t in AlertTier}:
+            text = burn_impact(r, AlertTier(tier))
             if text:
                 out["burn_impact"] = text
         return out

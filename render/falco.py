@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from alerting_facts.names import PROJECT
 from model.catalog import Organisation, Priority, Service
 from model.security import (
     UPSTREAM_RULES,
@@ -234,6 +235,11 @@ def sidekick_talon(settings: Settings) -> dict:
     return {"address": talon_url(), "minimumpriority": settings.falco.minimum_priority, "checkcert": True}
 
 
+def sidekick_outputs(org: Organisation, settings: Settings, talon: bool) -> dict:
+    """The outputs of falcosidekick's `config`: Alertmanager always, Falco Talon when it runs (`talon`)."""
+    return {"alertmanager": sidekick_alertmanager(org, settings), **({"talon": sidekick_talon(settings)} if talon else {})}
+
+
 # --- Falco Talon -----------------------------------------------------------------------------------------------
 
 QUARANTINE_LABEL = "security.alerting-platform.io/quarantine"
@@ -341,7 +347,7 @@ def quarantine_policy(namespace: str) -> dict:
         "metadata": {
             "name": "alerting-platform-quarantine",
             "namespace": namespace,
-            "labels": {"app.kubernetes.io/part-of": "alerting-platform"},
+            "labels": {"app.kubernetes.io/part-of": PROJECT},
         },
         "spec": {
             "podSelector": {"matchLabels": {QUARANTINE_LABEL: "true"}},
@@ -358,3 +364,28 @@ def quarantine_policies(org: Organisation) -> tuple[dict, ...]:
 def terminates(org: Organisation) -> list[str]:
     """The responses that terminate pods."""
     return [r.name for r in org.runtime_security.responses if ResponseAction.terminate in r.actions]
+
+
+def captures(org: Organisation) -> bool:
+    """Whether a runtime response of the catalog records forensic captures."""
+    return any(ResponseAction.capture in r.actions for r in org.runtime_security.responses)
+
+
+@dataclass(frozen=True)
+class RuntimeResponse:
+    """What Falco Talon's deployment needs beside its rules file (`talon_rules`): the rights and objects its
+    actions use, and whether the catalog consented to terminating pods in this (production) stack."""
+
+    terminates: bool
+    captures: bool
+    termination_approved: bool
+    quarantine_policies: tuple[dict, ...]
+
+
+def runtime_response(org: Organisation, settings: Settings) -> RuntimeResponse:
+    return RuntimeResponse(
+        terminates=bool(terminates(org)),
+        captures=captures(org),
+        termination_approved=settings.production and org.runtime_security.terminate_in_production,
+        quarantine_policies=quarantine_policies(org),
+    )

@@ -8,11 +8,12 @@ engine alerts: the label `ENGINE_LABEL` names it, the Sloth controller only reco
 
 from __future__ import annotations
 
+from alerting_facts.names import PROJECT
 from model.catalog import Organisation, Severity
 from model.priority import classify
 from model.promql import number
 from model.slo import Engine, RawSLI, ResolvedSLO, enabled, pyrra_can_window, resolved_slos
-from model.slo import Severity as Tier
+from model.slo import AlertTier
 from render import sli, slo_rules
 from render.topology import MONITORING_NAMESPACE
 
@@ -23,7 +24,7 @@ TEAM_LABEL = "alerting-platform.dev/team"
 """The owning team; the components group each team's SLO objects by it."""
 SLOTH_LABEL_SELECTOR = f"{ENGINE_LABEL}=sloth"
 """The Sloth controller's --label-selector: it generates rules only for SLOs Sloth owns."""
-MANAGED_BY = {"app.kubernetes.io/managed-by": "alerting-platform"}
+MANAGED_BY = {"app.kubernetes.io/managed-by": PROJECT}
 PYRRA_PREFIX = "pyrra.dev/"
 
 
@@ -63,7 +64,7 @@ def sloth_object(org: Organisation, r: ResolvedSLO) -> dict:
         "pageAlert": {"labels": _routing_labels(org, r, Severity.critical)},
         "ticketAlert": {"labels": _routing_labels(org, r, Severity.warning)},
     }
-    for tier, key in ((Tier.page, "pageAlert"), (Tier.ticket, "ticketAlert")):
+    for tier, key in ((AlertTier.page, "pageAlert"), (AlertTier.ticket, "ticketAlert")):
         if r.engine != Engine.sloth or not enabled(r.slo.alerting, tier):
             alerting[key]["disable"] = True
     slo: dict = {"name": r.slo.name, "objective": r.slo.objective}

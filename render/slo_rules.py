@@ -22,18 +22,19 @@ forms: traffic-weighted, never a mean of ratios.
 
 from __future__ import annotations
 
+from alerting_facts.names import PROJECT
 from model.base import Duration
 from model.catalog import Organisation, Severity
 from model.promql import number, quote
 from model.slo import AlertWindow, BurnBasis, Engine, EvaluationForm, RawSLI, ResolvedSLO, enabled, resolved_slos
-from model.slo import Severity as Tier
+from model.slo import AlertTier
 from render import rules, sli
 
 ALERT = "ErrorBudgetBurn"
 EXHAUSTED_ALERT = "ErrorBudgetExhausted"
 FREEZE_ALERT = "DeploymentFreeze"
-INFO_MODE = "alerting-platform"
-SEVERITY = {Tier.page: Severity.critical, Tier.ticket: Severity.warning}
+INFO_MODE = PROJECT
+SEVERITY = {AlertTier.page: Severity.critical, AlertTier.ticket: Severity.warning}
 
 RATIO = "slo:sli_error:ratio_rate"
 """The error ratio over a window (Sloth's name)."""
@@ -297,21 +298,21 @@ def _lasts(r: ResolvedSLO, factor: float) -> Duration:
 def burn_alerts(org: Organisation, r: ResolvedSLO) -> list[dict]:
     """The page and the ticket alert: each an OR of its tiers, each tier an AND of its short and long window."""
     out = []
-    for tier in (Tier.page, Tier.ticket):
+    for tier in (AlertTier.page, AlertTier.ticket):
         tiers = r.tiers(tier)
         if not tiers or not enabled(r.slo.alerting, tier):
             continue
         expr = "\nor\n".join(_pair(r, w) for w in tiers) + "\n"
         spans = ", or ".join(f"{number(w.factor)}x the sustainable rate over both {w.short} and {w.long}" for w in tiers)
         fastest = min(w.factor for w in tiers)
-        what = "burning its error budget too fast" if tier == Tier.page else "burning its error budget faster than it lasts"
+        what = "burning its error budget too fast" if tier == AlertTier.page else "burning its error budget faster than it lasts"
         out.append(
             rules.alert(
                 org, r.team, r.service,
                 name=ALERT,
                 expr=expr,
                 severity=SEVERITY[tier],
-                for_=r.slo.alerting.page_for if tier == Tier.page else r.slo.alerting.ticket_for,
+                for_=r.slo.alerting.page_for if tier == AlertTier.page else r.slo.alerting.ticket_for,
                 labels={"slo": r.id, "sloth_severity": tier.value},
                 summary=f"{r.service.name}: SLO {r.slo.name} is {what}",
                 description=f"The {number(r.slo.objective)}% over {r.slo.period} SLO {r.slo.name} of {r.service.name} "

@@ -45,9 +45,7 @@ from model.slo import (
     le_matcher_value,
     resolved_slos,
 )
-from model.slo import (
-    Severity as Tier,
-)
+from model.slo import AlertTier
 from render import series, sli, slo_rules
 
 SAMPLE = 30_000
@@ -376,12 +374,12 @@ class Simulation:
             states.append(_at_least(events, min_events / (w.long.milliseconds / 1000)))
         return _and(states)
 
-    def condition(self, severity: Tier, t: int) -> bool | None:
+    def condition(self, severity: AlertTier, t: int) -> bool | None:
         return _or([self.tier(w, t) for w in _native(self.r, severity)])
 
-    def firing(self, severity: Tier, t: int) -> bool | None:
+    def firing(self, severity: AlertTier, t: int) -> bool | None:
         alerting = self.r.slo.alerting
-        pending = (alerting.page_for if severity == Tier.page else alerting.ticket_for).milliseconds
+        pending = (alerting.page_for if severity == AlertTier.page else alerting.ticket_for).milliseconds
         return series.firing(lambda s: self.condition(severity, s), t, pending, self.step)
 
     def below(self, threshold: float, t: int, hops: int, inclusive: bool = False) -> bool | None:
@@ -444,7 +442,7 @@ class Model:
     def __post_init__(self) -> None:
         self.simulations = [Simulation(self.r, self.traffic, self.step, tool) for tool in TOOLS]
 
-    def firing(self, severity: Tier, t: int) -> bool | None:
+    def firing(self, severity: AlertTier, t: int) -> bool | None:
         return _agree([s.firing(severity, t) for s in self.simulations])
 
     def below(self, threshold: float, t: int, hops: int, inclusive: bool = False) -> bool | None:
@@ -527,7 +525,7 @@ class Expectations:
     def state(self, rule: dict, t: int) -> bool | None:
         name = rule["alert"]
         if name == slo_rules.ALERT:
-            return self.model.firing(Tier(rule["labels"]["sloth_severity"]), t)
+            return self.model.firing(AlertTier(rule["labels"]["sloth_severity"]), t)
         if name == slo_rules.EXHAUSTED_ALERT:
             return self.model.below(0, t, hops=1, inclusive=True)
         if name == slo_rules.FREEZE_ALERT:
@@ -614,7 +612,7 @@ def _scenario_test(r: ResolvedSLO, traffic: Traffic, step: int, end: int, checks
     }
 
 
-def _native(r: ResolvedSLO, severity: Tier) -> tuple[AlertWindow, ...]:
+def _native(r: ResolvedSLO, severity: AlertTier) -> tuple[AlertWindow, ...]:
     """The tiers of `severity` the native engine renders alerts for."""
     ok = r.engine == Engine.native and enabled(r.slo.alerting, severity)
     return r.tiers(severity) if ok else ()
@@ -645,7 +643,7 @@ def _candidates(step: int, warmup: int, guess: int) -> list[tuple[int, int]]:
 
 def fast_scenario(org: Organisation, r: ResolvedSLO, alerts: dict) -> dict | None:
     """Nominal traffic filling the page windows, then a 14.4x burn: the page fires within the windows' bound."""
-    page = _native(r, Tier.page)
+    page = _native(r, AlertTier.page)
     b0, b1 = nominal_burn(r), min(FAST_BURN, _max_burn(r))
     if page and not any(w.factor * 1.05 < b1 for w in page):
         b1 = min(_max_burn(r), max(w.factor for w in page) * 1.25)
@@ -671,11 +669,11 @@ def _fast(r: ResolvedSLO, alerts: dict, page, b0: float, b1: float, warmup: int,
             raise GenerationError(f"SLO {r.id}: no page tier fires on a {b1:g}x burn")
         deadline = onset + bound + lateness(r, step)
         first = onset + _ceil(bound, step)
-        t = _certain_from(exp, first - step, step, (deadline - first) // step + 2, lambda s: model.firing(Tier.page, s) is True)
+        t = _certain_from(exp, first - step, step, (deadline - first) // step + 2, lambda s: model.firing(AlertTier.page, s) is True)
         if t is None or t > deadline:
             return None
         early = onset + _ceil(bound / 2, step) - step
-        if early > onset and model.firing(Tier.page, early) is False and exp.expected(slo_rules.ALERT, early) is not None:
+        if early > onset and model.firing(AlertTier.page, early) is False and exp.expected(slo_rules.ALERT, early) is not None:
             checks += exp.checks(early, [slo_rules.ALERT])
     else:
         # Without native burn alerts (Pyrra owns them) the policy still reacts: the freeze must come.
@@ -690,8 +688,8 @@ def _fast(r: ResolvedSLO, alerts: dict, page, b0: float, b1: float, warmup: int,
 
 def slow_burn(r: ResolvedSLO) -> float | None:
     """A burn the ticket tiers catch and the page tiers must ignore, clear of every factor; None if none fits."""
-    tickets = [w.factor for w in _native(r, Tier.ticket)]
-    pages = [w.factor for w in _native(r, Tier.page)]
+    tickets = [w.factor for w in _native(r, AlertTier.ticket)]
+    pages = [w.factor for w in _native(r, AlertTier.page)]
     if not tickets:
         return None
     low, high = min(tickets) * 1.1, min(min(pages, default=float("inf")) / 1.1, _max_burn(r))
@@ -706,7 +704,7 @@ def slow_scenario(org: Organisation, r: ResolvedSLO, alerts: dict) -> dict | Non
     b0, b_s = nominal_burn(r), slow_burn(r)
     if b_s is None:
         return None
-    tickets = _native(r, Tier.ticket)
+    tickets = _native(r, AlertTier.ticket)
     # Nominal data for the short ticket windows; the long ones still reach back to the start of the data, except
     # for budget burn read straight from the series: a Prometheus rate over a window that reaches before the
     # data divides its increase by the whole window, and would read a fraction of the burn.
@@ -732,7 +730,7 @@ def _slow(r: ResolvedSLO, alerts: dict, tickets, b0: float, b_s: float, warmup: 
     first = onset + _ceil(bound, step)
     t = _certain_from(
         exp, first - step, step, lateness(r, step) // step + 2,
-        lambda s: model.firing(Tier.ticket, s) is True and model.firing(Tier.page, s) is False,
+        lambda s: model.firing(AlertTier.ticket, s) is True and model.firing(AlertTier.page, s) is False,
     )
     if t is None:
         return None
@@ -751,7 +749,7 @@ def dip_scenario(org: Organisation, r: ResolvedSLO, alerts: dict) -> dict | None
     """Nominal traffic, then a dip to almost no traffic with nearly every request failing (a night). The check
     comes when ratio burn has had time to page: once the shortest long page window holds only the dip. Budget
     burn must stay quiet there; ratio burn pages unless the low-traffic guard holds it back."""
-    page = _native(r, Tier.page)
+    page = _native(r, AlertTier.page)
     if not page or not r.counts_events:
         return None
     b0, b_d = nominal_burn(r), _max_burn(r)
@@ -779,7 +777,7 @@ def _dip(r: ResolvedSLO, alerts: dict, b0: float, b_d: float, depth: float, rati
     t = _certain_from(exp, first, step, lateness(r, step) // step + 3, lambda s: True)
     if t is None:
         return None
-    if r.burn == BurnBasis.budget and model.firing(Tier.page, t) is not False:
+    if r.burn == BurnBasis.budget and model.firing(AlertTier.page, t) is not False:
         raise GenerationError(f"SLO {r.id}: budget burn must not page on a dip to {depth:.2g} of the traffic")
     at_t = exp.checks(t)
     if not any(c["alertname"] == slo_rules.FREEZE_ALERT for c in at_t) and slo_rules.FREEZE_ALERT in alerts:

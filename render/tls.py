@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import posixpath
 
+from alerting_facts.names import PROJECT
 from render.topology import ALERTMANAGER_RELEASE, FALCO_NAMESPACE, FALCOSIDEKICK_RELEASE, MONITORING_NAMESPACE
 
 CERT_MANAGER_NAMESPACE = "cert-manager"
@@ -41,7 +42,7 @@ pod IP (the chart's `--cluster.advertise-address=[$(POD_IP)]`), which no certifi
 
 
 def _meta(name: str, namespace: str) -> dict:
-    return {"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/part-of": "alerting-platform"}}
+    return {"name": name, "namespace": namespace, "labels": {"app.kubernetes.io/part-of": PROJECT}}
 
 
 def ca_objects(namespace: str = CERT_MANAGER_NAMESPACE) -> tuple[dict, ...]:

@@ -13,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from routing.matchers import Matcher, matches_all, parse_all
+from alerting_facts.matchers import Matcher, matches_all, parse_all
 from routing.timeintervals import TimeIntervals
-from routing.tree import Route, build
+from alerting_facts.tree import Route, build
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from routing.matchers import Matcher
-from routing.tree import Route, build
+from alerting_facts.matchers import Matcher
+from alerting_facts.tree import Route, build
 
 _UNIVERSAL = {".*"}
 _NON_EMPTY = {".+"}

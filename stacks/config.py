@@ -11,7 +11,7 @@ from model.catalog import Organisation
 from model.errors import InputError, Problem, format_path, problems_from
 from model.settings import Settings
 
-PROJECT = "alerting-platform"
+from alerting_facts.names import PROJECT
 
 
 def decode(raw: str) -> object:
@@ -36,11 +36,6 @@ def parse_settings(values: Mapping[str, object], source: str) -> Settings:
         raise InputError(Problem(p.source, prefix + p.path, p.message) for p in problems) from None
 
 
-def botkube_runs(settings: Settings, org: Organisation) -> bool:
-    """Botkube talks through the organisation's Slack app; without one there is nothing for it to do."""
-    return settings.botkube.enabled and org.slack is not None
-
-
 def settings_secrets(settings: Settings, org: Organisation) -> dict[str, str]:
     """Secrets the platform itself needs (not the catalog's receivers), with the config key that names each."""
     refs = {}
@@ -58,7 +53,10 @@ def settings_secrets(settings: Settings, org: Organisation) -> dict[str, str]:
             refs.setdefault(endpoint.password.secret, f"{PROJECT}:{key}.password")
         if endpoint is not None and getattr(endpoint, "ca_certificate", None) is not None:
             refs.setdefault(endpoint.ca_certificate.secret, f"{PROJECT}:{key}.caCertificate")
-    if botkube_runs(settings, org):
+    from render.botkube import bot_token_secret
+    from render.falco import captures
+
+    if bot_token_secret(org, settings) is not None:
         refs[settings.botkube.app_token.secret] = f"{PROJECT}:botkube.appToken"
     if settings.oncall.escalation.manage:
         refs[settings.oncall.escalation.api_token.secret] = f"{PROJECT}:oncall.escalation.apiToken"
@@ -74,13 +72,6 @@ def settings_secrets(settings: Settings, org: Organisation) -> dict[str, str]:
         refs.setdefault(forensics.access_key.secret, f"{PROJECT}:falco.response.forensics.accessKey")
         refs.setdefault(forensics.secret_key.secret, f"{PROJECT}:falco.response.forensics.secretKey")
     return refs
-
-
-def captures(org: Organisation) -> bool:
-    """Whether a runtime response of the catalog records forensic captures."""
-    from model.security import ResponseAction
-
-    return any(ResponseAction.capture in r.actions for r in org.runtime_security.responses)
 
 
 def platform_provided_secrets(settings: Settings, org: Organisation) -> set[str]:
@@ -180,6 +171,7 @@ def check_runtime_response(settings: Settings, org: Organisation, source: str) -
     """Automated responses the stack cannot carry out, or may not: captures need a forensics bucket, and automatic
     termination in production needs the catalog's explicit consent."""
     from model.security import ResponseAction
+    from render.falco import captures
 
     problems = []
     if captures(org) and settings.falco.response.forensics is None:

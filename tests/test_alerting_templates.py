@@ -160,7 +160,7 @@ def _check_history_link(url: str, alertname: str, service: str | None) -> None:
     query = parse_qs(parts.query)
     assert query["schemaVersion"] == ["1"] and query["orgId"] == ["1"]
     (pane,) = json.loads(query["panes"][0]).values()
-    provisioned = datasources(GrafanaArgs("monitoring", "", "", "", ""))["datasources.yaml"]["datasources"]
+    provisioned = datasources(GrafanaArgs("monitoring", "", "", "", {}))["datasources.yaml"]["datasources"]
     assert pane["datasource"] == next(d["uid"] for d in provisioned if d["name"] == "VictoriaMetrics")
     assert pane["range"] == {"from": "now-30d", "to": "now"}
     expr = f'ALERTS{{alertname="{alertname}", alertstate="firing"' + (f', service="{service}"' if service else "") + "}"

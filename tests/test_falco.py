@@ -384,7 +384,6 @@ def test_with_consent_the_release_carries_it_for_the_policy_pack(tmp_path, small
     from components.falco import TERMINATION_APPROVED
     from policies.guardrails import runtime
 
-    assert TERMINATION_APPROVED == runtime.TERMINATION_APPROVED
     path = _catalog_with_response(tmp_path, small_catalog_doc, **TERMINATE, terminate_in_production=True)
     inventory, _, _ = build.render_stack("prod", tmp_path / "build", path)
     (talon,) = [r for r in inventory.resources if r.type == "kubernetes:helm.sh/v3:Release" and r.inputs.get("chart") == "falco-talon"]

@@ -333,7 +333,7 @@ CASES: dict[str, Case] = {
     "A matcher Alertmanager cannot read is refused": Case(
         "dev", "alertmanager-routes-have-receivers",
         program("dev", "alertmanager-release", am_config(lambda c: c["route"]["routes"].append({"matchers": ["team"], "receiver": "x"}))),
-        "Release monitoring/alertmanager values.config: its routes cannot be read as Alertmanager reads them: bad matcher 'team'",
+        "Release monitoring/alertmanager values.config: its routes cannot be read as Alertmanager reads them: not a label matcher: 'team'",
     ),
     "A route to a receiver without integrations is refused": Case(
         "dev", "alertmanager-routes-have-receivers",

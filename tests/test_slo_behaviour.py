@@ -12,7 +12,7 @@ import yaml
 import catalog
 from cli import build, checks
 from model.base import Duration
-from model.slo import Severity, resolved_slos
+from model.slo import AlertTier, resolved_slos
 from render import slo_tests
 from tests.conftest import DATA
 
@@ -139,7 +139,7 @@ def test_the_page_is_asserted_within_the_bound_the_window_math_gives(r, builds):
     assert b1 == 14.4 or r.slo.objective < 94  # 14.4x needs an error ratio below 100%
     bound = min(
         max(d.milliseconds * (w.factor - b0) / (b1 - b0) for d in (w.short, w.long))
-        for w in r.tiers(Severity.page) if w.factor < b1
+        for w in r.tiers(AlertTier.page) if w.factor < b1
     ) + r.slo.alerting.page_for.milliseconds
     paged = [
         _t(c["eval_time"]) for c in checks_

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 import yaml
+from alerting_facts.names import CHAOS_APPROVED_LABEL, CHAOS_APPROVER_ANNOTATION, CHAOS_TEMPLATE_LABEL
 from pulumi_policy import Severity
 
 from . import environment
@@ -21,13 +22,13 @@ from .values import KubeObject, kube_object
 LITMUS_GROUP = "litmuschaos.io"
 # An approval is a label (selectable: `kubectl get chaosengines -l ...`) plus the approver in an annotation, since
 # label values cannot hold an e-mail address. The program writes both from the catalog's `approval`.
-APPROVAL_LABEL = "chaos.alerting-platform.io/approved"
-APPROVER_ANNOTATION = "chaos.alerting-platform.io/approved-by"
+APPROVAL_LABEL = CHAOS_APPROVED_LABEL
+APPROVER_ANNOTATION = CHAOS_APPROVER_ANNOTATION
 PRODUCTION_NAMESPACES = ["prod", "prod-*", "*-prod", "production", "production-*", "*-production"]
 NODE_FAULTS = ["node-*", "kubelet-service-kill", "docker-service-kill", "containerd-service-kill"]
 WHOLE_WORKLOAD_FAULTS = ["pod-network-partition"]
 """Faults that act on every pod the engine selects (a NetworkPolicy on the app label): they read no PODS_AFFECTED_PERC."""
-TEMPLATE_LABEL = "chaos.alerting-platform.io/engine-template"
+TEMPLATE_LABEL = CHAOS_TEMPLATE_LABEL
 """A ConfigMap holding the ChaosEngine a CronJob creates on each scheduled run (`engine.yaml`)."""
 
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 
 import pulumi
-
-PROJECT = "alerting-platform"
+from alerting_facts.names import PROJECT
 PRODUCTION_ENVIRONMENTS = ["prod", "production"]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import yaml
+from alerting_facts.names import TERMINATION_APPROVED
 from pulumi_policy import Severity
 
 from . import environment
@@ -21,10 +22,6 @@ TALON_CHART = "falco-talon"
 TERMINATE = "kubernetes:terminate"
 CHART_TERMINATING_ACTIONS = frozenset({"Terminate Pod"})
 """Actions the falco-talon chart's own rules.yaml (mounted before `rulesOverride`) defines with `kubernetes:terminate`."""
-TERMINATION_APPROVED = (
-    "alerting-platform: automatic termination in production approved by the catalog (runtime_security.terminate_in_production)"
-)
-"""Must equal components.falco.TERMINATION_APPROVED (the pack does not import the program; a test holds them equal)."""
 
 
 def terminating_rules(rules_text: str) -> Iterator[str]:

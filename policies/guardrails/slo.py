@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from pulumi_policy import Severity
 
-from . import durations
+from alerting_facts import durations
+from alerting_facts.names import SLO_TIERS
 from .framework import Reporter, resource_policy
 from .values import dig, kube_object, release
 
@@ -217,7 +218,7 @@ def sloth_window_problems(values: dict, config: dict) -> Iterator[tuple[str, str
             f"the AlertWindows are for {spec.get('sloPeriod')!r} but Sloth's period is {period_text}: Sloth would find no windows",
         )
         return
-    for severity in ("page", "ticket"):
+    for severity in SLO_TIERS:
         for speed in ("quick", "slow"):
             window = dig(spec, (severity, speed)) or {}
             at = f"values.customSloConfig.data.spec.{severity}.{speed}"

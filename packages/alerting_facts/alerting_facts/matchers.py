@@ -40,6 +40,13 @@ class Matcher:
     value: str
     _compiled: re.Pattern | None = field(default=None, compare=False, repr=False)
 
+    def __post_init__(self) -> None:
+        if self._compiled is None and self.op in ("=~", "!~"):
+            try:
+                object.__setattr__(self, "_compiled", re.compile(self.value))
+            except re.error as exc:
+                raise MatcherError(f"bad regex {self.value!r}: {exc}") from None
+
     @classmethod
     def parse(cls, text: str) -> Matcher:
         match = _MATCHER.match(text)
@@ -110,6 +117,39 @@ def parse_all(texts: Iterable[str]) -> tuple[Matcher, ...]:
     return tuple(Matcher.parse(t) for t in texts)
 
 
+def _split(text: str) -> list[str]:
+    """Comma-separated matchers, commas inside quotes kept."""
+    parts, current, quoted, escaped = [], "", False, False
+    for char in text:
+        if escaped:
+            current, escaped = current + char, False
+        elif char == "\\":
+            current, escaped = current + char, True
+        elif char == '"':
+            current, quoted = current + char, not quoted
+        elif char == "," and not quoted:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return [p for p in parts if p.strip()]
+
+
+def parse_matchers(entry: str) -> list[Matcher]:
+    """The matchers of one `matchers:` entry as Alertmanager's config reads it (labels.ParseMatchers): one matcher,
+    or several separated by commas, optionally in braces (`{a="b", c=~"d"}`)."""
+    text = entry.strip()
+    if text.startswith("{") and text.endswith("}"):
+        text = text[1:-1]
+    return [Matcher.parse(part) for part in _split(text)]
+
+
+def describe(matchers: Iterable[Matcher]) -> str:
+    listed = list(matchers)
+    return "{" + ", ".join(map(str, listed)) + "}" if listed else "{}"
+
+
 def matches_all(matchers: Iterable[Matcher], labels: Mapping[str, str]) -> bool:
     return all(m.matches(labels) for m in matchers)
 
@@ -118,5 +158,5 @@ def route_matchers(route: Mapping) -> tuple[Matcher, ...]:
     """A route's matchers, including the deprecated `match` and `match_re` maps."""
     out = [Matcher.parse(f"{name}={_quote(str(v))}") for name, v in sorted((route.get("match") or {}).items())]
     out += [Matcher.parse(f"{name}=~{_quote(str(v))}") for name, v in sorted((route.get("match_re") or {}).items())]
-    out += parse_all(route.get("matchers") or [])
+    out += [m for entry in route.get("matchers") or [] for m in parse_matchers(str(entry))]
     return tuple(out)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from routing.matchers import Matcher, matches_all, route_matchers
+from alerting_facts.matchers import Matcher, matches_all, route_matchers
 
 DEFAULTS = {"group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h"}
 
@@ -28,6 +28,8 @@ class Route:
     active_time_intervals: tuple[str, ...]
     parent: Route | None = field(default=None, repr=False)
     routes: list[Route] = field(default_factory=list)
+    document: Mapping = field(default_factory=dict, repr=False)
+    """The route as the config writes it."""
 
     def match(self, labels: Mapping[str, str]) -> list[Route]:
         if not matches_all(self.matchers, labels):
@@ -72,8 +74,12 @@ def build(config: Mapping) -> Route:
             mute_time_intervals=tuple(doc.get("mute_time_intervals") or ()),
             active_time_intervals=tuple(doc.get("active_time_intervals") or ()),
             parent=parent,
+            document=doc,
         )
-        route.routes = [node(child, f"{path}.routes[{i}]", route) for i, child in enumerate(doc.get("routes") or [])]
+        # A child that is not a mapping is no route Alertmanager would load; the walk passes it by.
+        route.routes = [
+            node(child, f"{path}.routes[{i}]", route) for i, child in enumerate(doc.get("routes") or []) if isinstance(child, Mapping)
+        ]
         return route
 
     return node(config["route"], "route", None)

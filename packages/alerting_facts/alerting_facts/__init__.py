@@ -1,0 +1,1 @@
+"""Facts the program and the policy pack share."""
