@@ -12,7 +12,7 @@ import pytest
 from cli import build, tools
 from render import enrichment
 from render.notification_templates import CATALOG_FILE, LAYOUT_FILE
-from render.yamlio import dump
+from render.yamlio import dump, load
 from stacks import from_values
 from tests.conftest import stack_values, write_yaml
 
@@ -98,9 +98,21 @@ def test_jira_tickets_carry_the_same_facts(templates):
     assert run(templates[0], "alerting.jira.summary", CHECKOUT) == "P0 checkout: checkout fails for 7% of requests"
 
 
+def _strings(value) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
 def test_every_template_the_config_uses_is_defined(templates):
     directory, config, _ = templates
-    used = set(re.findall(r'template "([a-z.]+)"', dump(config)))
+    # Read from the config as Alertmanager parses it, whatever quoting style the file was written in.
+    text = "\n".join(_strings(load(dump(config))))
+    used = set(re.findall(r'template "([a-z.]+)"', text))
     assert {"alerting.title", "alerting.slack.text", "alerting.pagerduty.description", "alerting.email.html"} <= used
     for name in sorted(used):
         run(directory, name, CHECKOUT, kind="html" if name.endswith(".html") else "text")
