@@ -69,10 +69,14 @@ def _ordered(obj: dict) -> dict:
     return {**{k: obj[k] for k in head if k in obj}, **{k: v for k, v in obj.items() if k not in head}}
 
 
+def _file_part(text: object) -> str:
+    return re.sub(r"[^a-z0-9.-]+", "-", str(text).lower())
+
+
 def manifest_file_name(obj: dict[str, Any]) -> str:
     meta = obj.get("metadata") or {}
     parts = [obj.get("kind", "object"), meta.get("namespace") or "cluster", meta.get("name", "unnamed")]
-    return "-".join(re.sub(r"[^a-z0-9.-]+", "-", str(p).lower()) for p in parts) + ".yaml"
+    return "-".join(_file_part(p) for p in parts) + ".yaml"
 
 
 TESTS_DIR = "rule-tests"
@@ -91,7 +95,7 @@ def write(
         files[name] = dump(obj)
     for group in (r for r in inventory.registered if r.type == CONFIG_GROUP):
         # As the program hands it to the provider: one team's objects of one system, one document each.
-        files[f"manifests/configgroup-{re.sub(r'[^a-z0-9.-]+', '-', group.name.lower())}.yaml"] = group.inputs["yaml"]
+        files[f"manifests/configgroup-{_file_part(group.name)}.yaml"] = group.inputs["yaml"]
     files["releases.yaml"] = dump(
         {"kubernetesVersion": stack.settings.kubernetes_version, "releases": helm_releases(inventory)}
     )

@@ -241,8 +241,9 @@ def _run_rule_test(tool: str, args: tuple[str, ...], file: Path) -> tools.Result
     import hashlib
     import json
 
-    doc = yamlio.load(file.read_text())
-    digest = hashlib.sha256(file.read_bytes())
+    data = file.read_bytes()
+    doc = yamlio.load(data)
+    digest = hashlib.sha256(data)
     exe = tools.path(tool).stat()
     digest.update(f"\0{tool} {' '.join(args)} {exe.st_size} {exe.st_mtime_ns}\0".encode())
     for rule_file in doc.get("rule_files", []):

@@ -7,18 +7,13 @@ import hashlib
 import json
 from pathlib import Path
 
+from alerting_facts.names import PROJECT
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SOURCE_FILE = ".source.json"
 """What a build directory was rendered from (stack, catalog), so `check` generates the behaviour tests of the same."""
 STATE_FILE = ".written.json"
 """What the last write put in a build directory: path -> [size, mtime_ns, sha1], to leave unchanged files alone."""
-
-
-def project_name() -> str:
-    """The project's name, as Pulumi.yaml declares it: the prefix of its config keys."""
-    import yaml
-
-    return yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["name"]
 
 
 def overrides(catalog: Path | None) -> dict[str, str]:
@@ -42,12 +37,11 @@ def inputs_digest(stack: str, catalog: Path | None = None) -> str:
         config = (yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}
     except (OSError, yaml.YAMLError, AttributeError):
         config = {}  # the render that follows reports the stack file's problem
-    project = project_name()
-    config = {**config, **{f"{project}:{k}": v for k, v in overrides(catalog).items()}}
+    config = {**config, **{f"{PROJECT}:{k}": v for k, v in overrides(catalog).items()}}
     paths = [PROJECT_DIR / f for f in (*INPUT_FILES, stack_file.name)]
     for d in INPUT_DIRS:
         paths.extend(p for p in (PROJECT_DIR / d).rglob("*") if "__pycache__" not in p.parts)
-    named = Path(str(config.get(f"{project}:catalog", "")))
+    named = Path(str(config.get(f"{PROJECT}:catalog", "")))
     for root in {p for p in (catalog, named if str(named) not in ("", ".") else None) if p is not None}:
         root = root if root.is_absolute() else PROJECT_DIR / root
         paths.extend(root.rglob("*") if root.is_dir() else [root])

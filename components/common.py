@@ -271,14 +271,14 @@ def grouped_by_team(objects: tuple[dict, ...] | list[dict]) -> dict[str, str]:
     from render.slo_crs import TEAM_LABEL
     from render.yamlio import dump
 
-    seen: dict[tuple[str, str, str], None] = {}
+    seen: set[tuple[str, str, str]] = set()
     groups: dict[str, list[str]] = {}
     for obj in sorted(objects, key=lambda o: (o["metadata"].get("namespace") or "", o["metadata"]["name"])):
         meta = obj["metadata"]
         key = (obj["kind"], meta.get("namespace") or "", meta["name"])
         if key in seen:
             raise ValueError(f"two {obj['kind']} objects named {meta['name']!r} in namespace {meta.get('namespace')!r}")
-        seen[key] = None
+        seen.add(key)
         team = (meta.get("labels") or {}).get(TEAM_LABEL) or SHARED_GROUP
         groups.setdefault(team, []).append(dump(obj))
     return {team: documents(texts) for team, texts in groups.items()}
