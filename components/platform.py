@@ -117,13 +117,18 @@ class Platform(pulumi.ComponentResource):
             self.cert_manager = CertManager(
                 f"{name}-cert-manager",
                 CertManagerArgs(
-                    namespace=cm_ns, objects=tls.certificates(), high_availability=ha,
+                    namespace=cm_ns, objects=tls.certificates(settings.metrics.mode), high_availability=ha,
                 ),
                 opts=pulumi.ResourceOptions(
                     parent=self,
                     depends_on=[self.namespaces[ns] for ns in (tls.CERT_MANAGER_NAMESPACE, MONITORING_NAMESPACE, FALCO_NAMESPACE)],
                 ),
             )
+        after_certificates = pulumi.ResourceOptions.merge(
+            after_ns, pulumi.ResourceOptions(depends_on=self.cert_manager.objects if self.cert_manager else [])
+        )
+        # Readers of VictoriaMetrics that mount the platform's CA themselves (VMAlert and VMAgent get it from the operator).
+        metrics_ca = tls.client_ca(tls.VM_TLS_SECRET, "victoriametrics-ca") if settings.tls.enabled else None
 
         self.thanos = None
         if settings.thanos.enabled:
@@ -150,6 +155,7 @@ class Platform(pulumi.ComponentResource):
                 remote_write_url=metrics_remote_write_url(settings),
                 notifier_urls=alertmanager_replica_urls(settings),
                 notifier_ca_secret=tls.ALERTMANAGER_TLS_SECRET if settings.tls.enabled else None,
+                tls_secret=tls.VM_TLS_SECRET if settings.tls.enabled else None,
                 long_term_write_url=thanos_receive_url() if settings.thanos.enabled else None,
                 mode=settings.metrics.mode,
                 retention=settings.metrics.retention,
@@ -161,7 +167,7 @@ class Platform(pulumi.ComponentResource):
                 rule_files=artifacts.rule_texts,
                 rule_teams=artifacts.rule_teams,
             ),
-            opts=after_ns,
+            opts=after_certificates,
         )
         self.karma = Karma(
             f"{name}-karma",
@@ -190,6 +196,7 @@ class Platform(pulumi.ComponentResource):
                 exposure=expose("grafana"),
                 dashboards=artifacts.dashboards,
                 user_header=settings.access.user_header,
+                metrics_ca=metrics_ca,
             ),
             opts=after_ns,
         )
@@ -260,9 +267,7 @@ class Platform(pulumi.ComponentResource):
                 cluster_tls=tls.alertmanager_cluster_tls() if settings.tls.enabled else None,
                 web_tls=tls.alertmanager_web_tls() if settings.tls.enabled else None,
             ),
-            opts=pulumi.ResourceOptions.merge(
-                after_ns, pulumi.ResourceOptions(depends_on=self.cert_manager.objects if self.cert_manager else [])
-            ),
+            opts=after_certificates,
         )
         # Sloth and Pyrra write PrometheusRules and their charts ServiceMonitors/PodMonitors: CRDs first.
         prometheus_crds = (self.victoriametrics.prometheus_crds,)
@@ -271,6 +276,7 @@ class Platform(pulumi.ComponentResource):
             PyrraArgs(
                 namespace=monitoring,
                 metrics_url=metrics_query_url(settings),
+                metrics_ca=metrics_ca,
                 slos=artifacts.pyrra_slos,
                 depends_on=prometheus_crds,
                 exposure=expose("pyrra"),

@@ -33,6 +33,9 @@ class PyrraArgs:
     """The Prometheus-compatible API Pyrra queries (VictoriaMetrics)."""
     slos: tuple[dict, ...] = ()
     """Rendered ServiceLevelObjective objects (pyrra.dev/v1alpha1)."""
+    metrics_ca: tuple[dict, dict, str] | None = None
+    """(volume, volumeMount, CA file) verifying VictoriaMetrics' certificate, where it serves TLS (render.tls.client_ca):
+    the API's `--tls-client-ca-file` (pyrra v0.10.1 main.go: the CA of its Prometheus client, nothing else)."""
     depends_on: tuple[pulumi.Resource, ...] = ()
     """What must exist first: the PrometheusRule CRD Pyrra writes into."""
     exposure: Exposure | None = None
@@ -58,6 +61,13 @@ class Pyrra(pulumi.ComponentResource):
             "resources": resources("50m", "128Mi", cpu_limit="500m", memory_limit="256Mi"),
             "operator": {"resources": resources("50m", "128Mi", cpu_limit="500m", memory_limit="256Mi")},
         }
+        if args.metrics_ca:
+            volume, mount, ca_file = args.metrics_ca
+            values |= {
+                "extraApiArgs": [f"--tls-client-ca-file={ca_file}"],
+                "extraApiVolumes": [volume],
+                "extraApiVolumeMounts": [mount],
+            }
         # The chart installs the ServiceLevelObjective CRD from its crds/ directory.
         self.release = release(
             f"{name}-release", PYRRA_RELEASE, CHART, args.namespace, values, args.extra_values,

@@ -32,6 +32,7 @@ from components.common import (
     restricted_pod,
 )
 from model.base import Duration
+from render.tls import victoriametrics_server_args, vm_tls_config
 from render.topology import THANOS_REPLICA_LABEL, VM_NAME
 from render.yamlio import dump
 
@@ -57,6 +58,9 @@ class VictoriaMetricsArgs:
     """Every Alertmanager replica: VMAlert must notify each of them, never one behind a load-balanced Service."""
     notifier_ca_secret: str | None = None
     """The Secret whose `ca.crt` verifies Alertmanager's certificate, where Alertmanager serves TLS (render.tls)."""
+    tls_secret: str | None = None
+    """The Secret (a cert-manager Certificate's, render.tls) the storage serves HTTPS with; VMAlert and VMAgent verify
+    it by the same Secret's `ca.crt`. None: plain HTTP (development)."""
     long_term_write_url: str | None = None
     """Thanos Receive; VMAgent writes there too, each pod labelled so Thanos can deduplicate the HA pair."""
     mode: Literal["single", "cluster"] = "cluster"
@@ -118,16 +122,30 @@ def _volume_claim(size: str, storage_class: str | None) -> dict:
     return spec
 
 
+def _server_tls(args: VictoriaMetricsArgs) -> dict:
+    """What a storage component that clients dial needs to serve HTTPS: the flags, and the Secret the operator mounts."""
+    if args.tls_secret is None:
+        return {}
+    return {"extraArgs": victoriametrics_server_args(args.tls_secret), "secrets": [args.tls_secret]}
+
+
+def _client_tls(args: VictoriaMetricsArgs) -> dict:
+    """A client's `tlsConfig` towards the storage, where it serves HTTPS."""
+    return {"tlsConfig": vm_tls_config(args.tls_secret)} if args.tls_secret else {}
+
+
 def storage_spec(args: VictoriaMetricsArgs) -> tuple[str, dict]:
     """The storage custom resource: (kind, spec)."""
     # With two agents scraping the same targets, keep one sample per scrape interval.
     dedup = {"dedup.minScrapeInterval": args.scrape_interval}
+    tls = _server_tls(args)
     if args.mode == "single":
         return "VMSingle", {
             "retentionPeriod": vm_retention(args.retention),
             "storage": _volume_claim(args.storage_size, args.storage_class),
             "removePvcAfterDelete": False,
-            "extraArgs": dedup,
+            "extraArgs": {**dedup, **tls.get("extraArgs", {})},
+            **({"secrets": tls["secrets"]} if tls else {}),
             "resources": resources("200m", "512Mi", cpu_limit="1", memory_limit="1Gi"),
             "useStrictSecurity": True,
         }
@@ -144,14 +162,18 @@ def storage_spec(args: VictoriaMetricsArgs) -> tuple[str, dict]:
             "resources": resources("500m", "2Gi", cpu_limit="2", memory_limit="4Gi"),
             "podDisruptionBudget": max_unavailable_one(ha) or None,
         },
+        # vmstorage is dialled by vmselect and vminsert over their RPC ports, whose TLS (`-cluster.tls*`) is an
+        # Enterprise feature; its HTTP port serves only its own metrics and snapshots.
         "vmselect": {
             "replicaCount": replicas(ha),
-            "extraArgs": dedup,
+            "extraArgs": {**dedup, **tls.get("extraArgs", {})},
+            **({"secrets": tls["secrets"]} if tls else {}),
             "resources": resources("250m", "512Mi", cpu_limit="2", memory_limit="2Gi"),
             "podDisruptionBudget": max_unavailable_one(ha) or None,
         },
         "vminsert": {
             "replicaCount": replicas(ha),
+            **tls,
             "resources": resources("250m", "256Mi", cpu_limit="1", memory_limit="1Gi"),
             "podDisruptionBudget": max_unavailable_one(ha) or None,
         },
@@ -160,7 +182,7 @@ def storage_spec(args: VictoriaMetricsArgs) -> tuple[str, dict]:
 
 def vmagent_spec(args: VictoriaMetricsArgs) -> dict:
     """VMAgent: scrapes every VMServiceScrape/VMPodScrape (and converted ServiceMonitors) in the cluster."""
-    remote_write: list[dict[str, Any]] = [{"url": args.remote_write_url}]
+    remote_write: list[dict[str, Any]] = [{"url": args.remote_write_url, **_client_tls(args)}]
     env: list[dict[str, Any]] = []
     if args.long_term_write_url:
         target: dict[str, Any] = {"url": args.long_term_write_url}
@@ -193,10 +215,10 @@ def vmalert_spec(args: VictoriaMetricsArgs) -> dict:
         # Empty selectors select everything: our VMRules and the ones converted from Sloth's and Pyrra's output.
         "ruleSelector": {},
         "ruleNamespaceSelector": {},
-        "datasource": {"url": args.query_url},
-        "remoteWrite": {"url": args.write_base_url},
+        "datasource": {"url": args.query_url, **_client_tls(args)},
+        "remoteWrite": {"url": args.write_base_url, **_client_tls(args)},
         # Restores `for` state after a restart, so a restart does not delay pages.
-        "remoteRead": {"url": args.query_url},
+        "remoteRead": {"url": args.query_url, **_client_tls(args)},
         # The operator mounts the CA from the Secret's key (TLSConfig.ca, api/operator/v1beta1/vmextra_types.go).
         "notifiers": [
             {"url": url, **({"tlsConfig": {"ca": {"secret": {"name": args.notifier_ca_secret, "key": "ca.crt"}}}} if args.notifier_ca_secret else {})}

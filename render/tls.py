@@ -14,7 +14,7 @@ from __future__ import annotations
 import posixpath
 
 from alerting_facts.names import PROJECT
-from render.topology import ALERTMANAGER_RELEASE, FALCO_NAMESPACE, FALCOSIDEKICK_RELEASE, MONITORING_NAMESPACE
+from render.topology import ALERTMANAGER_RELEASE, FALCO_NAMESPACE, FALCOSIDEKICK_RELEASE, MONITORING_NAMESPACE, metrics_hosts
 
 CERT_MANAGER_NAMESPACE = "cert-manager"
 CERT_MANAGER_RELEASE = "cert-manager"
@@ -26,6 +26,9 @@ CA_DURATION = "87600h"  # ten years: the root outlives every leaf it signs
 LEAF_DURATION = "2160h"  # 90 days, renewed a third before the end (cert-manager's default renewBefore)
 
 ALERTMANAGER_TLS_SECRET = "alertmanager-tls"
+VM_TLS_SECRET = "victoriametrics-tls"
+VM_SECRETS_DIR = "/etc/vm/secrets"
+"""Where the VictoriaMetrics operator mounts each Secret a CR lists in `secrets` (v0.74.0 `SecretsDir`)."""
 CA_FILE = "ca.crt"
 CLIENT_CA_DIR = "/etc/platform-ca"
 """Where a client of a TLS server finds the platform's CA: only the `ca.crt` of a Certificate's Secret is mounted."""
@@ -102,9 +105,39 @@ def falcosidekick_certificate() -> dict:
     return certificate(FALCOSIDEKICK_TLS_SECRET, FALCOSIDEKICK_TLS_SECRET, [host], client=True, namespace=FALCO_NAMESPACE)
 
 
-def certificates() -> tuple[dict, ...]:
+def victoriametrics_certificate(mode: str) -> dict:
+    """The certificate VictoriaMetrics' storage serves HTTPS with: every Service name its clients dial (VMSingle's, or
+    vmselect's and vminsert's). Server authentication only: the open-source binaries cannot ask for client
+    certificates (`-mtls` is an Enterprise flag)."""
+    names = [name for host in metrics_hosts(mode) for name in (host, f"{host}.cluster.local")]
+    return certificate(VM_TLS_SECRET, VM_TLS_SECRET, names)
+
+
+def certificates(metrics_mode: str = "cluster") -> tuple[dict, ...]:
     """Every object the platform's TLS needs."""
-    return (*ca_objects(), alertmanager_certificate(), falcosidekick_certificate())
+    return (*ca_objects(), alertmanager_certificate(), falcosidekick_certificate(), victoriametrics_certificate(metrics_mode))
+
+
+def victoriametrics_server_args(secret: str = VM_TLS_SECRET) -> dict[str, str]:
+    """The `extraArgs` that make a VictoriaMetrics binary serve HTTPS only, with the certificate the operator mounts
+    from the CR's `secrets` at /etc/vm/secrets/<Secret> (operator v0.74.0, api/operator/v1beta1/vmextra_types.go
+    `SecretsDir`; mounted by internal/controller/operator/factory/vmcluster/vmcluster.go and vmsingle/vmsingle.go).
+    With `tls: "true"` the operator also switches the kubelet's probes to HTTPS (`ProbeScheme()` ->
+    `HTTPProtoFromFlags`, api/operator/v1beta1/vmcluster_types.go and vmsingle_types.go) and its own scrape of the
+    pods to `https` (internal/controller/operator/factory/build/vmscrape.go)."""
+    directory = posixpath.join(VM_SECRETS_DIR, secret)
+    return {
+        "tls": "true",
+        "tlsCertFile": posixpath.join(directory, "tls.crt"),
+        "tlsKeyFile": posixpath.join(directory, "tls.key"),
+        "tlsMinVersion": "TLS12",
+    }
+
+
+def vm_tls_config(secret: str = VM_TLS_SECRET) -> dict:
+    """A VM custom resource's `tlsConfig` (the operator's TLSConfig): verify the server by the `ca.crt` of a Secret,
+    which the operator mounts into the client's pod."""
+    return {"ca": {"secret": {"name": secret, "key": CA_FILE}}}
 
 
 def client_ca(secret: str = ALERTMANAGER_TLS_SECRET, name: str = "platform-ca") -> tuple[dict, dict, str]:

@@ -65,18 +65,33 @@ VM_NAME = "platform"
 VMAGENT_PORT = 8429
 
 
+def metrics_scheme(settings: Settings) -> str:
+    """VictoriaMetrics' storage (VMSingle, or VMCluster's vmselect and vminsert) serves HTTPS wherever the platform
+    runs its CA (docs/encryption.md)."""
+    return "https" if settings.tls.enabled else "http"
+
+
+def metrics_hosts(mode: str) -> list[str]:
+    """The Service names clients dial VictoriaMetrics' storage by: what its certificate must carry."""
+    if mode == "single":
+        return [service_host(f"vmsingle-{VM_NAME}")]
+    return [service_host(f"vmselect-{VM_NAME}"), service_host(f"vminsert-{VM_NAME}")]
+
+
 def metrics_query_url(settings: Settings) -> str:
     """The Prometheus-compatible query API of the environment's VictoriaMetrics (Grafana, Pyrra, VMAlert read here)."""
+    scheme = metrics_scheme(settings)
     if settings.metrics.mode == "single":
-        return f"http://{service_host(f'vmsingle-{VM_NAME}')}:8428"
-    return f"http://{service_host(f'vmselect-{VM_NAME}')}:8481/select/0/prometheus"
+        return f"{scheme}://{service_host(f'vmsingle-{VM_NAME}')}:8428"
+    return f"{scheme}://{service_host(f'vmselect-{VM_NAME}')}:8481/select/0/prometheus"
 
 
 def metrics_write_base_url(settings: Settings) -> str:
     """Where VMAlert writes its recording rules and alert state (it appends /api/v1/write itself)."""
+    scheme = metrics_scheme(settings)
     if settings.metrics.mode == "single":
-        return f"http://{service_host(f'vmsingle-{VM_NAME}')}:8428"
-    return f"http://{service_host(f'vminsert-{VM_NAME}')}:8480/insert/0/prometheus"
+        return f"{scheme}://{service_host(f'vmsingle-{VM_NAME}')}:8428"
+    return f"{scheme}://{service_host(f'vminsert-{VM_NAME}')}:8480/insert/0/prometheus"
 
 
 def metrics_remote_write_url(settings: Settings) -> str:
