@@ -65,6 +65,8 @@ class GrafanaArgs:
     """Dashboard JSON by file name (render.dashboards): Grafana's file provider loads them from a ConfigMap."""
     user_header: str | None = None
     """The authentication proxy's header naming the signed-in user's e-mail: Grafana signs them in (and up) by it."""
+    metrics_ca: tuple[dict, dict, str] | None = None
+    """(volume, volumeMount, CA file) verifying VictoriaMetrics' certificate, where it serves TLS (render.tls.client_ca)."""
 
 
 def dashboard_provider(folder: str = "Alerting") -> dict:
@@ -105,6 +107,9 @@ def datasources(args: GrafanaArgs) -> dict:
                     "url": args.metrics_url,
                     "isDefault": True,
                     "editable": False,
+                    # Provisioning expands $__file{} (setting.ExpandVar in pkg/services/provisioning/values/values.go).
+                    **({"jsonData": {"tlsAuthWithCACert": True},
+                        "secureJsonData": {"tlsCACert": f"$__file{{{args.metrics_ca[2]}}}"}} if args.metrics_ca else {}),
                 },
                 {
                     "name": "Thanos",
@@ -189,6 +194,9 @@ class Grafana(pulumi.ComponentResource):
             opts=child(self),
         )
         depends.append(plugin_config)
+        if args.metrics_ca:
+            volume, mount, _ = args.metrics_ca
+            secret_mounts.append({**mount, "secretName": volume["secret"]["secretName"], "items": volume["secret"]["items"]})
         if args.dashboards:
             depends.append(
                 ConfigMap(
