@@ -128,6 +128,71 @@ def tls_problems(objects: list[Obj]) -> Iterator[tuple[str, str, list[str]]]:
                 yield f"{workload} {container.get('name')}", "gossip encrypted", (
                     ["its replicas gossip in plain text: no --cluster.tls-config"] if clear else []
                 )
+    yield from vm_problems(objects)
+
+
+# The components of the VictoriaMetrics operator's storage objects that serve HTTP, and the Service the operator puts in
+# front of each (cli.wiring.VM_OPERATOR_SERVICES). `clients` marks what the platform's readers and writers dial: those
+# must serve TLS wherever the build runs cert-manager. vmstorage's HTTP port only serves its metrics and snapshots.
+VM_SERVERS = {
+    "VMSingle": [((), "vmsingle-{name}", True)],
+    "VMCluster": [(("vmselect",), "vmselect-{name}", True), (("vminsert",), "vminsert-{name}", True),
+                  (("vmstorage",), "vmstorage-{name}", False)],
+}
+VM_SECRETS_DIR = "/etc/vm/secrets"
+"""Where the operator mounts each Secret of a CR's `secrets` (operator v0.74.0, api/operator/v1beta1/vmextra_types.go)."""
+
+
+def _vm_components(objects: list[Obj]) -> Iterator[tuple[Obj, str, dict, str, bool]]:
+    """(object, component, its spec, its Service, whether clients dial it) of every VictoriaMetrics storage object."""
+    for obj in objects:
+        for path, service, dialled in VM_SERVERS.get(obj.kind, []):
+            spec = _get(obj.body, "spec", *path)
+            if isinstance(spec, dict):
+                yield obj, (path[0] if path else obj.kind), spec, service.format(name=obj.name), dialled
+
+
+def _vm_tls(obj: Obj, spec: dict, objects: list[Obj]) -> tuple[Obj | None, list[str]]:
+    """(the Certificate a VictoriaMetrics component serves HTTPS with, problems) for a component started with `-tls`:
+    its certificate and key lie in a Secret the CR lists in `secrets` (which the operator mounts at
+    /etc/vm/secrets/<Secret>/) and that a cert-manager Certificate writes, from an issuer the build creates."""
+    args = spec.get("extraArgs") or {}
+    issued = issued_secrets(objects)
+    listed = set(spec.get("secrets") or [])
+    problems: list[str] = []
+    cert: Obj | None = None
+    for flag in ("tlsCertFile", "tlsKeyFile"):
+        path = args.get(flag)
+        if not path:
+            problems.append(f"-tls without -{flag}")
+            continue
+        relative = posixpath.relpath(path, VM_SECRETS_DIR)
+        secret = relative.split("/", 1)[0] if not relative.startswith("..") and "/" in relative else None
+        if secret is None or secret not in listed:
+            problems.append(f"-{flag} {path} is in no Secret the CR lists in `secrets` (mounted at {VM_SECRETS_DIR}/<Secret>/)")
+        elif (obj.namespace, secret) not in issued:
+            problems.append(f"-{flag} {path} is in Secret {secret!r}, which no cert-manager Certificate writes")
+        else:
+            cert = issued[(obj.namespace, secret)]
+    if cert is not None:
+        kind = _get(cert.body, "spec", "issuerRef", "kind") or "Issuer"
+        issuer = _get(cert.body, "spec", "issuerRef", "name")
+        if not any(o.kind == kind and o.name == issuer and (kind == "ClusterIssuer" or o.namespace == obj.namespace) for o in objects):
+            problems.append(f"Certificate {cert.name}: its {kind} {issuer!r} is not created")
+    return (cert if not problems else None), problems
+
+
+def vm_problems(objects: list[Obj]) -> Iterator[tuple[str, str, list[str]]]:
+    """(subject, what, problems) of every VictoriaMetrics component started with `-tls`, and, wherever the build runs
+    cert-manager, of every component clients dial that serves plain HTTP."""
+    runs_cert_manager = any(o.kind == "Certificate" and str(o.body.get("apiVersion", "")).startswith("cert-manager.io/") for o in objects)
+    for obj, component, spec, _service, dialled in _vm_components(objects):
+        subject = f"{obj} {component}"
+        serves_tls = (spec.get("extraArgs") or {}).get("tls") == "true"
+        if serves_tls:
+            yield subject, "-tls", _vm_tls(obj, spec, objects)[1]
+        if runs_cert_manager and dialled:
+            yield subject, "HTTP encrypted", [] if serves_tls else ["its HTTP API is served in plain text: no extraArgs.tls"]
 
 
 def _is_alertmanager(container: dict, args: list[str]) -> bool:
@@ -155,13 +220,20 @@ def tls_servers(objects: list[Obj]) -> dict[tuple[str, str], Obj]:
             secret = _get(found[1], "secret", "secretName") if found else None
             if (workload.namespace, secret) in issued:
                 served.append((workload.namespace, _get(template, "metadata", "labels") or {}, issued[(workload.namespace, secret)]))
-    return {
+    servers = {
         (svc.namespace, svc.name): cert
         for svc in objects
         if svc.kind == "Service"
         for namespace, labels, cert in served
         if svc.namespace == namespace and service_selects(_get(svc.body, "spec", "selector") or {}, labels)
     }
+    # The operator's pods are not rendered: each component started with `-tls` serves its Service over HTTPS.
+    for obj, _component, spec, service, _dialled in _vm_components(objects):
+        if (spec.get("extraArgs") or {}).get("tls") == "true":
+            cert, _ = _vm_tls(obj, spec, objects)
+            if cert is not None:
+                servers[(obj.namespace, service)] = cert
+    return servers
 
 
 def _names(cert: Obj, host: str) -> bool:
@@ -192,11 +264,23 @@ def _client_ca(url: WiredUrl, objects: list[Obj]) -> tuple[str, object] | None:
     """How the client at `url` verifies the server: ("secret", (namespace, name, key)) when an operator mounts a
     Secret's key for it, ("file", (workloads, path)) when the client reads a file; None: the client names no CA."""
     doc = url.document
-    if isinstance(doc, dict) and doc.get("kind") == "VMAlert" and url.path.startswith("spec.notifiers["):
-        ca = _get(_item(doc, url.path), "tlsConfig", "ca", "secret")
+    if isinstance(doc, dict) and doc.get("kind") in ("VMAlert", "VMAgent") and url.path.endswith(".url"):
+        # Notifiers, datasource, remoteRead, remoteWrite: the operator's TLSConfig beside the url (vmextra_types.go).
+        ca = _get(_get_path(doc, url.path.rsplit(".", 1)[0]), "tlsConfig", "ca", "secret")
         namespace = _get(doc, "metadata", "namespace") or ""
         return ("secret", (namespace, ca.get("name"), ca.get("key"))) if isinstance(ca, dict) else None
     runs = lambda origin: [(w, t) for w, t in workloads(objects) if w.origin == origin]  # noqa: E731
+    release = url.source.removesuffix(" values") if url.source.startswith("release ") else None
+    datasource = re.search(r"(^|\.)datasources\[(\d+)\]\.url$", url.path)
+    if release and datasource and isinstance(doc, dict):  # Grafana's provisioned datasources, in its release values
+        element = _datasource(doc, url.path)
+        ca = _GRAFANA_FILE.fullmatch(str(_get(element, "secureJsonData", "tlsCACert") or ""))
+        if _get(element, "jsonData", "tlsAuthWithCACert") is not True or ca is None:
+            return None
+        return ("file", (runs(release), ca.group(1)))
+    if release and url.path == "prometheusUrl":  # Pyrra's API: --tls-client-ca-file (pyrra v0.10.1 main.go)
+        path = next((str(a).split("=", 1)[1] for a in (doc.get("extraApiArgs") or []) if str(a).startswith("--tls-client-ca-file=")), None)
+        return ("file", (runs(release), path)) if path else None
     if re.search(r"(^|\.)alertmanager\.servers\[\d+\]\.uri$", url.path):  # Karma's config, in its release or alone
         path = _get(_item(doc, url.path), "tls", "ca")
         origin = url.source.removesuffix(" values") if url.source.startswith("release ") else None
@@ -208,6 +292,21 @@ def _client_ca(url: WiredUrl, objects: list[Obj]) -> tuple[str, object] | None:
     if url.source.startswith("manifests/") and isinstance(doc, dict) and doc.get("kind") in ("CronJob", "Job"):
         match = _CA_FILE_IN_SCRIPT.search(str(_get_path(doc, url.path)))
         return ("file", (runs(url.source), match.group(1))) if match else None
+    return None
+
+
+_GRAFANA_FILE = re.compile(r"\$__file\{([^}]+)\}")
+"""Grafana's provisioning expands `$__file{path}` into the file's content (setting.ExpandVar, called by
+pkg/services/provisioning/values/values.go)."""
+
+
+def _datasource(values: dict, path: str) -> object:
+    """The provisioned datasource a `datasources.<file>.datasources[i].url` path of Grafana's values lies in (the file
+    name, `datasources.yaml`, has a dot of its own)."""
+    for name, file in (values.get("datasources") or {}).items():
+        prefix = f"datasources.{name}.datasources["
+        if path.startswith(prefix) and isinstance(file, dict):
+            return _item({"d": file.get("datasources")}, "d" + path[len(prefix) - 1:])
     return None
 
 
