@@ -109,13 +109,17 @@ def test_prod_alertmanager_gossips_over_mutual_tls_and_serves_https_as_helm_rend
     assert passed == ["StatefulSet monitoring/alertmanager alertmanager: --cluster.tls-config",
                       "StatefulSet monitoring/alertmanager alertmanager: --web.config.file",
                       "StatefulSet monitoring/alertmanager alertmanager: API encrypted",
-                      "StatefulSet monitoring/alertmanager alertmanager: gossip encrypted"]
+                      "StatefulSet monitoring/alertmanager alertmanager: gossip encrypted",
+                      "VMCluster monitoring/platform vmselect: -tls",
+                      "VMCluster monitoring/platform vmselect: HTTP encrypted",
+                      "VMCluster monitoring/platform vminsert: -tls",
+                      "VMCluster monitoring/platform vminsert: HTTP encrypted"]
 
 
 def test_every_client_of_alertmanager_in_prod_verifies_it_over_https(prod_build):
     # The senders and readers of Alertmanager's API the platform wires: vmalert's notifiers (one per replica), Karma
     # (its release's config and the rendered karma.yaml), falcosidekick and the silence backup's amtool.
-    findings = list(release_checks.tls_clients(prod_build))
+    findings = [f for f in release_checks.tls_clients(prod_build) if f.subject.startswith("alertmanager")]
     assert failures(findings) == []
     sources = sorted({f.subject.split(" (", 1)[1].split(":", 1)[0] for f in findings})
     assert sources == ["karma/karma.yaml", "manifests/cronjob-monitoring-backup-silences.yaml",
@@ -199,6 +203,80 @@ def test_a_tls_file_in_a_secret_no_certificate_writes_is_refused(mutable_build):
     bad = failures(release_checks.tls_settings(mutable_build))
     assert any("tls_server_config.cert_file /etc/alertmanager-tls/tls.crt is in Secret 'alertmanager-tls', which no "
                "cert-manager Certificate writes" in f for f in bad), bad
+
+
+# Who reads and writes VictoriaMetrics in prod, by (address, where), listed from the program's wiring by hand: VMAlert
+# (datasource, remoteRead, remoteWrite), VMAgent's first remote write, Grafana's default datasource, Pyrra's API.
+VM_CLIENTS = [
+    "vminsert-platform.monitoring.svc:8480 (manifests/vmagent-monitoring-platform.yaml: spec.remoteWrite[0].url)",
+    "vminsert-platform.monitoring.svc:8480 (manifests/vmalert-monitoring-platform.yaml: spec.remoteWrite.url)",
+    "vmselect-platform.monitoring.svc:8481 (manifests/vmalert-monitoring-platform.yaml: spec.datasource.url)",
+    "vmselect-platform.monitoring.svc:8481 (manifests/vmalert-monitoring-platform.yaml: spec.remoteRead.url)",
+    "vmselect-platform.monitoring.svc:8481 (release monitoring/grafana values: datasources.datasources.yaml.datasources[0].url)",
+    "vmselect-platform.monitoring.svc:8481 (release monitoring/pyrra values: prometheusUrl)",
+]
+
+
+def vm_client_failures(build_dir: Path) -> dict[str, str]:
+    return {f.subject: f.detail for f in release_checks.tls_clients(build_dir) if f.subject in VM_CLIENTS and not f.ok}
+
+
+def test_every_reader_and_writer_of_victoriametrics_in_prod_verifies_it_over_https(prod_build):
+    findings = {f.subject: f for f in release_checks.tls_clients(prod_build) if f.subject.startswith(("vmselect-", "vminsert-"))}
+    assert set(VM_CLIENTS) <= set(findings)
+    assert [s for s in VM_CLIENTS if not findings[s].ok] == []
+
+
+def test_a_victoriametrics_client_back_on_http_is_refused(mutable_build):
+    def plain(doc):
+        grafana = release_values(doc, "grafana")["values"]["datasources"]["datasources.yaml"]["datasources"][0]
+        grafana["url"] = grafana["url"].replace("https://", "http://")
+
+    edit_yaml(mutable_build / "releases.yaml", plain)
+    edit_yaml(mutable_build / "manifests" / "vmagent-monitoring-platform.yaml",
+              lambda doc: doc["spec"]["remoteWrite"][0].update(url=doc["spec"]["remoteWrite"][0]["url"].replace("https:", "http:")))
+    bad = vm_client_failures(mutable_build)
+    assert set(bad) == {VM_CLIENTS[0], VM_CLIENTS[4]}
+    assert all(detail == "speaks http to a server that serves HTTPS only" for detail in bad.values()), bad
+
+
+def test_a_victoriametrics_client_without_the_ca_is_refused(mutable_build):
+    edit_yaml(mutable_build / "releases.yaml", lambda doc: release_values(doc, "pyrra")["values"].pop("extraApiArgs"))
+    edit_yaml(mutable_build / "manifests" / "vmalert-monitoring-platform.yaml", lambda doc: doc["spec"]["datasource"].pop("tlsConfig"))
+
+    def unmounted(doc):  # Grafana names the file, but the Secret holding it is no longer mounted
+        values = release_values(doc, "grafana")["values"]
+        values["extraSecretMounts"] = [m for m in values["extraSecretMounts"] if m["name"] != "victoriametrics-ca"]
+
+    edit_yaml(mutable_build / "releases.yaml", unmounted)
+    assert vm_client_failures(mutable_build) == {
+        VM_CLIENTS[2]: "names no CA to verify the server's certificate by",
+        VM_CLIENTS[4]: "CA file /etc/platform-ca/ca.crt is in no volume the client mounts",
+        VM_CLIENTS[5]: "names no CA to verify the server's certificate by",
+    }
+
+
+def test_a_victoriametrics_certificate_without_the_name_clients_dial_is_refused(mutable_build):
+    edit_yaml(mutable_build / "manifests" / "certificate-monitoring-victoriametrics-tls.yaml",
+              lambda doc: doc["spec"].update(dnsNames=[n for n in doc["spec"]["dnsNames"] if not n.startswith("vminsert-")]))
+    bad = vm_client_failures(mutable_build)
+    assert set(bad) == {VM_CLIENTS[0], VM_CLIENTS[1]}
+    assert all(d == "Certificate victoriametrics-tls is not valid for 'vminsert-platform.monitoring.svc', the name this client "
+               "verifies" for d in bad.values()), bad
+
+
+def test_victoriametrics_without_its_tls_flag_or_its_mounted_certificate_is_refused(mutable_build):
+    def weaken(doc):
+        doc["spec"]["vmselect"]["extraArgs"].pop("tls")
+        doc["spec"]["vminsert"].pop("secrets")
+
+    edit_yaml(mutable_build / "manifests" / "vmcluster-monitoring-platform.yaml", weaken)
+    assert sorted(failures(release_checks.tls_settings(mutable_build))) == [
+        "VMCluster monitoring/platform vminsert: -tls: -tlsCertFile /etc/vm/secrets/victoriametrics-tls/tls.crt is in no "
+        "Secret the CR lists in `secrets` (mounted at /etc/vm/secrets/<Secret>/)\n-tlsKeyFile "
+        "/etc/vm/secrets/victoriametrics-tls/tls.key is in no Secret the CR lists in `secrets` (mounted at /etc/vm/secrets/<Secret>/)",
+        "VMCluster monitoring/platform vmselect: HTTP encrypted: its HTTP API is served in plain text: no extraArgs.tls",
+    ]
 
 
 def test_the_real_build_passes_every_kubernetes_side_check(prod_build):
