@@ -201,14 +201,17 @@ def vendored_crds() -> tuple[dict, ...]:
     For checks that have no build at hand (a single object, a benchmark); `make check` uses the CRDs of the
     stack's own releases instead.
     """
+    from components.cert_manager import CRD_VALUES as CERT_MANAGER_CRD_VALUES
     from components.victoriametrics import OPERATOR_CRD_VALUES
 
     locked = charts.lock()
-    key = hashlib.sha256(json.dumps({n: c.entry.get("digest") for n, c in sorted(locked.items())}).encode()).hexdigest()
+    # The values that switch CRDs on, as the components set them: without them these charts install none.
+    values = {"victoria-metrics-operator": OPERATOR_CRD_VALUES, "cert-manager": CERT_MANAGER_CRD_VALUES}
+    digests = {n: c.entry.get("digest") for n, c in sorted(locked.items())}
+    key = hashlib.sha256(json.dumps([digests, values], sort_keys=True).encode()).hexdigest()
     cache_file = charts.CHARTS_DIR.parent / "build" / ".cache" / f"crds-{key[:16]}.json"
     if cache_file.exists():
         return tuple(json.loads(cache_file.read_text()))
-    values = {"victoria-metrics-operator": OPERATOR_CRD_VALUES}
 
     def crds_of(name: str) -> list[dict]:
         text, error = template(name, "crds", locked[name].path, values.get(name, {}), "1.33.0")

@@ -33,6 +33,10 @@ class CertManagerArgs:
     """Escape hatch: raw chart values merged over ours."""
 
 
+CRD_VALUES = {"crds": {"enabled": True, "keep": True}}
+"""The chart installs cert-manager's CRDs (off by default) and keeps them when the release goes."""
+
+
 def values(high_availability: bool) -> dict:
     ha = high_availability
     pdb = {"enabled": True, "maxUnavailable": 1} if ha else {"enabled": False}
@@ -42,7 +46,7 @@ def values(high_availability: bool) -> dict:
         "resources": resources(cpu, memory, cpu_limit="500m", memory_limit=memory),
     }
     return {
-        "crds": {"enabled": True, "keep": True},
+        **CRD_VALUES,
         # Leader election in its own namespace rather than the chart's default, kube-system.
         "global": {"leaderElection": {"namespace": CERT_MANAGER_NAMESPACE}},
         "replicaCount": replicas(ha),

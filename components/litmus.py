@@ -45,6 +45,8 @@ class LitmusArgs:
     the engine templates and CronJobs of scheduled experiments)."""
     depends_on: tuple[pulumi.Resource, ...] = ()
     """What serves the VMPodScrape kind (the VictoriaMetrics operator's CRDs)."""
+    experiments_depend_on: tuple[pulumi.Resource, ...] = ()
+    """What the chaos objects need besides Litmus' CRDs: cert-manager, for the CA Certificate in each chaos namespace."""
     extra_values: dict[str, Any] = field(default_factory=dict)
     """Escape hatch: raw chart values merged over ours."""
 
@@ -124,5 +126,5 @@ class Litmus(pulumi.ComponentResource):
         self.release = release(f"{name}-release", "litmus", CHART, args.namespace, values, args.extra_values, child(self))
         self.exporter = declared_objects(f"{name}-exporter", exporter_objects(args.namespace), child(self, *args.depends_on))
         # The release installs the ChaosEngine/ChaosExperiment CRDs; experiments start once the operator is up.
-        self.experiments = declared_objects(name, args.experiments, child(self, self.release))
+        self.experiments = declared_objects(name, args.experiments, child(self, self.release, *args.experiments_depend_on))
         self.register_outputs({"status": self.release.status, "experiments": len(self.experiments)})

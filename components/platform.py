@@ -300,6 +300,7 @@ class Platform(pulumi.ComponentResource):
             LitmusArgs(
                 namespace=LITMUS_NAMESPACE, high_availability=ha, experiments=artifacts.chaos_objects,
                 depends_on=(self.victoriametrics.operator,),
+                experiments_depend_on=tuple(self.cert_manager.objects) if self.cert_manager else (),
             ),
             opts=after_litmus_ns,
         )

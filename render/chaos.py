@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from urllib.parse import quote
+import shlex
 
 import yaml
 
@@ -24,6 +24,7 @@ from model.settings import Settings
 from render.inhibition import CHAOS_RUNNING
 from render.rules import alert
 from render.time_intervals import weekday_numbers
+from render import tls
 from render.topology import metrics_query_url
 
 LITMUS_API = "litmuschaos.io/v1alpha1"
@@ -41,8 +42,13 @@ LEVEL_LABEL = "chaos.alerting-platform.io/level"
 SCHEDULER = "chaos-scheduler"
 KUBECTL_IMAGE = "registry.k8s.io/kubectl:v1.35.2"
 """The official kubectl image (no shell), at the kubectl release the tools use."""
-GATE_IMAGE = "quay.io/prometheus/alertmanager:v0.34.0"
-"""Busybox-based (sh, wget): the gate that asks VictoriaMetrics whether a run may start. Same image as the backups'."""
+GATE_IMAGE = "quay.io/prometheus/prometheus:v3.5.3"
+"""Busybox-based (sh) with promtool: the gate that asks VictoriaMetrics whether a run may start. promtool verifies the
+server by a CA (`--http.config.file`), which busybox `wget` cannot; v3.5.3 is the promtool the tools test it with."""
+CHAOS_CA_SECRET = "chaos-platform-ca"
+"""Where TLS is on, a Certificate in each namespace that runs chaos: its Secret's `ca.crt` is how the platform's CA
+reaches that namespace, for the probes and the gate to verify VictoriaMetrics by (as falcosidekick-tls does for falco)."""
+CHAOS_CA_FILE = f"{tls.CLIENT_CA_DIR}/{tls.CA_FILE}"
 NODE_ROLE = "litmus-chaos-nodes"
 
 # What the runner may touch in the target namespace: the union of the upstream fault definitions' permissions.
@@ -253,10 +259,17 @@ def probes(experiment: ChaosExperiment, service: Service, settings: Settings) ->
 
 
 def engine_spec(experiment: ChaosExperiment, service: Service, settings: Settings, dependency: Service | None) -> dict:
-    spec_experiment: dict = {"name": LITMUS_FAULT[experiment.fault], "spec": {"components": {"env": _env(experiment, dependency)}}}
+    components: dict = {"env": _env(experiment, dependency)}
+    spec_experiment: dict = {"name": LITMUS_FAULT[experiment.fault], "spec": {"components": components}}
     found = probes(experiment, service, settings)
     if found:
         spec_experiment["spec"]["probe"] = found
+    if settings.tls.enabled and any(p["type"] == "promProbe" for p in found):
+        # promProbe runs the Go `promql` CLI in the experiment's pod (litmus-go pkg/probe/promProbe.go, 3.28.0), whose
+        # HTTP client trusts the file SSL_CERT_FILE names (Go crypto/x509, root_unix.go). The runner mounts the
+        # engine's `components.secrets` whole into that pod (chaos-runner pkg/utils/secretsUtils.go, builders.go).
+        components["secrets"] = [{"name": CHAOS_CA_SECRET, "mountPath": tls.CLIENT_CA_DIR}]
+        components["env"].append({"name": "SSL_CERT_FILE", "value": CHAOS_CA_FILE})
     return {
         "engineState": "active",
         "appinfo": {
@@ -355,8 +368,15 @@ def gate_query(service: Service) -> str:
 
 RUN_LABEL = "chaos.alerting-platform.io/run"
 TEMPLATE_LABEL = CHAOS_TEMPLATE_LABEL
-_GATE = r"""set -u
-if wget -q -T 10 -O /tmp/answer --post-data "query=$QUERY" "$METRICS/api/v1/query" && grep -q '"result":\[\]' /tmp/answer; then
+
+
+def gate_script(ca_file: str | None = None) -> str:
+    """The gate: an empty answer to gate_query means the run may start. promtool prints the instant vector as JSON
+    (`-o json`), `[]` when empty; with `ca_file` it verifies VictoriaMetrics by that CA. Any error skips the run."""
+    http_config = f"printf '%s\\n' {shlex.quote(f'tls_config: {{ca_file: {ca_file}}}')} > /tmp/http-config.yml\n" if ca_file else ""
+    flag = " --http.config.file=/tmp/http-config.yml" if ca_file else ""
+    return f"""set -u
+{http_config}if promtool query instant -o json{flag} "$METRICS" "$QUERY" > /tmp/answer && [ "$(cat /tmp/answer)" = "[]" ]; then
   cp /etc/chaos/engine.yaml /run/chaos/engine.yaml
   echo "starting $EXPERIMENT"
 else
@@ -380,6 +400,7 @@ def scheduled_run(team: Team, experiment: ChaosExperiment, service: Service, set
     engine["metadata"]["labels"] = dict(sorted({**engine["metadata"]["labels"], RUN_LABEL: "scheduled"}.items()))
     cron, timezone = schedule(team, experiment.level)
     name = f"chaos-{experiment.name}"
+    ca = tls.client_ca(CHAOS_CA_SECRET) if settings.tls.enabled else None
     restricted = {
         "allowPrivilegeEscalation": False,
         "readOnlyRootFilesystem": True,
@@ -401,10 +422,10 @@ def scheduled_run(team: Team, experiment: ChaosExperiment, service: Service, set
                     "name": "gate",
                     "image": GATE_IMAGE,
                     "imagePullPolicy": "IfNotPresent",
-                    "command": ["/bin/sh", "-c", _GATE],
+                    "command": ["/bin/sh", "-c", gate_script(ca[2] if ca else None)],
                     "env": [
                         {"name": "METRICS", "value": metrics_query_url(settings)},
-                        {"name": "QUERY", "value": quote(gate_query(service), safe="")},
+                        {"name": "QUERY", "value": gate_query(service)},
                         {"name": "EXPERIMENT", "value": experiment.name},
                         {"name": "RUN_LABEL", "value": RUN_LABEL},
                     ],
@@ -412,6 +433,7 @@ def scheduled_run(team: Team, experiment: ChaosExperiment, service: Service, set
                         {"name": "template", "mountPath": "/etc/chaos", "readOnly": True},
                         {"name": "run", "mountPath": "/run/chaos"},
                         {"name": "tmp", "mountPath": "/tmp"},
+                        *([ca[1]] if ca else []),
                     ],
                     "securityContext": restricted,
                     "resources": small,
@@ -432,6 +454,7 @@ def scheduled_run(team: Team, experiment: ChaosExperiment, service: Service, set
                 {"name": "template", "configMap": {"name": name}},
                 {"name": "run", "emptyDir": {"sizeLimit": "1Mi"}},
                 {"name": "tmp", "emptyDir": {"sizeLimit": "1Mi"}},
+                *([ca[0]] if ca else []),
             ],
         },
     }
@@ -492,6 +515,13 @@ def _node_access(namespaces: list[str]) -> list[dict]:
     ]
 
 
+def chaos_ca_certificate(namespace: str) -> dict:
+    """The platform's CA in a namespace that runs chaos: the `ca.crt` of this Certificate's Secret verifies
+    VictoriaMetrics for the probes and the gate. Server authentication only, for a name nothing serves: whoever reads
+    the Secret's key cannot present it to the servers that ask the platform's CA for client certificates."""
+    return tls.certificate(CHAOS_CA_SECRET, CHAOS_CA_SECRET, [f"{CHAOS_CA_SECRET}.{namespace}.svc"], namespace=namespace)
+
+
 def chaos_objects(org: Organisation, settings: Settings) -> tuple[dict, ...]:
     """Every Litmus object this environment runs, grouped per namespace: runner access, fault definitions, engines
     (one-off experiments) and engine templates with their CronJobs (scheduled ones)."""
@@ -509,6 +539,8 @@ def chaos_objects(org: Organisation, settings: Settings) -> tuple[dict, ...]:
             node_namespaces.append(namespace)
         for fault in sorted({LITMUS_FAULT[e.fault] for _, e, _ in entries}):
             objects.append(chaos_experiment_definition(fault, namespace))
+        if settings.tls.enabled:
+            objects.append(chaos_ca_certificate(namespace))
         for team, experiment, service in sorted(entries, key=lambda e: e[1].name):
             if experiment.level is None:
                 objects.append(chaos_engine(team, experiment, service, settings, org))
