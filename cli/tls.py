@@ -290,9 +290,45 @@ def _client_ca(url: WiredUrl, objects: list[Obj]) -> tuple[str, object] | None:
         path = _get(doc, "config", "tlsclient", "cacertfile") or _get(doc, "config", "mutualtlsclient", "cacertfile")
         return ("file", (runs(url.source.removesuffix(" values")), path)) if path else None
     if url.source.startswith("manifests/") and isinstance(doc, dict) and doc.get("kind") in ("CronJob", "Job"):
-        match = _CA_FILE_IN_SCRIPT.search(str(_get_path(doc, url.path)))
+        # The address in the script itself (the silence backup), or in the env of a container whose script reads it
+        # (the chaos gate): the HTTP config the script writes names the CA.
+        container = re.match(r"^(.*(?:initContainers|containers)\[\d+\])\.", url.path)
+        texts = [str(_get_path(doc, url.path)), *([str(_get_path(doc, container.group(1) + ".command"))] if container else [])]
+        match = next((m for text in texts if (m := _CA_FILE_IN_SCRIPT.search(text))), None)
         return ("file", (runs(url.source), match.group(1))) if match else None
+    if isinstance(doc, dict) and doc.get("kind") == "ChaosEngine":
+        experiment = re.match(r"^spec\.experiments\[(\d+)\]", url.path)
+        return _chaos_ca(_get_path(doc, experiment.group(0)) if experiment else None, _get(doc, "metadata", "namespace") or "")
+    if isinstance(doc, dict) and doc.get("kind") == "ConfigMap":  # a scheduled experiment's engine template
+        engine = _embedded_engine((doc.get("data") or {}).get(url.path.removeprefix("data.")))
+        if engine is not None:
+            dialling = [e for e in _get(engine, "spec", "experiments") or [] if url.host in str(_get(e, "spec", "probe"))]
+            found = [_chaos_ca(e, _get(doc, "metadata", "namespace") or "") for e in dialling]
+            return found[0] if found and None not in found else None
     return None
+
+
+def _embedded_engine(text: object) -> dict | None:
+    try:
+        engine = yaml.safe_load(text) if isinstance(text, str) else None
+    except yaml.YAMLError:
+        return None
+    return engine if isinstance(engine, dict) and engine.get("kind") == "ChaosEngine" else None
+
+
+def _chaos_ca(experiment: object, namespace: str) -> tuple[str, object] | None:
+    """How a Litmus experiment's probes verify a server: the CA file SSL_CERT_FILE names (Go's HTTP clients read the
+    roots there), in a Secret of the engine's `components.secrets`, which the chaos runner mounts whole at its
+    mountPath into the experiment's pod (chaos-runner pkg/utils/secretsUtils.go)."""
+    components = _get(experiment, "spec", "components") or {}
+    path = next((e.get("value") for e in components.get("env") or [] if e.get("name") == "SSL_CERT_FILE"), None)
+    if not isinstance(path, str):
+        return None
+    for secret in components.get("secrets") or []:
+        root = str(secret.get("mountPath", "")).rstrip("/") + "/"
+        if path.startswith(root):
+            return ("secret", (namespace, secret.get("name"), path[len(root):]))
+    return ("file", ([], path))
 
 
 _GRAFANA_FILE = re.compile(r"\$__file\{([^}]+)\}")

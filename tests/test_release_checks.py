@@ -206,7 +206,19 @@ def test_a_tls_file_in_a_secret_no_certificate_writes_is_refused(mutable_build):
 
 
 # Who reads and writes VictoriaMetrics in prod, by (address, where), listed from the program's wiring by hand: VMAlert
-# (datasource, remoteRead, remoteWrite), VMAgent's first remote write, Grafana's default datasource, Pyrra's API.
+# (datasource, remoteRead, remoteWrite), VMAgent's first remote write, Grafana's default datasource, Pyrra's API, and
+# the example catalog's chaos experiments: the probes of its one-off engines and of its engine templates (two per
+# template), and each scheduled run's gate.
+SELECT = "vmselect-platform.monitoring.svc:8481"
+CHAOS_CLIENTS = [
+    f"{SELECT} (manifests/chaosengine-edge-gateway-pod-delete.yaml: spec.experiments[0].spec.probe[0].promProbe/inputs.endpoint)",
+    f"{SELECT} (manifests/chaosengine-payments-checkout-pod-delete.yaml: spec.experiments[0].spec.probe[0].promProbe/inputs.endpoint)",
+    f"{SELECT} (manifests/chaosengine-payments-checkout-pod-delete.yaml: spec.experiments[0].spec.probe[1].promProbe/inputs.endpoint)",
+    f"{SELECT} (manifests/configmap-edge-chaos-gateway-latency.yaml: data.engine.yaml)",
+    f"{SELECT} (manifests/configmap-edge-chaos-gateway-node-drain.yaml: data.engine.yaml)",
+    f"{SELECT} (manifests/cronjob-edge-chaos-gateway-latency.yaml: spec.jobTemplate.spec.template.spec.initContainers[0].env[0].value)",
+    f"{SELECT} (manifests/cronjob-edge-chaos-gateway-node-drain.yaml: spec.jobTemplate.spec.template.spec.initContainers[0].env[0].value)",
+]
 VM_CLIENTS = [
     "vminsert-platform.monitoring.svc:8480 (manifests/vmagent-monitoring-platform.yaml: spec.remoteWrite[0].url)",
     "vminsert-platform.monitoring.svc:8480 (manifests/vmalert-monitoring-platform.yaml: spec.remoteWrite.url)",
@@ -222,9 +234,26 @@ def vm_client_failures(build_dir: Path) -> dict[str, str]:
 
 
 def test_every_reader_and_writer_of_victoriametrics_in_prod_verifies_it_over_https(prod_build):
-    findings = {f.subject: f for f in release_checks.tls_clients(prod_build) if f.subject.startswith(("vmselect-", "vminsert-"))}
-    assert set(VM_CLIENTS) <= set(findings)
-    assert [s for s in VM_CLIENTS if not findings[s].ok] == []
+    findings = [f for f in release_checks.tls_clients(prod_build) if f.subject.startswith(("vmselect-", "vminsert-"))]
+    assert failures(findings) == []
+    assert sorted({f.subject for f in findings}) == sorted(VM_CLIENTS + CHAOS_CLIENTS)
+
+
+def test_a_chaos_probe_or_gate_that_names_no_ca_is_refused(mutable_build):
+    def no_cert_file(doc):
+        components = doc["spec"]["experiments"][0]["spec"]["components"]
+        components["env"] = [e for e in components["env"] if e["name"] != "SSL_CERT_FILE"]
+
+    edit_yaml(mutable_build / "manifests" / "chaosengine-edge-gateway-pod-delete.yaml", no_cert_file)
+
+    def no_http_config(doc):
+        (gate,) = doc["spec"]["jobTemplate"]["spec"]["template"]["spec"]["initContainers"]
+        gate["command"][2] = "\n".join(line for line in gate["command"][2].splitlines() if "ca_file" not in line)
+
+    edit_yaml(mutable_build / "manifests" / "cronjob-edge-chaos-gateway-latency.yaml", no_http_config)
+    bad = {f.subject: f.detail for f in release_checks.tls_clients(mutable_build) if not f.ok}
+    assert bad == {CHAOS_CLIENTS[0]: "names no CA to verify the server's certificate by",
+                   CHAOS_CLIENTS[5]: "names no CA to verify the server's certificate by"}
 
 
 def test_a_victoriametrics_client_back_on_http_is_refused(mutable_build):

@@ -8,12 +8,18 @@ The certificate is made with openssl as the platform's cert-manager CA issuer ma
 operator mounts the Secret: /etc/vm/secrets/<Secret>/{tls.crt,tls.key,ca.crt}, moved under the test's directory.
 vmalert dials 127.0.0.1 and verifies the Service names clients dial in the cluster (`-*.tlsServerName`).
 Plain HTTP and a CA from another issuer are refused.
+
+The chaos readers in the application namespaces: the scheduled run's gate, prod's rendered script run with the real
+promtool, reads the server verifying it by the mounted CA; Litmus' promProbe runs the Go `promql` CLI, which trusts the
+file SSL_CERT_FILE names, shown here with promtool (Go's HTTP client and roots alike) and no CA of its own.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 import ssl
 import urllib.error
 import urllib.parse
@@ -23,7 +29,7 @@ from pathlib import Path
 import pytest
 
 from cli import tools
-from render import tls
+from render import chaos, tls
 from render.topology import metrics_hosts
 from tests.e2e.test_alertmanager_tls import issue
 from tests.test_components_e2e import free_port, running, spec_of, wait_for
@@ -56,7 +62,8 @@ def served(prod, tmp_path):
     """victoria-metrics started with vmselect's rendered TLS flags; (port, CA file, root of the mounted Secrets, logs)."""
     if shutil.which("openssl") is None:
         pytest.skip("openssl is not installed")
-    names = tls.victoriametrics_certificate("cluster")["spec"]["dnsNames"]
+    # `localhost`: where the gate and the probe dial the loopback stand-in for the Service (they name no server_name).
+    names = [*tls.victoriametrics_certificate("cluster")["spec"]["dnsNames"], "localhost"]
     certs = issue(tmp_path / "issued", "alerting-platform CA", names)
     root = tmp_path / "pod"
     mounted = secret_dir(root, tls.VM_TLS_SECRET)
@@ -141,3 +148,66 @@ def test_a_certificate_without_the_dialled_name_is_refused(prod, served, tmp_pat
     with running(str(tools.path("vmalert")), *args, log=log):
         wait_for(lambda: "vmsingle-platform.monitoring.svc" in log.read_text() and "certificate is valid for" in log.read_text(),
                  "vmalert refusing a certificate without the name it dials", [*logs, log])
+
+
+@pytest.fixture(scope="module")
+def prod_chaos():
+    from stacks import from_values
+    from tests.conftest import stack_values
+
+    return from_values("prod", stack_values("prod")).artifacts.chaos_objects
+
+
+def run_gate(objects, port: int, ca_file: Path, tmp_path: Path) -> tuple[subprocess.CompletedProcess, str]:
+    """Prod's rendered gate with its pod paths moved under tmp_path and the real promtool on PATH: (result, engine)."""
+    cronjob = next(o for o in objects if o["kind"] == "CronJob")
+    template = next(o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == cronjob["metadata"]["name"])
+    pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (gate,) = pod["initContainers"]
+    mounts = {m["mountPath"]: m["name"] for m in gate["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    ca_volume = volumes[mounts[tls.CLIENT_CA_DIR]]["secret"]
+    assert ca_volume == {"secretName": chaos.CHAOS_CA_SECRET, "items": [{"key": "ca.crt", "path": "ca.crt"}]}
+    etc, run, scratch = tmp_path / "etc", tmp_path / "run", tmp_path / "tmp"
+    for d in (etc, run, scratch):
+        d.mkdir(parents=True, exist_ok=True)
+    (etc / "engine.yaml").write_text(template["data"]["engine.yaml"])
+    # The pod's /tmp first: tmp_path lies under /tmp too.
+    script = (gate["command"][2].replace("/tmp/", f"{scratch}/").replace(chaos.CHAOS_CA_FILE, str(ca_file))
+              .replace("/etc/chaos", str(etc)).replace("/run/chaos", str(run)))
+    env = {e["name"]: e["value"] for e in gate["env"]}
+    assert urllib.parse.urlsplit(env["METRICS"]).scheme == "https"
+    env["METRICS"] = f"https://localhost:{port}"  # single-node victoria-metrics: no vmselect /select/0/prometheus prefix
+    env["PATH"] = f"{tools.path('promtool').parent}:{os.environ['PATH']}"
+    result = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result, (run / "engine.yaml").read_text()
+
+
+def test_the_chaos_gate_reads_victoriametrics_verifying_the_ca(prod_chaos, served, tmp_path):
+    port, ca_file, _root, _logs = served
+    result, engine = run_gate(prod_chaos, port, ca_file, tmp_path)
+    assert "starting" in result.stdout, result.stdout + result.stderr
+    assert "engineState: active" in engine
+    rogue = issue(tmp_path / "rogue", "someone else's CA", ["localhost"])
+    result, engine = run_gate(prod_chaos, port, rogue / "ca.crt", tmp_path / "again")
+    assert "skipping" in result.stdout and "engineState: stop" in engine, result.stdout
+
+
+def test_a_go_client_trusts_the_ca_ssl_cert_file_names_as_the_probes_do(prod_chaos, served, tmp_path):
+    port, ca_file, _root, _logs = served
+    engine = next(o for o in prod_chaos if o["kind"] == "ChaosEngine")
+    (experiment,) = engine["spec"]["experiments"]
+    components = experiment["spec"]["components"]
+    assert components["secrets"] == [{"name": chaos.CHAOS_CA_SECRET, "mountPath": tls.CLIENT_CA_DIR}]
+    cert_file = next(e["value"] for e in components["env"] if e["name"] == "SSL_CERT_FILE")
+    assert cert_file == f"{tls.CLIENT_CA_DIR}/ca.crt"
+
+    def promtool(env: dict[str, str]) -> subprocess.CompletedProcess:
+        return subprocess.run([str(tools.path("promtool")), "query", "instant", f"https://localhost:{port}", "vector(1)"],
+                              env={"PATH": os.environ["PATH"], **env}, capture_output=True, text=True, timeout=60)
+
+    trusted = promtool({"SSL_CERT_FILE": str(ca_file)})
+    assert trusted.returncode == 0 and "=> 1" in trusted.stdout, trusted.stdout + trusted.stderr
+    untrusted = promtool({"SSL_CERT_FILE": str(issue(tmp_path / "rogue", "someone else's CA", ["localhost"]) / "ca.crt")})
+    assert untrusted.returncode != 0 and "certificate signed by unknown authority" in untrusted.stderr, untrusted.stderr
