@@ -517,9 +517,10 @@ def _node_access(namespaces: list[str]) -> list[dict]:
 
 def chaos_ca_certificate(namespace: str) -> dict:
     """The platform's CA in a namespace that runs chaos: the `ca.crt` of this Certificate's Secret verifies
-    VictoriaMetrics for the probes and the gate. Server authentication only, for a name nothing serves: whoever reads
-    the Secret's key cannot present it to the servers that ask the platform's CA for client certificates."""
-    return tls.certificate(CHAOS_CA_SECRET, CHAOS_CA_SECRET, [f"{CHAOS_CA_SECRET}.{namespace}.svc"], namespace=namespace)
+    VictoriaMetrics for the probes and the gate. Server authentication only, for a name nothing can serve (`.invalid`,
+    RFC 2606): whoever reads the Secret's key cannot present it where the platform's CA is asked for a client
+    certificate, nor pass for an in-cluster service."""
+    return tls.certificate(CHAOS_CA_SECRET, CHAOS_CA_SECRET, [f"{CHAOS_CA_SECRET}.{namespace}.invalid"], namespace=namespace)
 
 
 def chaos_objects(org: Organisation, settings: Settings) -> tuple[dict, ...]:
