@@ -10,7 +10,7 @@ import pytest
 import catalog
 from model.loading import load_catalog
 from model.slo import Engine, resolved_slos
-from render import slo_rules
+from render.rules import slo as slo_rules
 from tests.conftest import DATA
 
 EXAMPLE = catalog.load("example")

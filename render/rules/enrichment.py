@@ -108,8 +108,8 @@ def incidents_search(labels: Mapping[str, str]) -> str:
 
 def incidents_url(settings: Settings, labels: Mapping[str, str]) -> str:
     """OnCall's alert groups of the same alert and service, resolved in the last 90 days."""
-    # Imported here: render.oncall reaches the notification templates, which import this module.
-    from render.oncall import ONCALL_PLUGIN_ID
+    # Imported here: render.systems.oncall reaches the notification templates, which import this module.
+    from render.systems.oncall import ONCALL_PLUGIN_ID
 
     return (f"{oncall_url(settings)}/a/{ONCALL_PLUGIN_ID}/alert-groups?search={quote_plus(incidents_search(labels), safe='')}"
             f"&status={RESOLVED}&started_at={quote_plus(INCIDENTS_RANGE, safe='')}")
@@ -246,7 +246,7 @@ def link_templates(settings: Settings) -> str:
     """`alerting.history.built` and `alerting.incidents.built`: history_url() and incidents_url() as Go templates
     over a notification's common labels (Alertmanager's `dict`, `list` and `toJson` marshal maps with sorted keys,
     as `_json` does)."""
-    from render.oncall import ONCALL_PLUGIN_ID  # see incidents_url
+    from render.systems.oncall import ONCALL_PLUGIN_ID  # see incidents_url
 
     history = (_HISTORY_TEMPLATE.replace("@DATASOURCE@", METRICS_DATASOURCE).replace("@FROM@", HISTORY_FROM)
                .replace("@PANE@", HISTORY_PANE).replace("@GRAFANA@", settings.url("grafana")))

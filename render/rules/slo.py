@@ -30,7 +30,7 @@ from model.catalog import Organisation, Severity
 from model.promql import number, quote
 from model.slo import AlertWindow, BurnBasis, Engine, EvaluationForm, RawSLI, ResolvedSLO, enabled, resolved_slos
 from model.slo import AlertTier
-from render import rules, sli
+from render.rules import health as rules, sli
 
 ALERT = "ErrorBudgetBurn"
 EXHAUSTED_ALERT = "ErrorBudgetExhausted"
