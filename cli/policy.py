@@ -167,10 +167,10 @@ def analyzer_resource(reg: Registration) -> proto.AnalyzerResource:
 
 def servicer(config: dict[str, proto.PolicyConfig]):
     """The analyzer the pack serves, configured."""
-    from pulumi_policy.policy import _PolicyAnalyzerServicer
+    from cli.sdk_internals import policy_analyzer
 
     arguments = guardrails().pack_arguments()
-    analyzer = _PolicyAnalyzerServicer(
+    analyzer = policy_analyzer(
         name=arguments["name"], version=pack_version(), policies=arguments["policies"],
         enforcement_level=arguments["enforcement_level"], description=arguments.get("description"),
     )
