@@ -9,7 +9,7 @@ from functools import reduce
 import pytest
 import yaml
 
-from cli import build, checks, engine, helm
+from cli import build, checks, recorder, helm
 from cli.charts import lock
 from stacks import from_values
 from stacks.config import decode
@@ -23,7 +23,7 @@ VM = "kubernetes:operator.victoriametrics.com/v1beta1"
 def built(request, tmp_path_factory):
     """(inventory, files written to build/<stack>/, settings) of one stack."""
     inventory, _, files = build.render_stack(request.param, tmp_path_factory.mktemp(request.param))
-    config, _, _ = engine.stack_config(request.param)
+    config, _, _ = recorder.stack_config(request.param)
     settings = from_values(request.param, {k: decode(v) for k, v in config.items()}).settings
     return inventory, files, settings
 
@@ -39,7 +39,7 @@ def dig(values: dict, path: str):
 
 def wholly_secret(data) -> bool:
     """Every value of a Secret's data reaches the engine wrapped as a Pulumi secret (the map, or each value)."""
-    return engine.is_secret(data) or (bool(data) and all(engine.is_secret(v) for v in data.values()))
+    return recorder.is_secret(data) or (bool(data) and all(recorder.is_secret(v) for v in data.values()))
 
 
 def custom(inventory, kind: str) -> list:
@@ -197,7 +197,7 @@ def test_grafana_has_both_datasources_and_the_oncall_app(built):
     assert sources["thanos"] == "http://thanos-query-frontend.monitoring.svc:10902"
     assert values["plugins"] == ["grafana-oncall-app"]
     plugin = inventory.by_name("alerting-grafana-oncall-plugin")
-    assert "onCallApiUrl: http://oncall-engine.monitoring.svc:8080" in plugin.inputs["data"]["oncall.yaml"]
+    assert "onCallApiUrl: http://oncall-recorder.monitoring.svc:8080" in plugin.inputs["data"]["oncall.yaml"]
 
 
 # --- Production shape -------------------------------------------------------------------------------------------
@@ -207,7 +207,7 @@ STATELESS_REPLICAS = [
     ("vm-operator", "replicaCount"),
     ("karma", "replicaCount"),
     ("grafana", "replicas"),
-    ("oncall", "engine.replicaCount"),
+    ("oncall", "recorder.replicaCount"),
     ("thanos", "query.replicas"),
     ("thanos", "queryFrontend.replicas"),
     ("thanos", "receive.router.replicas"),
@@ -456,13 +456,13 @@ def test_generated_passwords_stay_pulumi_secrets_and_appear_in_no_other_resource
     }
     values = [f"offline-random-{p.name}" for p in passwords]
     for res in inventory.resources:
-        text = repr(engine.reveal(res.inputs))
+        text = repr(recorder.reveal(res.inputs))
         leaks = [v for v in values if v in text]
         if res.type == "kubernetes:core/v1:Secret":
             assert wholly_secret(res.inputs["stringData"]), res.name
         elif res.type == "pulumi:providers:grafana" and "auth" in res.inputs:
             # Grafana's own API, signed in as its admin (components/grafana_access.py): a provider credential.
-            assert engine.is_secret(res.inputs["auth"]) and leaks == ["offline-random-alerting-grafana-admin-password"], res.name
+            assert recorder.is_secret(res.inputs["auth"]) and leaks == ["offline-random-alerting-grafana-admin-password"], res.name
         else:
             assert not leaks, f"{res.name} carries {leaks}"
     assert not [name for name, text in files.items() if any(v in text for v in values)]
@@ -478,24 +478,24 @@ def test_no_secret_value_reaches_a_non_secret_resource_or_the_build(built):
     assert inventory.placeholders
     for res in inventory.resources:
         # Everywhere, a secret travels wrapped as a Pulumi secret ...
-        assert not [v for v in inventory.placeholders.values() if v in repr(engine.redact(res.inputs))], res.name
+        assert not [v for v in inventory.placeholders.values() if v in repr(recorder.redact(res.inputs))], res.name
         if res.type in SECRET_HOLDERS:
             continue
         # ... and only the resources meant to hold secrets get one at all.
-        text = repr(engine.reveal(res.inputs))
+        text = repr(recorder.reveal(res.inputs))
         assert not [v for v in inventory.placeholders.values() if v in text], res.name
     assert not [name for name, text in files.items() for v in inventory.placeholders.values() if v in text]
 
 
 def test_database_passwords_reach_oncall_only_through_its_secret(built):
     inventory, _, settings = built
-    secret = engine.reveal(inventory.by_name("alerting-oncall-postgres").inputs["stringData"])
+    secret = recorder.reveal(inventory.by_name("alerting-oncall-postgres").inputs["stringData"])
     if settings.oncall.postgres:
-        assert secret["password"] == engine.placeholder(settings.oncall.postgres.password.secret)
+        assert secret["password"] == recorder.placeholder(settings.oncall.postgres.password.secret)
     else:
         # Generated for the in-cluster server, and the same value the server itself gets.
         assert secret["password"] == "offline-random-alerting-oncall-database-password"
-        server = engine.reveal(inventory.by_name("alerting-oncall-database-secret").inputs["stringData"])
+        server = recorder.reveal(inventory.by_name("alerting-oncall-database-secret").inputs["stringData"])
         assert server["password"] == secret["password"]
     values = releases(inventory)["oncall"]["values"]["externalPostgresql"]
     assert values["existingSecret"] == "oncall-postgres" and "password" not in values
