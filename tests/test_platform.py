@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from cli import build, checks, recorder, helm
+from alerting_facts.charts import PROFILES, Workload
 from cli.charts import lock
 from stacks import from_values
 from stacks.config import decode
@@ -293,83 +294,66 @@ def test_thanos_receive_replicates_in_prod_and_the_compactor_keeps_three_resolut
     assert values["objstoreConfig"] == {"create": False, "name": "thanos-objstore", "key": "objstore.yml"}
 
 
-# Where each chart takes the container security context, and the exceptions with their reasons.
-CONTAINER_SECURITY = {
-    "vm-operator": ["securityContext"],
-    "alertmanager": ["securityContext"],
-    "karma": ["containerSecurityContext"],
-    "grafana": ["containerSecurityContext"],
-    "oncall": ["securityContext", "init.securityContext"],
-    "pyrra": ["securityContext"],
-    "sloth": ["securityContext.container"],
-    "falcosidekick": ["securityContext"],
-    "botkube": ["containerSecurityContext"],
-    "otel-collector": ["securityContext"],
-    "node-exporter": ["containerSecurityContext"],
-    "goldpinger": ["containerSecurityContext"],
-    "thanos": [
-        f"{c}.securityContext"
-        for c in ("query", "queryFrontend", "receive.ingestor", "receive.router", "storeGateway", "compact")
-    ],
-}
+# Where each chart takes resources and security contexts is its profile (alerting_facts.charts), the one the policy
+# pack judges by: each release's rendered workloads are checked at the profile's paths.
 WRITABLE_ROOT = {"oncall": "celery beat writes its schedule file into the image's working directory"}
-NO_SECURITY_VALUES = {
-    "falco": "reads kernel events; least-privileged modern eBPF in the privileged `falco` namespace",
-    "litmus": "the litmus-core chart has no security-context values; `baseline` namespace",
-    "falco-talon": "the chart renders only runAsUser and fsGroup (1234) into its pod, no container security context",
-    "prometheus-operator-crds": "installs CRDs only, no pods",
-}
 
 
-CERT_MANAGER_SECURITY = ["containerSecurityContext", "webhook.containerSecurityContext",
-                         "cainjector.containerSecurityContext", "startupapicheck.containerSecurityContext"]
+def workloads(release: dict) -> list[Workload]:
+    """The workloads the release's chart renders with these values, by the chart's shared profile."""
+    profile = PROFILES.get(release["chart"])
+    assert profile is not None, f"chart {release['chart']} has no profile in alerting_facts.charts"
+    return profile.rendered(release["values"])
 
 
-def test_every_release_is_either_hardened_or_a_named_exception(built):
-    inventory, _, settings = built
-    tls = {"cert-manager"} if settings.tls.enabled else set()
-    assert set(releases(inventory)) == set(CONTAINER_SECURITY) | set(NO_SECURITY_VALUES) | tls
+def hardened(release: dict) -> list[tuple[str, ...]]:
+    """The container security contexts the platform must harden: every rendered workload's, except where the chart
+    runs it as root whatever the values say (the profile names why)."""
+    return [path for w in workloads(release) if w.runs_as_root is None for path in w.container_security]
 
 
-def test_cert_manager_runs_every_container_restricted_with_resources(built):
-    inventory, _, settings = built
-    if not settings.tls.enabled:
-        assert "cert-manager" not in releases(inventory)
-        return
-    values = releases(inventory)["cert-manager"]["values"]
-    for path in CERT_MANAGER_SECURITY:
-        context = dig(values, path)
-        assert context["allowPrivilegeEscalation"] is False and context["runAsNonRoot"] is True, path
-        assert context["capabilities"] == {"drop": ["ALL"]} and context["readOnlyRootFilesystem"] is True, path
-        limits = dig(values, path.replace("containerSecurityContext", "resources"))["limits"]
-        assert "memory" in limits and "cpu" in limits, path
-
-
-@pytest.mark.parametrize("release", CONTAINER_SECURITY)
-def test_containers_run_non_root_without_privilege_escalation_on_a_read_only_root(release, built):
+def test_every_release_is_hardened_or_its_chart_says_why_not(built):
     inventory, _, _ = built
-    values = releases(inventory)[release]["values"]
-    for path in CONTAINER_SECURITY[release]:
-        context = dig(values, path)
+    unhardened = {}
+    for name, release in releases(inventory).items():
+        for w in workloads(release):
+            if not w.container_security or w.runs_as_root:
+                unhardened[f"{name} {w.name}"] = w.runs_as_root or "the chart has no container security-context values"
+    # Falco reads kernel events as root; Talon's and Litmus' charts have no container security contexts.
+    assert set(unhardened) == {"falco falco", "falco-talon falco-talon", "litmus operator"}, unhardened
+
+
+HARDENED_RELEASES = ["alertmanager", "karma", "grafana", "oncall", "thanos", "vm-operator", "pyrra", "sloth",
+                     "falcosidekick", "botkube", "otel-collector", "node-exporter", "goldpinger", "cert-manager"]
+
+
+@pytest.mark.parametrize("name", HARDENED_RELEASES)
+def test_containers_run_non_root_without_privilege_escalation_on_a_read_only_root(name, built):
+    inventory, _, settings = built
+    release = releases(inventory).get(name)
+    if release is None:
+        assert name == "cert-manager" and not settings.tls.enabled
+        return
+    paths = hardened(release)
+    assert paths
+    for path in paths:
+        context = dig(release["values"], ".".join(path))
         assert context["allowPrivilegeEscalation"] is False, path
         assert context["runAsNonRoot"] is True, path
         assert context["capabilities"] == {"drop": ["ALL"]}, path
-        assert context["readOnlyRootFilesystem"] is (release not in WRITABLE_ROOT), path
+        assert context["readOnlyRootFilesystem"] is (name not in WRITABLE_ROOT), path
 
 
-@pytest.mark.parametrize("release", sorted(set(CONTAINER_SECURITY) | {"falco", "falco-talon", "litmus"}))
-def test_every_workload_release_sets_resources(release, built):
+def test_every_rendered_workload_sets_requests_and_memory_limits(built):
     inventory, _, _ = built
-    values = releases(inventory)[release]["values"]
-
-    def found(node) -> bool:
-        if isinstance(node, dict):
-            if "requests" in node and "limits" in node and "memory" in node["limits"]:
-                return True
-            return any(found(v) for v in node.values())
-        return False
-
-    assert found(values)
+    unsized = [
+        f"{name} {w.name} {'.'.join(path)}"
+        for name, release in releases(inventory).items()
+        for w in workloads(release)
+        for path in w.resources
+        if not (isinstance(r := dig(release["values"], ".".join(path)), dict) and r.get("requests") and "memory" in r.get("limits", {}))
+    ]
+    assert not unsized
 
 
 def test_directly_created_workloads_are_hardened_and_sized(built):
