@@ -230,6 +230,3 @@ def test_the_policy_records_remaining_budget_trend_and_a_freeze_signal_and_alert
 def test_a_period_equal_to_an_alert_window_is_recorded_once():
     names = [r["record"] for r in _rules("data-pipeline-freshness") if "record" in r]
     assert names.count("slo:sli_error:ratio_rate1d") == 1
-
-
-@pytest.mark.parametrize("org", [EXAMPLE, VARIETY], ids=["example", "variety"])
