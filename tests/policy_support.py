@@ -63,7 +63,7 @@ def changed(regs: list[Registration], suffix: str, change: Callable[[dict], None
 
 
 def engine_props(inputs: dict):
-    """Inputs as a policy receives them from the recorder."""
+    """Inputs as a policy receives them from the engine."""
     return unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(policy.struct(inputs))))
 
 
