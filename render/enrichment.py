@@ -22,6 +22,7 @@ import json
 from collections.abc import Mapping
 from urllib.parse import quote_plus
 
+from alerting_facts.labels import SERVICE, SEVERITY, SLO
 from model.catalog import Organisation, Service, Severity
 from model.priority import reason
 from model.promql import number, quote
@@ -81,8 +82,8 @@ def _json(value: object) -> str:
 def history_query(labels: Mapping[str, str]) -> str:
     """The alert's own firings: the `ALERTS` series the rule evaluator writes to VictoriaMetrics."""
     matchers = [f"alertname={quote(labels.get('alertname', ''))}", 'alertstate="firing"']
-    if labels.get("service"):
-        matchers.append(f"service={quote(labels['service'])}")
+    if labels.get(SERVICE):
+        matchers.append(f"{SERVICE}={quote(labels[SERVICE])}")
     return "ALERTS{" + ", ".join(matchers) + "}"
 
 
@@ -102,7 +103,7 @@ def oncall_url(settings: Settings) -> str:
 def incidents_search(labels: Mapping[str, str]) -> str:
     """OnCall searches alert group titles, which its Alertmanager integration makes of the alert name and the
     group labels (service among them): every word must match."""
-    return " ".join(v for v in (labels.get("alertname", ""), labels.get("service", "")) if v)
+    return " ".join(v for v in (labels.get("alertname", ""), labels.get(SERVICE, "")) if v)
 
 
 def incidents_url(settings: Settings, labels: Mapping[str, str]) -> str:
@@ -145,17 +146,17 @@ class Enrichment:
     def annotations(self, labels: Mapping[str, str]) -> dict[str, str]:
         """The enrichment of an alert with these labels (`alertname` among them)."""
         out: dict[str, str] = {}
-        name = labels.get("service")
+        name = labels.get(SERVICE)
         service = self.org.service_index[name][1] if name in self.org.service_index else None
         if service is not None:
             out["depends_on"] = names_text(service.depends_on)
             out["dependants"] = names_text(self.dependants.get(service.name, []))
             out["impact"] = impact_text(service, self.org.major_impact_users)
-            if labels.get("severity") in {s.value for s in Severity}:
-                out["priority_reason"] = reason(Severity(labels["severity"]), service.tier, service.impact, self.org.major_impact_users)
+            if labels.get(SEVERITY) in {s.value for s in Severity}:
+                out["priority_reason"] = reason(Severity(labels[SEVERITY]), service.tier, service.impact, self.org.major_impact_users)
         out["history_url"] = history_url(self.settings, labels)
         out["incidents_url"] = incidents_url(self.settings, labels)
-        r = self.slos.get(labels.get("slo", ""))
+        r = self.slos.get(labels.get(SLO, ""))
         tier = labels.get("sloth_severity")
         if labels.get("alertname") == BURN_ALERT and r is not None and tier in {t.value for t in AlertTier}:
             text = burn_impact(r, AlertTier(tier))

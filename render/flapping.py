@@ -11,6 +11,7 @@ Both are proven by `promtool test rules` and `vmalert-tool unittest` (`flapping_
 
 from __future__ import annotations
 
+from alerting_facts.labels import PRIORITY, RUNBOOK_URL, SERVICE, SEVERITY, TEAM
 from model.base import Duration
 from model.catalog import Organisation, Priority, Severity, Team
 from model.settings import Settings
@@ -27,14 +28,14 @@ def _flapping_alert(expr: str, team: str, runbook: str, dashboard: str, extra: d
         "alert": "AlertFlapping",
         "expr": expr,
         "keep_firing_for": str(FLAP_WINDOW),
-        "labels": {"team": team, "severity": Severity.warning.value, "priority": Priority.P3.value, kpis.META_LABEL: "true", **(extra or {})},
+        "labels": {TEAM: team, SEVERITY: Severity.warning.value, PRIORITY: Priority.P3.value, kpis.META_LABEL: "true", **(extra or {})},
         "annotations": {
             "summary": "{{ $labels.flapping_alert }} ({{ $labels.service }}) started {{ $value }} times in the last "
             f"{FLAP_WINDOW}",
             "description": "The alert {{ $labels.flapping_alert }} ({{ $labels.flapping_priority }}) keeps starting and "
             f"stopping: {{{{ $value }}}} times in {FLAP_WINDOW}. Each start is a notification; give it a longer `for`, "
             "`keep_firing_for` or a steadier condition.",
-            "runbook_url": runbook,
+            RUNBOOK_URL: runbook,
             "dashboard_url": dashboard,
         },
     }
@@ -101,7 +102,7 @@ def _expected(rule: dict, alert: str, service: str, extra: dict[str, str] | None
         for placeholder, value in values.items():
             text = text.replace(placeholder, value)
         annotations[key] = text
-    labels = {**rule["labels"], "flapping_alert": alert, "flapping_priority": "P2", "service": service, **(extra or {})}
+    labels = {**rule["labels"], "flapping_alert": alert, "flapping_priority": "P2", SERVICE: service, **(extra or {})}
     return {"exp_labels": labels, "exp_annotations": annotations}
 
 
@@ -117,7 +118,7 @@ def _flapping_test(org: Organisation, settings: Settings) -> dict:
     y = _alerts_series({**base, "alertname": "SteadyProbe"}, three, minutes)
     z = _alerts_series({**base, "alertname": "StrayProbe", "team": "no-such-team"}, four, minutes)
     alerts = [r for r in flapping_rules(org, settings)[FLAPPING_FILE]["groups"][0]["rules"] if r.get("alert")]
-    own = next(r for r in alerts if r["labels"]["team"] == team.name and "flapping_team" not in r["labels"])
+    own = next(r for r in alerts if r["labels"][TEAM] == team.name and "flapping_team" not in r["labels"])
     stray = next(r for r in alerts if "flapping_team" in r["labels"])
     expected = sorted([_expected(own, "FlappingProbe", service), _expected(stray, "StrayProbe", service)],
                       key=lambda e: sorted(e["exp_labels"].items()))
@@ -145,7 +146,7 @@ def _held_test(org: Organisation, team: Team, file: str) -> dict | None:
         return None
     service = team.services[0]
     rule = next(r for g in rules.service_health_rules(org)[file]["groups"] for r in g["rules"]
-                if r["alert"] == "ServiceDown" and r["labels"]["service"] == service.name)
+                if r["alert"] == "ServiceDown" and r["labels"][SERVICE] == service.name)
     up = {"series": series.series_name("up", {"namespace": service.namespace, "service": service.name, "instance": "a"}),
           "values": series.gauge([(10, 0), (2, 1), (8, 0), (HOLD_TEST_MINUTES - 20, 1)])}
     expected = [{"exp_labels": dict(rule["labels"]), "exp_annotations": dict(rule["annotations"])}]
