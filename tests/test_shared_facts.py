@@ -155,6 +155,52 @@ q = f'up{{team="{name}"}}'
     assert found == ["team", "runbook_url", "severity", "team", "service", "priority", "slo", "sloth_id", "team", "service"]
 
 
+# Prometheus' grammar (prometheus/common model.ParseDuration, docs "Time durations"): units from y down to ms, each
+# at most once, largest first; a year is 365 days, a week 7; "0" is a duration and "" is not.
+DURATIONS = [
+    ("0", 0),
+    ("250ms", 250),
+    ("90s", 90_000),
+    ("1h30m", 90 * 60_000),
+    ("1m30s500ms", 90_500),
+    ("4w", 28 * 86_400_000),
+    ("1y2d", 367 * 86_400_000),
+    ("", None),
+    ("5", None),
+    ("1.5h", None),
+    ("-1m", None),
+    ("5m1h", None),
+    ("1 h", None),
+    ("5M", None),
+]
+
+
+@pytest.mark.parametrize("text,ms", DURATIONS)
+def test_the_catalog_and_the_pack_read_a_duration_the_same_way(text, ms):
+    from model.base import Duration
+
+    from alerting_facts import durations
+
+    assert durations.milliseconds(text) == ms
+    assert durations.seconds(text) == (None if ms is None else ms / 1000)
+    if ms is None:
+        with pytest.raises(ValueError, match="is not a duration"):
+            Duration.parse(text)
+    else:
+        assert Duration.parse(text).milliseconds == ms
+
+
+def test_only_the_shared_package_writes_the_duration_grammar():
+    grammar = re.compile(r"\(\\d\+\)(?:ms|y)")
+    written = [
+        f"{p.relative_to(ROOT)}:{node.lineno}"
+        for p in SOURCES
+        for node in ast.walk(ast.parse(p.read_text()))
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and grammar.search(node.value)
+    ]
+    assert not written, f"a duration grammar is written again at {written}: use alerting_facts.durations"
+
+
 LEFT = {"model/promql.py": {"Matcher", "_unquote"}}
 """Not yet on the shared package: PromQL selector matchers, parsed when a catalog is read (their errors are the
 catalog's), which are PromQL's, not Alertmanager's, and should move onto promql-parser rather than here."""
