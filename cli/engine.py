@@ -217,14 +217,15 @@ def secrets_in_stack_file(stack: str) -> set[str]:
 
 
 def required_secrets(stack: str, config: dict[str, str]) -> dict[str, str]:
-    """The secrets a stack's configuration needs, name -> what refers to it (stacks.config.required_secrets)."""
+    """The secrets a stack's configuration needs, name -> what refers to it: stacks.config.required_secrets of the
+    stack's render, which the program then takes rather than rendering again (stacks.config.render_catalog)."""
     import catalog
-    from stacks.config import decode, parse_settings, receiver_secrets
+    from stacks.config import decode, parse_settings, render_catalog
     from stacks.config import required_secrets as needed
 
     settings = parse_settings({k: decode(v) for k, v in config.items()}, f"Pulumi.{stack}.yaml")
     org = catalog.load(settings.catalog, base_dir=PROJECT_DIR)
-    return needed(settings, org, receiver_secrets(org, settings))
+    return needed(settings, org, render_catalog(org, settings))
 
 
 def _mock_outputs(type_: str, name: str, inputs: dict) -> dict:

@@ -41,7 +41,7 @@ def from_values(name: str, values: dict[str, object]) -> Stack:
     check_chaos(settings, org, source)
     check_runtime_response(settings, org, source)
     artifacts = render_catalog(org, settings)
-    check_secrets(settings, org, artifacts.secrets, source)
+    check_secrets(settings, org, artifacts, source)
     check_backups(settings, source)
     return Stack(name=name, settings=settings, catalog=org, artifacts=artifacts)
 
