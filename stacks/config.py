@@ -125,24 +125,28 @@ def catalog_source(settings: Settings) -> str:
 
 
 def render_catalog(org: Organisation, settings: Settings) -> Artifacts:
-    """render.render, with names the renderers derive from the catalog's that collide reported against the catalog.
-
-    One render per run: the offline runner renders first, to know which secrets the stack needs (required_secrets),
-    then runs the program, which renders the same catalog with the same settings but for the secrets' stand-ins
-    (no renderer reads `settings.secrets`) and takes that render."""
+    """render.render, with names the renderers derive from the catalog's that collide reported against the catalog;
+    or, during one offline run, the render the runner made of the same catalog and settings (see `prerendered`)."""
     import render
 
-    global _last_render
-    key = settings.model_dump_json(exclude={"secrets"})
-    if _last_render is not None and _last_render[1] == key and (_last_render[0] is org or _last_render[0] == org):
-        return _last_render[2]
-    artifacts = _reported(settings, render.render, org, settings)
-    _last_render = (org, key, artifacts)
-    return artifacts
+    if prerendered is not None and prerendered[1] == _render_key(settings) and (prerendered[0] is org or prerendered[0] == org):
+        return prerendered[2]
+    return _reported(settings, render.render, org, settings)
 
 
-_last_render: tuple[Organisation, str, Artifacts] | None = None
-"""The last render: catalog, settings but their secrets, artifacts."""
+def _render_key(settings: Settings) -> str:
+    # No renderer reads `settings.secrets`: the runner renders before it sets their stand-ins, the program after.
+    return settings.model_dump_json(exclude={"secrets"})
+
+
+def prerender(org: Organisation, settings: Settings) -> tuple[Organisation, str, Artifacts]:
+    """A render for `prerendered`."""
+    return org, _render_key(settings), render_catalog(org, settings)
+
+
+prerendered: tuple[Organisation, str, Artifacts] | None = None
+"""Set by the offline runner (cli.engine.run) for one run of the program: the render it made to know which secrets
+the stack needs, which the program takes rather than rendering the same catalog and settings again."""
 
 
 def _reported(settings: Settings, fn, *args):

@@ -78,7 +78,7 @@ def test_one_run_of_the_program_renders_the_catalog_and_its_oncall_plans_once(mo
 
     counted(render, "render")
     counted(render.oncall, "escalation_plans")
-    monkeypatch.setattr(stacks.config, "_last_render", None)
     inventory = engine.run("prod")
     assert inventory.stack_built is not None
     assert calls == {"render": 1, "escalation_plans": 1}
+    assert stacks.config.prerendered is None, "the runner's render serves its one run only"
