@@ -221,11 +221,17 @@ def required_secrets(stack: str, config: dict[str, str]) -> dict[str, str]:
     stack's render, which run() hands to the program (stacks.config.prerendered) rather than rendering twice."""
     global _prerendered
     import catalog
-    from stacks.config import decode, parse_settings, prerender
+    from model.errors import InputError
+    from stacks.config import decode, parse_settings, prerender, validate
     from stacks.config import required_secrets as needed
 
-    settings = parse_settings({k: decode(v) for k, v in config.items()}, f"Pulumi.{stack}.yaml")
+    source = f"Pulumi.{stack}.yaml"
+    settings = parse_settings({k: decode(v) for k, v in config.items()}, source)
     org = catalog.load(settings.catalog, base_dir=PROJECT_DIR)
+    # The program's checks, in its order: a catalog the stack refuses is refused before it is rendered.
+    problems = validate(org, settings, source)
+    if problems:
+        raise InputError(problems)
     _prerendered = prerender(org, settings)
     return needed(settings, org, _prerendered[2])
 

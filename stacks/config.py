@@ -104,17 +104,18 @@ def check_secrets(settings: Settings, org: Organisation, artifacts: Artifacts, s
         )
 
 
-def check_backups(settings: Settings, source: str) -> None:
+def _backup_problems(settings: Settings, source: str) -> list[Problem]:
     """Backups write through an rclone remote derived from Thanos' objstore.yml: it must be one rclone can use."""
     from render.backup import ObjstoreError, rclone_config
 
     name = settings.thanos.object_storage.secret
     if not settings.backup.enabled or name not in settings.secrets:
-        return
+        return []
     try:
         rclone_config(settings.secrets[name].get_secret_value())
     except ObjstoreError as exc:
-        raise InputError([Problem(source, f"{PROJECT}:secrets.{name}", f"Thanos' objstore.yml {exc} (backup.enabled)")]) from None
+        return [Problem(source, f"{PROJECT}:secrets.{name}", f"Thanos' objstore.yml {exc} (backup.enabled)")]
+    return []
 
 
 def catalog_source(settings: Settings) -> str:
@@ -158,20 +159,26 @@ def _reported(settings: Settings, fn, *args):
         raise InputError(problems_from_references(exc, catalog_source(settings))) from None
 
 
-def check_chaos(settings: Settings, org: Organisation, source: str) -> None:
+def validate(org: Organisation, settings: Settings, source: str) -> list[Problem]:
+    """Every check of a catalog against a stack's settings, one Problem per mistake naming its file (the catalog's,
+    or the stack's `source`) and field: chaos experiments against the environment's guardrails, runtime responses
+    the stack cannot carry out or may not, backups through an object store rclone cannot use. The secrets the stack
+    needs are checked against its render (check_secrets); checks within the catalog are the catalog model's."""
+    return [*_chaos_problems(settings, org, source), *_runtime_response_problems(settings, org, source), *_backup_problems(settings, source)]
+
+
+def _chaos_problems(settings: Settings, org: Organisation, source: str) -> list[Problem]:
     """Chaos experiments this environment would run must respect its guardrails (see render.chaos)."""
     from render.chaos import guardrail_problems
 
     catalog_source_ = catalog_source(settings)
-    problems = guardrail_problems(org, settings)
-    if problems:
-        raise InputError(
-            Problem(catalog_source_, format_path(loc), f"{message} (stack {source}: alerting-platform:production)")
-            for loc, message in problems
-        )
+    return [
+        Problem(catalog_source_, format_path(loc), f"{message} (stack {source}: alerting-platform:production)")
+        for loc, message in guardrail_problems(org, settings)
+    ]
 
 
-def check_runtime_response(settings: Settings, org: Organisation, source: str) -> None:
+def _runtime_response_problems(settings: Settings, org: Organisation, source: str) -> list[Problem]:
     """Automated responses the stack cannot carry out, or may not: captures need a forensics bucket, and automatic
     termination in production needs the catalog's explicit consent."""
     from model.security import ResponseAction
@@ -189,5 +196,4 @@ def check_runtime_response(settings: Settings, org: Organisation, source: str) -
                     f"{response.name!r} terminates pods automatically in a production stack ({source}: "
                     f"{PROJECT}:production); set runtime_security.terminate_in_production to allow it"
                 )))
-    if problems:
-        raise InputError(problems)
+    return problems
