@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import behaviour
+from behaviour import TESTS_DIR
 from cli.engine import CONFIG_GROUP, Inventory, redact, reveal
 from cli.freshness import SOURCE_FILE, STATE_FILE, inputs_digest, overrides as _overrides, unchanged  # noqa: F401
 from model.errors import InputError, Problem
@@ -79,7 +81,6 @@ def manifest_file_name(obj: dict[str, Any]) -> str:
     return "-".join(_file_part(p) for p in parts) + ".yaml"
 
 
-TESTS_DIR = "rule-tests"
 
 
 def write(
@@ -108,7 +109,7 @@ def write(
 
 def write_tests(out_dir: Path, stack: Stack) -> dict[str, str]:
     """Write the behaviour tests of `stack` into `out_dir/rule-tests/`, rewriting only those that changed."""
-    files = stack.artifacts.test_files()
+    files = behaviour.test_files(stack.catalog, stack.settings, stack.artifacts.rule_files)
     write_tree(out_dir / TESTS_DIR, {rel.split("/", 1)[1]: text for rel, text in files.items()})
     return files
 

@@ -24,6 +24,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import behaviour  # noqa: E402
 from cli import checks, engine, tools  # noqa: E402
 from model.catalog import Organisation  # noqa: E402
 from render import render  # noqa: E402
@@ -199,7 +200,7 @@ def main() -> int:
                     f"{len(artifacts.sloth_slos) + len(artifacts.pyrra_slos)} Sloth/Pyrra objects")
     out = build_dir / "dev"
     with phase("behaviour tests: generate and write (make check)") as note:
-        tests = artifacts.test_files()
+        tests = behaviour.test_files(org, settings, artifacts.rule_files)
         for rel, text in tests.items():
             (out / rel).parent.mkdir(parents=True, exist_ok=True)
             (out / rel).write_text(text)

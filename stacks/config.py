@@ -106,7 +106,7 @@ def check_secrets(settings: Settings, org: Organisation, artifacts: Artifacts, s
 
 def _backup_problems(settings: Settings, source: str) -> list[Problem]:
     """Backups write through an rclone remote derived from Thanos' objstore.yml: it must be one rclone can use."""
-    from render.backup import ObjstoreError, rclone_config
+    from render.systems.backup import ObjstoreError, rclone_config
 
     name = settings.thanos.object_storage.secret
     if not settings.backup.enabled or name not in settings.secrets:
@@ -169,7 +169,7 @@ def validate(org: Organisation, settings: Settings, source: str) -> list[Problem
 
 def _chaos_problems(settings: Settings, org: Organisation, source: str) -> list[Problem]:
     """Chaos experiments this environment would run must respect its guardrails (see render.chaos)."""
-    from render.chaos import guardrail_problems
+    from render.resources.chaos import guardrail_problems
 
     catalog_source_ = catalog_source(settings)
     return [
@@ -182,7 +182,7 @@ def _runtime_response_problems(settings: Settings, org: Organisation, source: st
     """Automated responses the stack cannot carry out, or may not: captures need a forensics bucket, and automatic
     termination in production needs the catalog's explicit consent."""
     from model.security import ResponseAction
-    from render.falco import captures
+    from render.systems.falco import captures
 
     problems = []
     if captures(org) and settings.falco.response.forensics is None:

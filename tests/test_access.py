@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from cli import engine
-from render.alertmanager import GROUP_BY
+from render.alertmanager.config import GROUP_BY
 from stacks import from_values
 from tests import karma_acl
 from tests.conftest import stack_values

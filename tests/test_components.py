@@ -14,7 +14,7 @@ from components.karma import Karma, KarmaArgs
 from components.victoriametrics import VictoriaMetrics, VictoriaMetricsArgs, vm_retention
 from model.base import Duration
 from model.errors import InputError
-from render import botkube, falco, otel
+from render.systems import botkube, falco, otel
 from stacks import from_values
 from tests.conftest import SMALL_CATALOG, STACKS, stack_values
 
@@ -291,7 +291,7 @@ def test_the_secrets_the_platform_needs_are_named_by_their_config_keys():
 
 
 def test_sloth_handles_only_the_slos_it_owns_with_the_catalogs_period():
-    from render.slo_crs import SLOTH_LABEL_SELECTOR
+    from render.resources.slo import SLOTH_LABEL_SELECTOR
 
     inventory = engine.run("dev")
     (sloth,) = [r for r in inventory.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "sloth"]

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from cli import engine, tools
-from render.topology import THANOS_REPLICA_LABEL
+from render.systems.topology import THANOS_REPLICA_LABEL
 
 pytestmark = pytest.mark.e2e
 WAIT_SECONDS = 30

@@ -9,8 +9,8 @@ import catalog
 from cli import engine
 from model.errors import InputError
 from model.loading import load_catalog
-from render.incidents import incident_plans
-from render.oncall import Step, escalation_plans
+from render.systems.incidents import incident_plans
+from render.systems.oncall import Step, escalation_plans
 from tests.conftest import PROJECT_DIR, write_yaml
 
 ONCALL = "grafana:onCall"

@@ -9,6 +9,7 @@ import dataclasses
 import pytest
 
 import render
+import render.systems.oncall
 import stacks.config
 from cli import engine
 from model.errors import InputError
@@ -77,7 +78,7 @@ def test_one_run_of_the_program_renders_the_catalog_and_its_oncall_plans_once(mo
         monkeypatch.setattr(module, name, wrapper)
 
     counted(render, "render")
-    counted(render.oncall, "escalation_plans")
+    counted(render.systems.oncall, "escalation_plans")
     inventory = engine.run("prod")
     assert inventory.stack_built is not None
     assert calls == {"render": 1, "escalation_plans": 1}

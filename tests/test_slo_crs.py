@@ -11,7 +11,8 @@ from cli.checks import validate_object
 from model.base import Duration
 from model.loading import load_catalog
 from model.slo import Engine, resolved_slos
-from render import sli, slo_crs, slo_rules
+from render.resources import slo as slo_crs
+from render.rules import sli, slo as slo_rules
 from tests.conftest import DATA
 
 ORGS = {"example": catalog.load("example"), "variety": load_catalog(DATA / "catalogs" / "slo-variety.yaml")}
