@@ -3,6 +3,7 @@ and an availability alert is held through a short recovery."""
 
 from __future__ import annotations
 
+from alerting_facts.labels import SERVICE, TEAM
 from behaviour import series
 from model.catalog import Organisation, Team
 from model.settings import Settings
