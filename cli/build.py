@@ -11,7 +11,7 @@ from typing import Any
 
 import behaviour
 from behaviour import TESTS_DIR
-from cli.engine import CONFIG_GROUP, Inventory, redact, reveal
+from cli.recorder import CONFIG_GROUP, Inventory, redact, reveal
 from cli.freshness import SOURCE_FILE, STATE_FILE, inputs_digest, overrides as _overrides, unchanged  # noqa: F401
 from model.errors import InputError, Problem
 from render import Artifacts
@@ -179,11 +179,11 @@ def write_tree(out_dir: Path, files: dict[str, str]) -> Written:
 
 def load(stack: str, catalog: Path | None = None) -> Stack:
     """What `stack` is built from (secrets as placeholders), without running the program; `catalog` replaces its catalog."""
-    from cli import engine
+    from cli import recorder
     from stacks import from_values
     from stacks.config import decode
 
-    config, _, _ = engine.stack_config(stack, _overrides(catalog))
+    config, _, _ = recorder.stack_config(stack, _overrides(catalog))
     return from_values(stack, {k: decode(v) for k, v in config.items()})
 
 
@@ -205,10 +205,10 @@ def build_stack(
     stack: str, build_dir: Path, catalog: Path | None = None, tests: bool = True
 ) -> tuple[Inventory, Path, dict[str, str], Stack]:
     """`render_stack`, and the Stack it was built from."""
-    from cli import engine
+    from cli import recorder
 
     inputs = inputs_digest(stack, catalog)
-    inventory = engine.run(stack, _overrides(catalog))
+    inventory = recorder.run(stack, _overrides(catalog))
     target = build_dir / stack
     # One render per build: the files come from the stack the program registered its resources from.
     built = inventory.stack_built or load(stack, catalog)

@@ -25,7 +25,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import behaviour  # noqa: E402
-from cli import checks, engine, tools  # noqa: E402
+from cli import checks, recorder, tools  # noqa: E402
 from model.catalog import Organisation  # noqa: E402
 from render import render  # noqa: E402
 from stacks.config import decode, parse_settings  # noqa: E402
@@ -155,7 +155,7 @@ def main() -> int:
 
     print(f"synthetic organisation: {args.teams} teams, {args.teams * args.services_per_team} services, "
           f"{args.teams * args.services_per_team * args.slos_per_service} SLOs; {os.cpu_count()} cores\n")
-    config, _, _ = engine.stack_config("dev", {})
+    config, _, _ = recorder.stack_config("dev", {})
     settings = parse_settings({k: decode(v) for k, v in config.items()}, "Pulumi.dev.yaml")
     work = Path(tempfile.mkdtemp(prefix="alerting-bench-"))
     catalog, build_dir = work / "catalog.yaml", work / "build"

@@ -107,9 +107,9 @@ READ_BACK = {
 
 def backup_job(stack: str = "dev") -> dict:
     """The `backup-oncall` CronJob as the program registers it."""
-    from cli import engine
+    from cli import recorder
 
-    inventory = engine.run(stack)
+    inventory = recorder.run(stack)
     jobs = [r.inputs for r in inventory.of_type("kubernetes:batch/v1:CronJob")
             if r.inputs["metadata"]["name"] == "backup-oncall"]
     assert len(jobs) == 1

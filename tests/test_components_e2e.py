@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cli import engine, tools
+from cli import recorder, tools
 from render.systems.topology import THANOS_REPLICA_LABEL
 
 pytestmark = pytest.mark.e2e
@@ -75,7 +75,7 @@ def wait_for(condition, what: str, logs: list[Path]):
 
 @pytest.fixture(scope="module")
 def prod():
-    return engine.run("prod")
+    return recorder.run("prod")
 
 
 def spec_of(inventory, kind: str) -> dict:

@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cli import build, checks, engine
+from cli import build, checks, recorder
 from tests.conftest import PROJECT_DIR, SMALL_CATALOG, STACKS
 
 
 @pytest.fixture(scope="module")
-def rendered(tmp_path_factory) -> dict[tuple[str, str], tuple[Path, dict[str, str], engine.Inventory]]:
+def rendered(tmp_path_factory) -> dict[tuple[str, str], tuple[Path, dict[str, str], recorder.Inventory]]:
     out = {}
     for stack in STACKS:
         for catalog in (None, SMALL_CATALOG):
