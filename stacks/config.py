@@ -146,7 +146,7 @@ def prerender(org: Organisation, settings: Settings) -> tuple[Organisation, str,
 
 
 prerendered: tuple[Organisation, str, Artifacts] | None = None
-"""Set by the offline runner (cli.engine.run) for one run of the program: the render it made to know which secrets
+"""Set by the offline runner (cli.recorder.run) for one run of the program: the render it made to know which secrets
 the stack needs, which the program takes rather than rendering the same catalog and settings again."""
 
 

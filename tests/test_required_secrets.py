@@ -11,7 +11,7 @@ import pytest
 import render
 import render.systems.oncall
 import stacks.config
-from cli import engine
+from cli import recorder
 from model.errors import InputError
 from stacks import from_values
 from tests.conftest import stack_values
@@ -34,7 +34,7 @@ def spied(monkeypatch) -> list:
 
 
 def test_the_offline_runner_stands_in_for_exactly_what_the_function_answers(spied):
-    _, _, placeholders = engine.stack_config("dev")
+    _, _, placeholders = recorder.stack_config("dev")
     assert SPY_SECRET in placeholders and len(spied) == 1
 
 
@@ -79,7 +79,7 @@ def test_one_run_of_the_program_renders_the_catalog_and_its_oncall_plans_once(mo
 
     counted(render, "render")
     counted(render.systems.oncall, "escalation_plans")
-    inventory = engine.run("prod")
+    inventory = recorder.run("prod")
     assert inventory.stack_built is not None
     assert calls == {"render": 1, "escalation_plans": 1}
     assert stacks.config.prerendered is None, "the runner's render serves its one run only"
