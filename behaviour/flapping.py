@@ -3,6 +3,7 @@ and an availability alert is held through a short recovery."""
 
 from __future__ import annotations
 
+from alerting_facts.labels import SERVICE, TEAM
 from behaviour import series
 from model.catalog import Organisation, Team
 from model.settings import Settings
@@ -29,7 +30,7 @@ def _expected(rule: dict, alert: str, service: str, extra: dict[str, str] | None
         for placeholder, value in values.items():
             text = text.replace(placeholder, value)
         annotations[key] = text
-    labels = {**rule["labels"], "flapping_alert": alert, "flapping_priority": "P2", "service": service, **(extra or {})}
+    labels = {**rule["labels"], "flapping_alert": alert, "flapping_priority": "P2", SERVICE: service, **(extra or {})}
     return {"exp_labels": labels, "exp_annotations": annotations}
 
 
@@ -45,7 +46,7 @@ def _flapping_test(org: Organisation, settings: Settings) -> dict:
     y = _alerts_series({**base, "alertname": "SteadyProbe"}, three, minutes)
     z = _alerts_series({**base, "alertname": "StrayProbe", "team": "no-such-team"}, four, minutes)
     alerts = [r for r in flapping_rules(org, settings)[FLAPPING_FILE]["groups"][0]["rules"] if r.get("alert")]
-    own = next(r for r in alerts if r["labels"]["team"] == team.name and "flapping_team" not in r["labels"])
+    own = next(r for r in alerts if r["labels"][TEAM] == team.name and "flapping_team" not in r["labels"])
     stray = next(r for r in alerts if "flapping_team" in r["labels"])
     expected = sorted([_expected(own, "FlappingProbe", service), _expected(stray, "StrayProbe", service)],
                       key=lambda e: sorted(e["exp_labels"].items()))
@@ -73,7 +74,7 @@ def _held_test(org: Organisation, team: Team, file: str) -> dict | None:
         return None
     service = team.services[0]
     rule = next(r for g in rules.service_health_rules(org)[file]["groups"] for r in g["rules"]
-                if r["alert"] == "ServiceDown" and r["labels"]["service"] == service.name)
+                if r["alert"] == "ServiceDown" and r["labels"][SERVICE] == service.name)
     up = {"series": series.series_name("up", {"namespace": service.namespace, "service": service.name, "instance": "a"}),
           "values": series.gauge([(10, 0), (2, 1), (8, 0), (HOLD_TEST_MINUTES - 20, 1)])}
     expected = [{"exp_labels": dict(rule["labels"]), "exp_annotations": dict(rule["annotations"])}]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from alerting_facts.labels import PRIORITY, SEVERITY, TEAM
 from model.catalog import Organisation, Team
 from model.settings import Settings
 from behaviour import series
@@ -84,7 +85,7 @@ def scenario(org: Organisation) -> Scenario | None:
     teams = dict(zip(("a", "b"), picked, strict=True))
     inputs: list[dict] = []
     for (slot, priority), episodes in sorted(EPISODES.items()):
-        labels = {"alertname": "KpiProbe", "alertstate": "firing", "team": teams[slot].name, "priority": priority, "severity": "critical"}
+        labels = {"alertname": "KpiProbe", "alertstate": "firing", TEAM: teams[slot].name, PRIORITY: priority, SEVERITY: "critical"}
         inputs.append({"series": series.series_name("ALERTS", labels), "values": _alerts_values(episodes)})
     for slot, team in teams.items():
         if team.oncall is None:
@@ -136,7 +137,7 @@ def kpi_rule_tests(org: Organisation, settings: Settings) -> dict[str, dict]:
     expected: dict[str, list[dict]] = {name: [] for name in sorted({a["alert"] for a in alerts})}
     for slot, team in found.teams.items():
         targets = org.incident_policy(team).targets
-        own = [a for a in alerts if a["labels"]["team"] == team.name]
+        own = [a for a in alerts if a["labels"][TEAM] == team.name]
         mtta = EXPECTED["mtta"][slot]
         if team.oncall is not None and mtta > targets.mtta.seconds:
             rule = next(a for a in own if a["alert"] == "AlertingMTTAAboveTarget")

@@ -169,7 +169,7 @@ def _print_secrets(stack: str, built) -> None:
     from cli.recorder import secrets_in_stack_file
     from stacks.config import required_secrets, set_secret_command
 
-    needed = required_secrets(built.settings, built.catalog, built.artifacts.secrets)
+    needed = required_secrets(built.settings, built.catalog, built.artifacts)
     held = secrets_in_stack_file(stack)
     missing = [name for name in needed if name not in held]
     out.print(f"\n[bold]secrets[/bold]: Pulumi.{stack}.yaml needs {len(needed)}, {len(needed) - len(missing)} set")

@@ -217,14 +217,27 @@ def secrets_in_stack_file(stack: str) -> set[str]:
 
 
 def required_secrets(stack: str, config: dict[str, str]) -> dict[str, str]:
-    """The secrets a stack's configuration needs, name -> what refers to it (stacks.config.required_secrets)."""
+    """The secrets a stack's configuration needs, name -> what refers to it: stacks.config.required_secrets of the
+    stack's render, which run() hands to the program (stacks.config.prerendered) rather than rendering twice."""
+    global _prerendered
     import catalog
-    from stacks.config import decode, parse_settings, receiver_secrets
+    from model.errors import InputError
+    from stacks.config import decode, parse_settings, prerender, validate
     from stacks.config import required_secrets as needed
 
-    settings = parse_settings({k: decode(v) for k, v in config.items()}, f"Pulumi.{stack}.yaml")
+    source = f"Pulumi.{stack}.yaml"
+    settings = parse_settings({k: decode(v) for k, v in config.items()}, source)
     org = catalog.load(settings.catalog, base_dir=PROJECT_DIR)
-    return needed(settings, org, receiver_secrets(org, settings))
+    # The program's checks, in its order: a catalog the stack refuses is refused before it is rendered.
+    problems = validate(org, settings, source)
+    if problems:
+        raise InputError(problems)
+    _prerendered = prerender(org, settings)
+    return needed(settings, org, _prerendered[2])
+
+
+_prerendered: Any = None
+"""The render required_secrets made last, for run() to hand to the program it runs next."""
 
 
 def _mock_outputs(type_: str, name: str, inputs: dict) -> dict:
@@ -241,12 +254,19 @@ def _mock_outputs(type_: str, name: str, inputs: dict) -> dict:
 
 def run(stack: str, overrides: dict[str, Any] | None = None) -> Inventory:
     """Run `__main__.py` for `stack` under mocks; raises InputError for bad config, as the program would."""
-    config, secret_keys, placeholders = stack_config(stack, overrides)
+    global _prerendered
     import stacks
+    import stacks.config
 
+    _prerendered = None
+    config, secret_keys, placeholders = stack_config(stack, overrides)
     inventory = Inventory(stack=stack, placeholders=placeholders)
     stacks.last_loaded = None
-    _run_mocked(inventory, config, secret_keys, lambda: runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__"))
+    stacks.config.prerendered, _prerendered = _prerendered, None
+    try:
+        _run_mocked(inventory, config, secret_keys, lambda: runpy.run_path(str(PROJECT_DIR / "__main__.py"), run_name="__main__"))
+    finally:
+        stacks.config.prerendered = None
     inventory.stack_built, stacks.last_loaded = stacks.last_loaded, None
     return inventory
 

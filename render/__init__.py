@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 
+from alerting_facts.labels import TEAM
 from model.catalog import Organisation
 from model.errors import CrossReferenceError
 from model.settings import Settings
@@ -93,10 +94,10 @@ class Artifacts:
         owners = {}
         for name, content in self.rule_files.items():
             teams = {
-                rule["labels"]["team"]
+                rule["labels"][TEAM]
                 for group in content.get("groups", [])
                 for rule in group.get("rules", [])
-                if "alert" in rule and "team" in (rule.get("labels") or {})
+                if "alert" in rule and TEAM in (rule.get("labels") or {})
             }
             if len(teams) == 1:
                 owners[name] = teams.pop()

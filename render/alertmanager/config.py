@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from alerting_facts.labels import PRIORITY, SERVICE, TEAM
 from model.catalog import Impact, Organisation, Priority, Service, Severity, Team, Tier
 from model.priority import classify
 from model.settings import Settings
@@ -28,7 +29,7 @@ from render.systems import falco
 from render.alertmanager.receivers import CATCH_ALL, receiver_name
 from render.systems.topology import alertmanager_secret_path
 
-GROUP_BY = ["alertname", "team", "service", "cluster", "priority"]
+GROUP_BY = ["alertname", TEAM, SERVICE, "cluster", PRIORITY]
 
 
 @dataclass(frozen=True)

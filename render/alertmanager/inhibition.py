@@ -10,6 +10,7 @@ The labels this relies on:
 
 from __future__ import annotations
 
+from alerting_facts.labels import SERVICE
 from model.catalog import Organisation
 
 SYMPTOM_LABEL = "symptom"
@@ -47,12 +48,12 @@ def severity_rules() -> list[dict]:
         {
             "source_matchers": ['severity="critical"'],
             "target_matchers": ['severity=~"warning|info"'],
-            "equal": ["alertname", "service", "cluster"],
+            "equal": ["alertname", SERVICE, "cluster"],
         },
         {
             "source_matchers": ['severity="warning"'],
             "target_matchers": ['severity="info"'],
-            "equal": ["alertname", "service", "cluster"],
+            "equal": ["alertname", SERVICE, "cluster"],
         },
     ]
 
@@ -96,7 +97,7 @@ def chaos_rules() -> list[dict]:
         {
             "source_matchers": [f'alertname="{CHAOS_RUNNING}"'],
             "target_matchers": ['severity=~"warning|info"', 'alertname!~"ChaosExperiment.*"'],
-            "equal": ["service", "cluster"],
+            "equal": [SERVICE, "cluster"],
         }
     ]
 

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import yaml
 
+from alerting_facts.labels import SERVICE, TEAM
 from alerting_facts.names import PROJECT, CHAOS_APPROVED_LABEL, CHAOS_APPROVER_ANNOTATION, CHAOS_TEMPLATE_LABEL, CHAOS_TICKET_ANNOTATION
 from model.base import Duration
 from model.catalog import Organisation, Service, Severity, Team
@@ -551,7 +552,7 @@ def recovery_sample(experiment: ChaosExperiment, service: Service) -> str:
 
 
 def _labels_of(team: Team, experiment: ChaosExperiment, service: Service) -> dict[str, str]:
-    return {"team": team.name, "service": service.name, "chaos_experiment": experiment.name, "chaos_fault": experiment.fault.value}
+    return {TEAM: team.name, SERVICE: service.name, "chaos_experiment": experiment.name, "chaos_fault": experiment.fault.value}
 
 
 def experiment_recordings(team: Team, experiment: ChaosExperiment, service: Service) -> list[dict]:

@@ -8,6 +8,7 @@ engine alerts: the label `ENGINE_LABEL` names it, the Sloth controller only reco
 
 from __future__ import annotations
 
+from alerting_facts.labels import PRIORITY, PYRRA_PREFIX, RUNBOOK_URL, SERVICE, SEVERITY, SLO, TEAM
 from alerting_facts.names import PROJECT
 from model.catalog import Organisation, Severity
 from model.priority import classify
@@ -25,7 +26,6 @@ TEAM_LABEL = "alerting-platform.dev/team"
 SLOTH_LABEL_SELECTOR = f"{ENGINE_LABEL}=sloth"
 """The Sloth controller's --label-selector: it generates rules only for SLOs Sloth owns."""
 MANAGED_BY = {"app.kubernetes.io/managed-by": PROJECT}
-PYRRA_PREFIX = "pyrra.dev/"
 
 
 def _metadata(r: ResolvedSLO) -> dict:
@@ -38,13 +38,13 @@ def _metadata(r: ResolvedSLO) -> dict:
 
 def _routing_labels(org: Organisation, r: ResolvedSLO, severity: Severity) -> dict[str, str]:
     return {
-        "severity": severity.value,
-        "priority": classify(severity, r.service.tier, r.service.impact, org.major_impact_users).value,
+        SEVERITY: severity.value,
+        PRIORITY: classify(severity, r.service.tier, r.service.impact, org.major_impact_users).value,
     }
 
 
 def _annotations(r: ResolvedSLO) -> dict[str, str]:
-    return {"runbook_url": r.service.runbook_url, "dashboard_url": r.service.dashboard_url}
+    return {RUNBOOK_URL: r.service.runbook_url, "dashboard_url": r.service.dashboard_url}
 
 
 def sloth_sli(r: ResolvedSLO) -> dict:
@@ -59,7 +59,7 @@ def sloth_object(org: Organisation, r: ResolvedSLO) -> dict:
     """A PrometheusServiceLevel with the SLO's alerts named and labelled as the native engine does."""
     alerting = {
         "name": slo_rules.ALERT,
-        "labels": {"team": r.team.name, "service": r.service.name, "slo": r.id},
+        "labels": {TEAM: r.team.name, SERVICE: r.service.name, SLO: r.id},
         "annotations": _annotations(r),
         "pageAlert": {"labels": _routing_labels(org, r, Severity.critical)},
         "ticketAlert": {"labels": _routing_labels(org, r, Severity.warning)},
@@ -77,7 +77,7 @@ def sloth_object(org: Organisation, r: ResolvedSLO) -> dict:
         "apiVersion": SLOTH_API,
         "kind": "PrometheusServiceLevel",
         "metadata": _metadata(r),
-        "spec": {"service": r.service.name, "labels": {"team": r.team.name}, "slos": [slo]},
+        "spec": {"service": r.service.name, "labels": {TEAM: r.team.name}, "slos": [slo]},
     }
 
 
@@ -102,7 +102,7 @@ def pyrra_object(org: Organisation, r: ResolvedSLO) -> dict:
     owner = r.engine == Engine.pyrra
     metadata = _metadata(r)
     # Pyrra copies `pyrra.dev/` labels onto every rule it writes and `pyrra.dev/` annotations onto its alerts.
-    metadata["labels"].update({f"{PYRRA_PREFIX}team": r.team.name, f"{PYRRA_PREFIX}service": r.service.name})
+    metadata["labels"].update({f"{PYRRA_PREFIX}{TEAM}": r.team.name, f"{PYRRA_PREFIX}{SERVICE}": r.service.name})
     metadata["annotations"] = {f"{PYRRA_PREFIX}{k}": v for k, v in _annotations(r).items()}
     spec: dict = {"target": number(r.slo.objective), "window": str(r.slo.period)}
     if r.slo.description:

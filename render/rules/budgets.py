@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from alerting_facts.labels import SERVICE, TEAM
 from model.base import Duration
 from model.budgets import (
     BackendBudget,
@@ -244,7 +245,7 @@ def signals(budget: Budget, service: Service, labels: dict[str, str]) -> list[Si
 
 
 def recording_labels(team: Team, service: Service, budget: Budget) -> dict[str, str]:
-    return {"budget": budget.name, "team": team.name, "service": service.name}
+    return {"budget": budget.name, TEAM: team.name, SERVICE: service.name}
 
 
 def _labels_selector(labels: dict[str, str]) -> str:

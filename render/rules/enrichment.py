@@ -23,6 +23,7 @@ import json
 from collections.abc import Mapping
 from urllib.parse import quote_plus
 
+from alerting_facts.labels import SERVICE, SEVERITY, SLO
 from model.catalog import Organisation, Service, Severity
 from model.priority import reason
 from model.promql import number, quote
@@ -82,8 +83,8 @@ def _json(value: object) -> str:
 def history_query(labels: Mapping[str, str]) -> str:
     """The alert's own firings: the `ALERTS` series the rule evaluator writes to VictoriaMetrics."""
     matchers = [f"alertname={quote(labels.get('alertname', ''))}", 'alertstate="firing"']
-    if labels.get("service"):
-        matchers.append(f"service={quote(labels['service'])}")
+    if labels.get(SERVICE):
+        matchers.append(f"{SERVICE}={quote(labels[SERVICE])}")
     return "ALERTS{" + ", ".join(matchers) + "}"
 
 
@@ -103,7 +104,7 @@ def oncall_url(settings: Settings) -> str:
 def incidents_search(labels: Mapping[str, str]) -> str:
     """OnCall searches alert group titles, which its Alertmanager integration makes of the alert name and the
     group labels (service among them): every word must match."""
-    return " ".join(v for v in (labels.get("alertname", ""), labels.get("service", "")) if v)
+    return " ".join(v for v in (labels.get("alertname", ""), labels.get(SERVICE, "")) if v)
 
 
 def incidents_url(settings: Settings, labels: Mapping[str, str]) -> str:
@@ -145,8 +146,8 @@ class Enrichment:
 
     def annotations(self, labels: Mapping[str, str]) -> dict[str, str]:
         """The enrichment of an alert with these labels (`alertname` among them)."""
-        out = dict(self._common(labels.get("alertname", ""), labels.get("service"), labels.get("severity")))
-        r = self.slos.get(labels.get("slo", ""))
+        out = dict(self._common(labels.get("alertname", ""), labels.get(SERVICE), labels.get(SEVERITY)))
+        r = self.slos.get(labels.get(SLO, ""))
         tier = labels.get("sloth_severity")
         if labels.get("alertname") == BURN_ALERT and r is not None and tier in {t.value for t in AlertTier}:
             text = burn_impact(r, AlertTier(tier))
@@ -166,7 +167,7 @@ class Enrichment:
             out["impact"] = impact_text(service, self.org.major_impact_users)
             if severity in {s.value for s in Severity}:
                 out["priority_reason"] = reason(Severity(severity), service.tier, service.impact, self.org.major_impact_users)
-        labels = {"alertname": alertname, **({"service": name} if name else {})}
+        labels = {"alertname": alertname, **({SERVICE: name} if name else {})}
         out["history_url"] = history_url(self.settings, labels)
         out["incidents_url"] = incidents_url(self.settings, labels)
         return tuple(out.items())

@@ -11,6 +11,7 @@ Both are proven by `promtool test rules` and `vmalert-tool unittest` (behaviour.
 
 from __future__ import annotations
 
+from alerting_facts.labels import PRIORITY, RUNBOOK_URL, SEVERITY, TEAM
 from model.base import Duration
 from model.catalog import Organisation, Priority, Severity
 from model.settings import Settings
@@ -26,14 +27,14 @@ def _flapping_alert(expr: str, team: str, runbook: str, dashboard: str, extra: d
         "alert": "AlertFlapping",
         "expr": expr,
         "keep_firing_for": str(FLAP_WINDOW),
-        "labels": {"team": team, "severity": Severity.warning.value, "priority": Priority.P3.value, kpis.META_LABEL: "true", **(extra or {})},
+        "labels": {TEAM: team, SEVERITY: Severity.warning.value, PRIORITY: Priority.P3.value, kpis.META_LABEL: "true", **(extra or {})},
         "annotations": {
             "summary": "{{ $labels.flapping_alert }} ({{ $labels.service }}) started {{ $value }} times in the last "
             f"{FLAP_WINDOW}",
             "description": "The alert {{ $labels.flapping_alert }} ({{ $labels.flapping_priority }}) keeps starting and "
             f"stopping: {{{{ $value }}}} times in {FLAP_WINDOW}. Each start is a notification; give it a longer `for`, "
             "`keep_firing_for` or a steadier condition.",
-            "runbook_url": runbook,
+            RUNBOOK_URL: runbook,
             "dashboard_url": dashboard,
         },
     }

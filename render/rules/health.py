@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from alerting_facts.labels import PRIORITY, RUNBOOK_URL, SERVICE, SEVERITY, TEAM
 from model.base import Duration
 from model.catalog import Organisation, Priority, Service, Severity, Team, Tier
 from model.priority import classify
@@ -46,18 +47,18 @@ def alert(
     if hold is not None:
         rule["keep_firing_for"] = str(hold)
     rule["labels"] = {
-        "team": team.name,
-        "service": service.name,
+        TEAM: team.name,
+        SERVICE: service.name,
         "namespace": service.namespace,
-        "severity": severity.value,
-        "priority": classify(severity, service.tier, service.impact, org.major_impact_users).value,
+        SEVERITY: severity.value,
+        PRIORITY: classify(severity, service.tier, service.impact, org.major_impact_users).value,
         **({SYMPTOM_LABEL: "false"} if not symptom else {}),
         **(labels or {}),
     }
     rule["annotations"] = {
         "summary": summary,
         "description": description,
-        "runbook_url": service.runbook_url,
+        RUNBOOK_URL: service.runbook_url,
         "dashboard_url": service.dashboard_url,
     }
     return rule
@@ -127,11 +128,11 @@ def _outage_rule(
         "expr": expr,
         "for": "5m",
         "keep_firing_for": str(FLAP_HOLD),
-        "labels": {"team": team.name, **labels, "severity": Severity.critical.value, "priority": priority.value},
+        "labels": {TEAM: team.name, **labels, SEVERITY: Severity.critical.value, PRIORITY: priority.value},
         "annotations": {
             "summary": summary,
             "description": description,
-            "runbook_url": runbook,
+            RUNBOOK_URL: runbook,
             "dashboard_url": dashboard,
         },
     }

@@ -16,6 +16,7 @@ are left out of the KPIs they judge.
 
 from __future__ import annotations
 
+from alerting_facts.labels import PRIORITY, RUNBOOK_URL, SEVERITY, SLOTH_SERVICE, TEAM
 from model.base import Duration
 from model.catalog import Organisation, Priority, Severity, Team
 from model.settings import Settings
@@ -70,12 +71,12 @@ def _alert(name: str, expr: str, team: Team, summary: str, description: str, lin
         "expr": expr,
         "for": str(KPI_FOR),
         "labels": {
-            "team": team.name,
-            "severity": Severity.warning.value,
-            "priority": Priority.P3.value,
+            TEAM: team.name,
+            SEVERITY: Severity.warning.value,
+            PRIORITY: Priority.P3.value,
             META_LABEL: "true",
         },
-        "annotations": {"summary": summary, "description": description, "runbook_url": runbook, "dashboard_url": dashboard},
+        "annotations": {"summary": summary, "description": description, RUNBOOK_URL: runbook, "dashboard_url": dashboard},
     }
 
 
@@ -165,13 +166,13 @@ def kpi_rules(org: Organisation) -> list[dict]:
                     f'sum(oncall_alert_groups_response_time_seconds_bucket{{integration="{integration}", le=~"{bucket}(\\\\.0)?"}})'
                     f' / sum(oncall_alert_groups_response_time_seconds_count{{integration="{integration}"}})'
                 ),
-                "labels": {"team": team.name},
+                "labels": {TEAM: team.name},
             }
         )
     slo_services = sorted({(s.name, t.name) for t, s in org.services() if s.slos})
     if slo_services:
         rules.append({"record": "service:slo_compliance:ratio", "expr": "avg by (sloth_service) (slo:period_burn_rate:ratio <= bool 1)"})
-        rules += [{"record": "slo_owner:info", "expr": "vector(1)", "labels": {"sloth_service": s, "team": t}} for s, t in slo_services]
+        rules += [{"record": "slo_owner:info", "expr": "vector(1)", "labels": {SLOTH_SERVICE: s, TEAM: t}} for s, t in slo_services]
         rules.append(
             {
                 "record": "team:slo_compliance:ratio",

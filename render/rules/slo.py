@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 
+from alerting_facts.labels import SLO, SLOTH_ID, SLOTH_SERVICE, SLOTH_SLO
 from alerting_facts.names import PROJECT
 from model.base import Duration
 from model.catalog import Organisation, Severity
@@ -53,7 +54,7 @@ WEIGHTED_REMAINING = "slo:period_error_budget_remaining:weighted"
 
 def ids(r: ResolvedSLO) -> dict[str, str]:
     """The three labels that name an SLO in every Sloth series."""
-    return {"sloth_id": r.id, "sloth_service": r.service.name, "sloth_slo": r.slo.name}
+    return {SLOTH_ID: r.id, SLOTH_SERVICE: r.service.name, SLOTH_SLO: r.slo.name}
 
 
 def selector(r: ResolvedSLO) -> str:
@@ -63,7 +64,7 @@ def selector(r: ResolvedSLO) -> str:
 @functools.cache
 def _selector(sloth_id: str, service: str, slo: str) -> str:
     # Every recorded series and alert of an SLO names it; the same three strings are quoted dozens of times.
-    return "{" + ", ".join(f"{k}={quote(v)}" for k, v in {"sloth_id": sloth_id, "sloth_service": service, "sloth_slo": slo}.items()) + "}"
+    return "{" + ", ".join(f"{k}={quote(v)}" for k, v in {SLOTH_ID: sloth_id, SLOTH_SERVICE: service, SLOTH_SLO: slo}.items()) + "}"
 
 
 def series_labels(r: ResolvedSLO) -> dict[str, str]:
@@ -321,7 +322,7 @@ def burn_alerts(org: Organisation, r: ResolvedSLO) -> list[dict]:
                 expr=expr,
                 severity=SEVERITY[tier],
                 for_=r.slo.alerting.page_for if tier == AlertTier.page else r.slo.alerting.ticket_for,
-                labels={"slo": r.id, "sloth_severity": tier.value},
+                labels={SLO: r.id, "sloth_severity": tier.value},
                 summary=f"{r.service.name}: SLO {r.slo.name} is {what}",
                 description=f"The {number(r.slo.objective)}% over {r.slo.period} SLO {r.slo.name} of {r.service.name} "
                 f"is spending its error budget at {spans}. At {number(fastest)}x the {r.slo.period} budget "
@@ -341,7 +342,7 @@ def budget_alerts(org: Organisation, r: ResolvedSLO) -> list[dict]:
                 name=EXHAUSTED_ALERT,
                 expr=f"{_remaining(r)} <= 0",
                 severity=Severity.warning,
-                labels={"slo": r.id},
+                labels={SLO: r.id},
                 summary=f"{r.service.name}: SLO {r.slo.name} has no error budget left",
                 description=f"The {number(r.slo.objective)}% SLO {r.slo.name} of {r.service.name} has spent its whole "
                 f"error budget for the last {r.slo.period}.",
@@ -353,7 +354,7 @@ def budget_alerts(org: Organisation, r: ResolvedSLO) -> list[dict]:
             name=FREEZE_ALERT,
             expr=f"slo:deployment_freeze:bool{sel} == 1",
             severity=Severity.warning,
-            labels={"slo": r.id, "freeze": "true"},
+            labels={SLO: r.id, "freeze": "true"},
             summary=f"{r.service.name}: deployments freeze, SLO {r.slo.name} is low on error budget",
             description=f"Less than {r.policy.freeze_below:.0%} of the {r.slo.period} error budget of SLO {r.slo.name} "
             f"remains. The error-budget policy freezes deployments of {r.service.name} until it recovers.",

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from alerting_facts.labels import TEAM
 from model.catalog import Organisation
 
 KARMA_ACL_FILE = "/etc/karma/acls.yaml"
 """Where the karma chart mounts `configMap.aclsConfig` (its ConfigMap is mounted at /etc/karma)."""
-TEAM_LABEL = "team"
 
 
 def admin_teams(org: Organisation) -> tuple[str, ...]:
@@ -45,14 +45,14 @@ def karma_silence_acls(org: Organisation) -> dict:
                 "scope": {
                     "groups": [team],
                     # Equal and not a regex: `team=~"pay.*"` or `team!="x"` would reach other teams' alerts.
-                    "filters": [{"name": TEAM_LABEL, "value": team, "isRegex": False, "isEqual": True}],
+                    "filters": [{"name": TEAM, "value": team, "isRegex": False, "isEqual": True}],
                 },
             }
         )
     rules.append(
         {
             "action": "block",
-            "reason": f"a team silences only its own alerts: add the matcher {TEAM_LABEL}=\"<your team>\" (exact, not a regex)",
+            "reason": f"a team silences only its own alerts: add the matcher {TEAM}=\"<your team>\" (exact, not a regex)",
         }
     )
     return {"rules": rules}

@@ -7,6 +7,7 @@ the first replica that takes it; gossip spreads it to the others.
 
 from __future__ import annotations
 
+from alerting_facts.labels import PRIORITY, SERVICE, TEAM
 from model.catalog import Organisation, Priority
 from model.settings import Settings
 from render.systems import access, tls
@@ -47,17 +48,17 @@ def render(settings: Settings, org: Organisation) -> dict:
             "sorting": {
                 "order": "label",
                 "reverse": False,
-                "label": "priority",
-                "customValues": {"labels": {"priority": {p.value: str(i) for i, p in enumerate(Priority)}}},
+                "label": PRIORITY,
+                "customValues": {"labels": {PRIORITY: {p.value: str(i) for i, p in enumerate(Priority)}}},
             }
         },
         "labels": {
             "color": {
-                "custom": {"priority": [{"value": p.value, "color": colour} for p, colour in PRIORITY_COLOURS.items()]},
-                "unique": ["team", "service", "cluster"],
+                "custom": {PRIORITY: [{"value": p.value, "color": colour} for p, colour in PRIORITY_COLOURS.items()]},
+                "unique": [TEAM, SERVICE, "cluster"],
             }
         },
-        "ui": {"multiGridLabel": "team"},
+        "ui": {"multiGridLabel": TEAM},
         "log": {"level": "info", "format": "json"},
     }
     if settings.access.user_header:
