@@ -429,6 +429,10 @@ def thanos_tls_problems(objects: list[Obj]) -> Iterator[tuple[str, str, list[str
         if flags is None or not dials or not (runs_cert_manager or _bool_flag(args, flags.secure)):
             continue
         problems = [] if _bool_flag(args, flags.secure) else [f"dials its peers in plain text: no {flags.secure}"]
+        if command == "receive" and _flag(args, "--receive.replication-protocol") == "capnproto":
+            # v0.42.4 dials Cap'n Proto peers over bare TCP, the TLS flags unread (pkg/receive/handler.go:1655-1657,
+            # pkg/receive/writecapnp/client.go:36-38); protobuf, the default, goes through gRPC (handler.go:1659-1660).
+            problems.append("replicates over Cap'n Proto (--receive.replication-protocol=capnproto), which Thanos dials in plain TCP")
         own: list[Obj] = []
         for flag, why_missing in ((flags.ca, "it cannot verify its peers"), (flags.cert, "peers ask for a client certificate"),
                                   (flags.key, "peers ask for a client certificate")):

@@ -388,3 +388,12 @@ def test_a_thanos_client_verifying_by_a_ca_from_another_issuer_is_refused(mutabl
         f"{srv} {QUERY}: its CA (monitoring/alertmanager-tls) comes from another issuer than the server's certificate thanos-tls"
         for srv in (STORE_SRV, INGESTOR_SRV)
     ]
+
+
+def test_a_router_replicating_over_capnproto_sends_in_plain_tcp_and_is_refused(mutable_build):
+    edit_yaml(mutable_build / "releases.yaml",
+              lambda doc: thanos_values(doc, "router")["extraArgs"].append("--receive.replication-protocol=capnproto"))
+    assert failures(release_checks.thanos_grpc_tls(mutable_build)) == [
+        f"{THANOS_CLIENTS[1]}: replicates over Cap'n Proto (--receive.replication-protocol=capnproto), which Thanos dials "
+        "in plain TCP"
+    ]
