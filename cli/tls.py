@@ -371,8 +371,15 @@ def _thanos_containers(objects: list[Obj]) -> Iterator[tuple[Obj, dict, dict, li
 
 
 def _query_endpoints(args: list[str]) -> list[tuple[str, str]]:
-    return [(flag, value) for i, arg in enumerate(args) for flag in QUERY_ENDPOINT_FLAGS
-            if (value := arg.split("=", 1)[1] if arg.startswith(f"{flag}=") else (args[i + 1] if arg == flag and i + 1 < len(args) else None))]
+    """(flag, address) of every store Query is given; each endpoint flag may repeat."""
+    found = []
+    for i, arg in enumerate(args):
+        for flag in QUERY_ENDPOINT_FLAGS:
+            if arg.startswith(f"{flag}="):
+                found.append((flag, arg.split("=", 1)[1]))
+            elif arg == flag and i + 1 < len(args):
+                found.append((flag, args[i + 1]))
+    return found
 
 
 def _hashring_endpoints(objects: list[Obj], namespace: str, template: dict, container: dict, args: list[str]) -> list[tuple[str, str]]:
@@ -496,9 +503,9 @@ def grpc_tls_servers(objects: list[Obj]) -> dict[tuple[str, str], GrpcTlsServer]
     return servers
 
 
-def _grpc_target(address: str) -> tuple[str, str | None, str | None, bool]:
-    """(host, port or SRV port name, the name verified when no server name is set, None for a pod IP; whether the
-    address is found by DNS) of a Thanos endpoint: `dnssrv+_grpc._tcp.<host>`, `dns+<host>:<port>` or `<host>:<port>`."""
+def _grpc_target(address: str) -> tuple[str, str | None, str | None]:
+    """(host, port or SRV port name, the name verified when no server name is set: None for a pod IP) of a Thanos
+    endpoint: `dnssrv+_grpc._tcp.<host>`, `dns+<host>:<port>` or `<host>:<port>`."""
     match = _DNS_PREFIX.match(address)
     qtype, rest = (match.group("qtype"), address[match.end():]) if match else ("", address)
     if qtype.startswith("dnssrv"):
@@ -506,9 +513,9 @@ def _grpc_target(address: str) -> tuple[str, str | None, str | None, bool]:
         port = labels[0].removeprefix("_") if len(labels) > 2 and labels[0].startswith("_") else None
         host = ".".join(labels[2:]) if port else rest
         # dnssrv dials the IPs of the SRV targets (Thanos pkg/discovery/dns/resolver.go:122-134); dnssrvnoa the targets
-        return host, port, (None if qtype == "dnssrv" else host), True
+        return host, port, (None if qtype == "dnssrv" else host)
     host, _, port = rest.rpartition(":")
-    return host, port or None, (None if qtype else host), bool(qtype)
+    return host, port or None, (None if qtype else host)
 
 
 def thanos_client_problems(objects: list[Obj]) -> Iterator[tuple[str, str, list[str]]]:
@@ -519,7 +526,7 @@ def thanos_client_problems(objects: list[Obj]) -> Iterator[tuple[str, str, list[
     for workload, template, container, args, command in _thanos_containers(objects):
         flags = THANOS_CLIENT_FLAGS.get(command)
         for flag, address in _dials(objects, workload, template, container, args, command):
-            host, port, dialled_name, _ = _grpc_target(address)
+            host, port, dialled_name = _grpc_target(address)
             _pod, service, namespace = service_of(host)
             server = servers.get((namespace, service))
             if server is None or flags is None or (port is not None and port not in server.ports):
