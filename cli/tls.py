@@ -441,7 +441,7 @@ def thanos_tls_problems(objects: list[Obj]) -> Iterator[tuple[str, str, list[str
             # pkg/receive/writecapnp/client.go:36-38); protobuf, the default, goes through gRPC (handler.go:1659-1660).
             problems.append("replicates over Cap'n Proto (--receive.replication-protocol=capnproto), which Thanos dials in plain TCP")
         own: list[Obj] = []
-        for flag, why_missing in ((flags.ca, "it cannot verify its peers"), (flags.cert, "peers ask for a client certificate"),
+        for flag, why_missing in ((flags.ca, "it would verify its peers by the system's CAs, not the platform's"), (flags.cert, "peers ask for a client certificate"),
                                   (flags.key, "peers ask for a client certificate")):
             path = _flag(args, flag)
             if path is None:
@@ -456,7 +456,7 @@ def thanos_tls_problems(objects: list[Obj]) -> Iterator[tuple[str, str, list[str
                 problems += _usage_problems(cert, "client auth", "which peers must present")
         name = _flag(args, flags.server_name)
         if name is None:
-            problems.append(f"no {flags.server_name}: the peers it dials by pod IP cannot be verified by name")
+            problems.append(f"no {flags.server_name}: it verifies the address it dials, not the name its peers share (a pod IP found by DNS has none)")
         for cert in own:
             if name is not None and not _names(cert, name):
                 problems.append(f"Certificate {cert.name} is not valid for {name!r}, the name peers verify ({flags.server_name})")

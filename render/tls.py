@@ -154,7 +154,7 @@ def alertmanager_cluster_tls(cert_dir: str = ALERTMANAGER_TLS_DIR) -> dict:
 
 THANOS_TLS_SECRET = "thanos-tls"
 THANOS_TLS_DIR = "/etc/thanos-tls"
-THANOS_GRPC_NAME = f"{THANOS_RELEASE}-grpc.{MONITORING_NAMESPACE}.svc"
+THANOS_GRPC_NAME = f"{THANOS_RELEASE}-grpc.{MONITORING_NAMESPACE}.internal"
 """The one name every Thanos gRPC server's certificate carries and every Thanos gRPC client verifies.
 
 Query dials the Store Gateway and the ingestors at the pod IPs its `dnssrv+` lookups return (Thanos v0.42.4
@@ -165,7 +165,8 @@ endpoint the same credentials, the `dnssrv+` ones included (cmd/thanos/endpoints
 cmd/thanos/receive.go:171-175); grpc-go v1.81.1 (Thanos' go.mod) takes that name as the channel's authority
 (clientconn.go:1967-1980, credentials/tls.go:104-109), no resolved address overriding it (clientconn.go:1087-1095,
 internal/resolver/dns/dns_resolver.go:126-127 and 333-334), and verifies the server's certificate for it
-(credentials/tls.go:112-123). No Service has this name: it is an identity, not an address."""
+(credentials/tls.go:112-123). It is an identity, not an address: outside the cluster's `svc` domain, so no Service
+or client could take it for one to dial."""
 
 
 def thanos_certificate(namespace: str = MONITORING_NAMESPACE) -> dict:

@@ -350,7 +350,8 @@ def test_a_server_name_the_certificate_lacks_or_none_at_all_is_refused(mutable_b
     assert failures(release_checks.thanos_grpc_tls(mutable_build)) == [
         f"{THANOS_CLIENTS[0]}: Certificate thanos-tls is not valid for 'thanos-query.monitoring.svc', the name peers "
         "verify (--grpc-client-server-name)",
-        f"{THANOS_CLIENTS[1]}: no --remote-write.client-server-name: the peers it dials by pod IP cannot be verified by name",
+        f"{THANOS_CLIENTS[1]}: no --remote-write.client-server-name: it verifies the address it dials, not the name its "
+        "peers share (a pod IP found by DNS has none)",
     ]
     bad = failures(release_checks.thanos_grpc_clients(mutable_build))
     assert bad[:2] == [f"{srv} {QUERY}: Certificate thanos-tls is not valid for 'thanos-query.monitoring.svc', the name this "
