@@ -154,3 +154,17 @@ def tls_clients(build_dir: Path) -> Iterator[Finding]:
     """Every client of a server that serves TLS: HTTPS, a name the certificate carries, a CA from the same issuer."""
     for where, address, problems in tls.client_problems(_cluster(build_dir), build_dir):
         yield Finding("tls client verifies the server", f"{address} ({where})", not problems, "\n".join(problems))
+
+
+@check
+def thanos_grpc_tls(build_dir: Path) -> Iterator[Finding]:
+    """Thanos' gRPC TLS flags on what Helm renders, read through the mounts to the certificates they name."""
+    for subject, what, problems in tls.thanos_tls_problems(_cluster(build_dir)):
+        yield Finding("tls on what Helm renders", f"{subject}: {what}", not problems, "\n".join(problems))
+
+
+@check
+def thanos_grpc_clients(build_dir: Path) -> Iterator[Finding]:
+    """Every peer a Thanos client dials whose pods serve gRPC over TLS: TLS, a name the certificate carries, the CA."""
+    for where, address, problems in tls.thanos_client_problems(_cluster(build_dir)):
+        yield Finding("tls client verifies the server", f"{address} ({where})", not problems, "\n".join(problems))

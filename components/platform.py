@@ -105,7 +105,8 @@ class Platform(pulumi.ComponentResource):
             self.cert_manager = CertManager(
                 f"{name}-cert-manager",
                 CertManagerArgs(
-                    namespace=cm_ns, objects=tls.certificates(), high_availability=ha,
+                    namespace=cm_ns, objects=(*tls.certificates(), *((tls.thanos_certificate(),) if settings.thanos.enabled else ())),
+                    high_availability=ha,
                 ),
                 opts=pulumi.ResourceOptions(
                     parent=self,
@@ -126,8 +127,11 @@ class Platform(pulumi.ComponentResource):
                     high_availability=ha,
                     storage_class=settings.storage_class,
                     exposure=expose("thanos"),
+                    grpc_tls=settings.tls.enabled,
                 ),
-                opts=after_ns,
+                opts=pulumi.ResourceOptions.merge(
+                    after_ns, pulumi.ResourceOptions(depends_on=self.cert_manager.objects if self.cert_manager else [])
+                ),
             )
         self.victoriametrics = VictoriaMetrics(
             f"{name}-victoriametrics",

@@ -168,7 +168,7 @@ def validate(org: Organisation, settings: Settings, source: str) -> list[Problem
 
 
 def _chaos_problems(settings: Settings, org: Organisation, source: str) -> list[Problem]:
-    """Chaos experiments this environment would run must respect its guardrails (see render.chaos)."""
+    """Chaos experiments this environment would run must respect its guardrails (see render.resources.chaos)."""
     from render.resources.chaos import guardrail_problems
 
     catalog_source_ = catalog_source(settings)

@@ -527,3 +527,36 @@ def test_make_plan_prints_the_tree_of_every_component_and_passes_its_checks(stac
     for system in SYSTEMS:
         assert f"(alerting:index:{system}):" in result.stdout
     assert " 0 failed" in result.stdout
+
+
+# Thanos v0.42.4's flag names (cmd/thanos/config.go:49-57 and 87-92, cmd/thanos/receive.go:995-1007).
+THANOS_SERVER_TLS = {"--grpc-server-tls-cert", "--grpc-server-tls-key", "--grpc-server-tls-client-ca"}
+THANOS_CLIENT_TLS = {
+    "query": {"--grpc-client-tls-secure", "--grpc-client-tls-cert", "--grpc-client-tls-key", "--grpc-client-tls-ca",
+              "--grpc-client-server-name"},
+    "router": {"--remote-write.client-tls-secure", "--remote-write.client-tls-cert", "--remote-write.client-tls-key",
+               "--remote-write.client-tls-ca", "--remote-write.client-server-name"},
+}
+
+
+def test_thanos_grpc_is_mutual_tls_exactly_where_the_platform_runs_its_ca(built):
+    inventory, _, settings = built
+    values = releases(inventory)["thanos"]["values"]
+    components = {"query": values["query"], "storeGateway": values["storeGateway"],
+                  "ingestor": values["receive"]["ingestor"], "router": values["receive"]["router"]}
+    for name, component in components.items():
+        flags = {arg.split("=", 1)[0] for arg in component.get("extraArgs", [])}
+        if not settings.tls.enabled:
+            assert not flags and "extraVolumes" not in component, name  # dev: plain gRPC, as before
+            continue
+        assert flags == THANOS_SERVER_TLS | THANOS_CLIENT_TLS.get(name, set()), name
+        (volume,) = component["extraVolumes"]
+        (mount,) = component["extraVolumeMounts"]
+        assert volume["name"] == mount["name"] and mount["readOnly"] is True
+        assert all(arg.split("=", 1)[1].startswith(mount["mountPath"] + "/") for arg in component["extraArgs"]
+                   if arg.split("=", 1)[0].endswith(("-cert", "-key", "-ca", "-client-ca")))
+        certificate = next(o for o in inventory.of_type("kubernetes:cert-manager.io/v1:Certificate")
+                           if o.inputs["spec"]["secretName"] == volume["secret"]["secretName"])
+        server_names = {arg.split("=", 1)[1] for arg in component["extraArgs"] if arg.split("=", 1)[0].endswith("server-name")}
+        assert server_names <= set(certificate.inputs["spec"]["dnsNames"])
+        assert {"server auth", "client auth"} <= set(certificate.inputs["spec"]["usages"])

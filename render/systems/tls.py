@@ -14,7 +14,13 @@ from __future__ import annotations
 import posixpath
 
 from alerting_facts.names import PROJECT
-from render.systems.topology import ALERTMANAGER_RELEASE, FALCO_NAMESPACE, FALCOSIDEKICK_RELEASE, MONITORING_NAMESPACE
+from render.systems.topology import (
+    ALERTMANAGER_RELEASE,
+    FALCO_NAMESPACE,
+    FALCOSIDEKICK_RELEASE,
+    MONITORING_NAMESPACE,
+    THANOS_RELEASE,
+)
 
 CERT_MANAGER_NAMESPACE = "cert-manager"
 CERT_MANAGER_RELEASE = "cert-manager"
@@ -148,3 +154,72 @@ def alertmanager_cluster_tls(cert_dir: str = ALERTMANAGER_TLS_DIR) -> dict:
             "min_version": "TLS12",
         },
     }
+
+
+# --- Thanos: gRPC between its components over mutual TLS ------------------------------------------------------
+
+THANOS_TLS_SECRET = "thanos-tls"
+THANOS_TLS_DIR = "/etc/thanos-tls"
+THANOS_GRPC_NAME = f"{THANOS_RELEASE}-grpc.{MONITORING_NAMESPACE}.internal"
+"""The one name every Thanos gRPC server's certificate carries and every Thanos gRPC client verifies.
+
+Query dials the Store Gateway and the ingestors at the pod IPs its `dnssrv+` lookups return (Thanos v0.42.4
+pkg/discovery/dns/resolver.go:122-134), which no certificate names, so each client sets the name to verify:
+`--grpc-client-server-name` (Query) and `--remote-write.client-server-name` (the receive router). Thanos v0.42.4
+puts it in the client's tls.Config (pkg/tls/options.go:172-174, via pkg/extgrpc/client.go:142-153) and hands every
+endpoint the same credentials, the `dnssrv+` ones included (cmd/thanos/endpointset.go:542-548; the router's in
+cmd/thanos/receive.go:171-175); grpc-go v1.81.1 (Thanos' go.mod) takes that name as the channel's authority
+(clientconn.go:1967-1980, credentials/tls.go:104-109), no resolved address overriding it (clientconn.go:1087-1095,
+internal/resolver/dns/dns_resolver.go:126-127 and 333-334), and verifies the server's certificate for it
+(credentials/tls.go:112-123). It is an identity, not an address: outside the cluster's `svc` domain, so no Service
+or client could take it for one to dial."""
+
+
+def thanos_certificate(namespace: str = MONITORING_NAMESPACE) -> dict:
+    """Every Thanos gRPC server's and client's certificate: servers ask their peers for one (mutual TLS)."""
+    return certificate(THANOS_TLS_SECRET, THANOS_TLS_SECRET, [THANOS_GRPC_NAME], client=True, namespace=namespace)
+
+
+def thanos_tls_volume() -> tuple[dict, dict]:
+    """(volume, volumeMount) of the Thanos certificate's Secret: key, certificate and the CA beside them."""
+    return (
+        {"name": THANOS_TLS_SECRET, "secret": {"secretName": THANOS_TLS_SECRET}},
+        {"name": THANOS_TLS_SECRET, "mountPath": THANOS_TLS_DIR, "readOnly": True},
+    )
+
+
+def _thanos_file(name: str) -> str:
+    return posixpath.join(THANOS_TLS_DIR, name)
+
+
+def thanos_grpc_server_args() -> list[str]:
+    """A Thanos gRPC server over TLS that accepts only clients presenting a certificate from the platform's CA
+    (cmd/thanos/config.go:49-57; a client CA means `RequireAndVerifyClientCert`, pkg/tls/options.go:77-88)."""
+    return [
+        f"--grpc-server-tls-cert={_thanos_file('tls.crt')}",
+        f"--grpc-server-tls-key={_thanos_file('tls.key')}",
+        f"--grpc-server-tls-client-ca={_thanos_file(CA_FILE)}",
+    ]
+
+
+def thanos_query_client_args() -> list[str]:
+    """Query towards every store it finds (cmd/thanos/config.go:87-92; deprecated "after v0.43.0" in favour of
+    `default_client_config` in `--endpoint.sd-config-file`, which v0.42.4 reads the same way)."""
+    return [
+        "--grpc-client-tls-secure",
+        f"--grpc-client-tls-cert={_thanos_file('tls.crt')}",
+        f"--grpc-client-tls-key={_thanos_file('tls.key')}",
+        f"--grpc-client-tls-ca={_thanos_file(CA_FILE)}",
+        f"--grpc-client-server-name={THANOS_GRPC_NAME}",
+    ]
+
+
+def thanos_router_client_args() -> list[str]:
+    """The receive router towards the ingestors it forwards to (cmd/thanos/receive.go:995-1007)."""
+    return [
+        "--remote-write.client-tls-secure",
+        f"--remote-write.client-tls-cert={_thanos_file('tls.crt')}",
+        f"--remote-write.client-tls-key={_thanos_file('tls.key')}",
+        f"--remote-write.client-tls-ca={_thanos_file(CA_FILE)}",
+        f"--remote-write.client-server-name={THANOS_GRPC_NAME}",
+    ]
