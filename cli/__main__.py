@@ -166,10 +166,10 @@ def plan(stack: StackOpt, catalog: CatalogOpt = None, build_dir: BuildOpt = PROJ
 
 def _print_secrets(stack: str, built) -> None:
     """Every secret the stack needs, by name and what refers to it, and the command for each one not set yet."""
-    from cli.engine import secrets_in_stack_file
+    from cli.recorder import secrets_in_stack_file
     from stacks.config import required_secrets, set_secret_command
 
-    needed = required_secrets(built.settings, built.catalog, built.artifacts.secrets)
+    needed = required_secrets(built.settings, built.catalog, built.artifacts)
     held = secrets_in_stack_file(stack)
     missing = [name for name in needed if name not in held]
     out.print(f"\n[bold]secrets[/bold]: Pulumi.{stack}.yaml needs {len(needed)}, {len(needed) - len(missing)} set")

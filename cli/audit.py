@@ -22,12 +22,13 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from alerting_facts.labels import TEAM
 from model.catalog import Organisation
 from policies.guardrails.exceptions import DEFAULT_FILE, PolicyException, parse
 from stacks import PROJECT_DIR
 
 ACK_PREFIX = "ACK!"
-"""Karma's acknowledgements are silences whose comment starts with this (render.karma)."""
+"""Karma's acknowledgements are silences whose comment starts with this (render.systems.karma)."""
 
 
 def _cell(text: object) -> str:
@@ -247,7 +248,7 @@ def oncall_acts(api_url: str, token: str, since: dt.datetime, until: dt.datetime
                 emails[user] = str(_oncall_get(base, f"/api/v1/users/{urllib.parse.quote(user, safe='')}/", token).get("email") or "")
             acts.append(OnCallAct(
                 alert_group=str(group.get("id", "")), title=str(group.get("title") or ""),
-                team=_label(group, "team") or str(group.get("team_id") or ""), act=act, at=at[:19] + "Z",
+                team=_label(group, TEAM) or str(group.get("team_id") or ""), act=act, at=at[:19] + "Z",
                 user_id=user or None, email=emails.get(user, "") if user else "",
             ))
     return sorted(acts, key=lambda a: (a.at, a.alert_group, a.act))

@@ -92,7 +92,7 @@ def kubernetes_schemas(build_dir: Path) -> Iterator[Finding]:
 
 def engine_template(obj: dict) -> dict | None:
     """The ChaosEngine a scheduled experiment's CronJob creates from this ConfigMap, as the API server names it."""
-    from render.chaos import TEMPLATE_LABEL
+    from render.resources.chaos import TEMPLATE_LABEL
 
     labels = (obj.get("metadata") or {}).get("labels") or {}
     if obj.get("kind") != "ConfigMap" or labels.get(TEMPLATE_LABEL) != "true":
@@ -153,4 +153,18 @@ def tls_settings(build_dir: Path) -> Iterator[Finding]:
 def tls_clients(build_dir: Path) -> Iterator[Finding]:
     """Every client of a server that serves TLS: HTTPS, a name the certificate carries, a CA from the same issuer."""
     for where, address, problems in tls.client_problems(_cluster(build_dir), build_dir):
+        yield Finding("tls client verifies the server", f"{address} ({where})", not problems, "\n".join(problems))
+
+
+@check
+def thanos_grpc_tls(build_dir: Path) -> Iterator[Finding]:
+    """Thanos' gRPC TLS flags on what Helm renders, read through the mounts to the certificates they name."""
+    for subject, what, problems in tls.thanos_tls_problems(_cluster(build_dir)):
+        yield Finding("tls on what Helm renders", f"{subject}: {what}", not problems, "\n".join(problems))
+
+
+@check
+def thanos_grpc_clients(build_dir: Path) -> Iterator[Finding]:
+    """Every peer a Thanos client dials whose pods serve gRPC over TLS: TLS, a name the certificate carries, the CA."""
+    for where, address, problems in tls.thanos_client_problems(_cluster(build_dir)):
         yield Finding("tls client verifies the server", f"{address} ({where})", not problems, "\n".join(problems))

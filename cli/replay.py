@@ -33,6 +33,7 @@ from typing import Self
 
 import yaml
 
+from alerting_facts.labels import RUNBOOK_URL
 from cli import tools
 
 MINUTE = 60
@@ -314,7 +315,7 @@ def organisation(services: list[dict], slo_defaults: dict | None = None):
         "escalation": {"steps": [{"notify": "primary-oncall"}]},
         "services": [
             {"tier": "critical", "impact": {"revenue_affecting": True},
-             "runbook_url": f"https://wiki.replay.example/{s['name']}",
+             RUNBOOK_URL: f"https://wiki.replay.example/{s['name']}",
              "dashboard_url": f"https://grafana.replay.example/d/{s['name']}", **s}
             for s in services
         ],

@@ -11,6 +11,7 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import yaml
 
@@ -418,3 +419,269 @@ def client_problems(objects: list[Obj], build_dir: Path) -> Iterator[tuple[str, 
         problems += _ca_problems(_client_ca(url, objects), cert, objects)
         address = f"{url.host}:{url.port}" if url.port else url.host
         yield url.where, address, problems
+
+
+# --- Thanos: gRPC between its components -----------------------------------------------------------------------
+# Thanos takes its TLS as flags naming files, not a config file (Thanos v0.42.4 cmd/thanos/config.go:49-57 and
+# 87-92, cmd/thanos/receive.go:995-1007). A server with a client CA asks every client for a certificate
+# (`RequireAndVerifyClientCert`, pkg/tls/options.go:77-88); a client's server name replaces, for every endpoint it
+# dials, the host it verifies (render/systems/tls.py THANOS_GRPC_NAME has the chain through Thanos and grpc-go).
+
+THANOS_SERVER_FLAGS = ("--grpc-server-tls-cert", "--grpc-server-tls-key", "--grpc-server-tls-client-ca")
+
+
+@dataclass(frozen=True)
+class ThanosClientFlags:
+    """The flags one Thanos subcommand's gRPC client reads its TLS from."""
+
+    secure: str
+    cert: str
+    key: str
+    ca: str
+    server_name: str
+
+
+THANOS_CLIENT_FLAGS = {
+    "query": ThanosClientFlags("--grpc-client-tls-secure", "--grpc-client-tls-cert", "--grpc-client-tls-key",
+                               "--grpc-client-tls-ca", "--grpc-client-server-name"),
+    "receive": ThanosClientFlags("--remote-write.client-tls-secure", "--remote-write.client-tls-cert",
+                                 "--remote-write.client-tls-key", "--remote-write.client-tls-ca",
+                                 "--remote-write.client-server-name"),
+}
+QUERY_ENDPOINT_FLAGS = ("--endpoint", "--endpoint-strict", "--endpoint-group", "--endpoint-group-strict", "--store")
+_DNS_PREFIX = re.compile(r"^(?P<qtype>dnssrvnoa|dnssrv|dnsdualstack|dns)\+")
+
+
+def _thanos_command(container: dict, args: list[str]) -> str | None:
+    """The Thanos subcommand a container runs (`query`, `receive`, `store`...), or None for another program."""
+    image = str(container.get("image", "")).rsplit("@", 1)[0].rsplit(":", 1)[0]
+    if not image.endswith("/thanos"):
+        return None
+    return next((a for a in args if not a.startswith("-")), None)
+
+
+def _bool_flag(args: list[str], flag: str) -> bool:
+    """A kingpin boolean: `--flag` or `--flag=true` turns it on, `--no-flag` or `--flag=false` off; the last wins."""
+    on = False
+    for arg in args:
+        if arg == flag or arg == f"{flag}=true":
+            on = True
+        elif arg in (f"--no-{flag[2:]}", f"{flag}=false"):
+            on = False
+    return on
+
+
+def _issued_file(objects: list[Obj], namespace: str, template: dict, container: dict, path: str) -> tuple[Obj | None, str, str]:
+    """(Certificate, key in its Secret, problem) for a file a flag names: it must lie in a mounted Secret that a
+    cert-manager Certificate writes, from an issuer the build creates."""
+    found = _mount(template, container, path)
+    secret = _get(found[1], "secret", "secretName") if found else None
+    if secret is None:
+        return None, "", f"{path} is in no mounted Secret"
+    mount, volume = found
+    relative = posixpath.relpath(path, mount["mountPath"])
+    items = _get(volume, "secret", "items")
+    key = next((i.get("key") for i in items if i.get("path") == relative), "") if items else relative
+    cert = issued_secrets(objects).get((namespace, secret))
+    if cert is None:
+        return None, key, f"{path} is in Secret {secret!r}, which no cert-manager Certificate writes"
+    spec = cert.body.get("spec") or {}
+    issuer, kind = _get(spec, "issuerRef", "name"), _get(spec, "issuerRef", "kind") or "Issuer"
+    if not any(o.kind == kind and o.name == issuer and (kind == "ClusterIssuer" or o.namespace == namespace) for o in objects):
+        return cert, key, f"Certificate {cert.name}: its {kind} {issuer!r} is not created"
+    return cert, key, ""
+
+
+def _usage_problems(cert: Obj, usage: str, why: str) -> list[str]:
+    return [] if usage in (_get(cert.body, "spec", "usages") or []) else [f"Certificate {cert.name} lacks `{usage}`, {why}"]
+
+
+def _thanos_containers(objects: list[Obj]) -> Iterator[tuple[Obj, dict, dict, list[str], str]]:
+    for workload, template in workloads(objects):
+        for container in _containers(template):
+            args = _args(container)
+            command = _thanos_command(container, args)
+            if command is not None:
+                yield workload, template, container, args, command
+
+
+def _query_endpoints(args: list[str]) -> list[tuple[str, str]]:
+    """(flag, address) of every store Query is given; each endpoint flag may repeat."""
+    found = []
+    for i, arg in enumerate(args):
+        for flag in QUERY_ENDPOINT_FLAGS:
+            if arg.startswith(f"{flag}="):
+                found.append((flag, arg.split("=", 1)[1]))
+            elif arg == flag and i + 1 < len(args):
+                found.append((flag, args[i + 1]))
+    return found
+
+
+def _hashring_endpoints(objects: list[Obj], namespace: str, template: dict, container: dict, args: list[str]) -> list[tuple[str, str]]:
+    """The ingestors a receive router forwards to: the `endpoints` of its hashrings file, read through its mount."""
+    path = _flag(args, "--receive.hashrings-file")
+    if path is None:
+        return []
+    # The chart mounts the file itself (`subPath`), which `_mount` (directories) does not follow: read it here.
+    mount = next((m for m in container.get("volumeMounts") or [] if m.get("mountPath") == path and m.get("subPath")), None)
+    volume = next((v for v in _get(template, "spec", "volumes") or [] if mount and v.get("name") == mount.get("name")), None)
+    name = _get(volume, "configMap", "name") if volume else None
+    source = next((o for o in objects if o.kind == "ConfigMap" and o.namespace == namespace and o.name == name), None)
+    text = (source.body.get("data") or {}).get(mount["subPath"]) if source and mount else None
+    if text is None:
+        hashrings, _ = _config_file(objects, namespace, template, container, path)
+    else:
+        hashrings = yaml.safe_load(text)
+    endpoints = [e for ring in hashrings or [] if isinstance(ring, dict) for e in ring.get("endpoints") or []]
+    return [("--receive.hashrings-file", e.get("address", "") if isinstance(e, dict) else str(e)) for e in endpoints]
+
+
+def _dials(objects: list[Obj], workload: Obj, template: dict, container: dict, args: list[str], command: str) -> list[tuple[str, str]]:
+    """(flag, address) of every gRPC peer a Thanos client dials."""
+    if command == "query":
+        return _query_endpoints(args)
+    if command == "receive":
+        return _hashring_endpoints(objects, workload.namespace, template, container, args)
+    return []
+
+
+def thanos_tls_problems(objects: list[Obj]) -> Iterator[tuple[str, str, list[str]]]:
+    """(subject, what, problems) for every Thanos gRPC server and client: wherever the build runs cert-manager, each
+    serves gRPC over mutual TLS, and each client that dials a peer uses TLS with a CA, a certificate of its own and
+    the name the peers' certificate carries; every file in a mounted Secret a Certificate from a created issuer writes."""
+    runs_cert_manager = any(o.kind == "Certificate" and str(o.body.get("apiVersion", "")).startswith("cert-manager.io/") for o in objects)
+    for workload, template, container, args, command in _thanos_containers(objects):
+        subject = f"{workload} {container.get('name')}"
+        ns = workload.namespace
+        served = {flag: _flag(args, flag) for flag in THANOS_SERVER_FLAGS}
+        if _flag(args, "--grpc-address") is not None and (runs_cert_manager or any(served.values())):
+            problems = [f"serves gRPC without {flag}" for flag, path in served.items() if path is None]
+            for flag, path in served.items():
+                if path is None:
+                    continue
+                cert, key, why = _issued_file(objects, ns, template, container, path)
+                problems += [f"{flag}: {why}"] if why else []
+                if cert is not None and flag == "--grpc-server-tls-cert":
+                    problems += _usage_problems(cert, "server auth", "which a gRPC server must present")
+                if cert is not None and flag == "--grpc-server-tls-client-ca" and key != "ca.crt":
+                    problems.append(f"{flag}: {path} is the key {key!r} of Secret {_get(cert.body, 'spec', 'secretName')}, not the issuer's ca.crt")
+            yield subject, "gRPC server TLS", problems
+        flags = THANOS_CLIENT_FLAGS.get(command)
+        dials = _dials(objects, workload, template, container, args, command)
+        if flags is None or not dials or not (runs_cert_manager or _bool_flag(args, flags.secure)):
+            continue
+        problems = [] if _bool_flag(args, flags.secure) else [f"dials its peers in plain text: no {flags.secure}"]
+        if command == "receive" and _flag(args, "--receive.replication-protocol") == "capnproto":
+            # v0.42.4 dials Cap'n Proto peers over bare TCP, the TLS flags unread (pkg/receive/handler.go:1655-1657,
+            # pkg/receive/writecapnp/client.go:36-38); protobuf, the default, goes through gRPC (handler.go:1659-1660).
+            problems.append("replicates over Cap'n Proto (--receive.replication-protocol=capnproto), which Thanos dials in plain TCP")
+        own: list[Obj] = []
+        for flag, why_missing in ((flags.ca, "it would verify its peers by the system's CAs, not the platform's"), (flags.cert, "peers ask for a client certificate"),
+                                  (flags.key, "peers ask for a client certificate")):
+            path = _flag(args, flag)
+            if path is None:
+                problems.append(f"no {flag}: {why_missing}")
+                continue
+            cert, key, why = _issued_file(objects, ns, template, container, path)
+            problems += [f"{flag}: {why}"] if why else []
+            if cert is not None and flag == flags.ca and key != "ca.crt":
+                problems.append(f"{flag}: {path} is the key {key!r} of Secret {_get(cert.body, 'spec', 'secretName')}, not the issuer's ca.crt")
+            if cert is not None and flag == flags.cert:
+                own.append(cert)
+                problems += _usage_problems(cert, "client auth", "which peers must present")
+        name = _flag(args, flags.server_name)
+        if name is None:
+            problems.append(f"no {flags.server_name}: it verifies the address it dials, not the name its peers share (a pod IP found by DNS has none)")
+        for cert in own:
+            if name is not None and not _names(cert, name):
+                problems.append(f"Certificate {cert.name} is not valid for {name!r}, the name peers verify ({flags.server_name})")
+        yield subject, "gRPC client TLS", problems
+
+
+def _grpc_port(args: list[str]) -> int | None:
+    address = _flag(args, "--grpc-address")
+    return int(address.rsplit(":", 1)[1]) if address and address.rsplit(":", 1)[-1].isdigit() else None
+
+
+@dataclass(frozen=True)
+class GrpcTlsServer:
+    """A Service in front of Thanos pods that serve gRPC over TLS only."""
+
+    cert: Obj
+    client_ca: Obj | None
+    """The Certificate whose Secret's `ca.crt` the pods verify clients by; None: no client certificate is asked."""
+    ports: frozenset[str]
+    """The Service's ports that reach the TLS listener, by number and by name."""
+
+
+def grpc_tls_servers(objects: list[Obj]) -> dict[tuple[str, str], GrpcTlsServer]:
+    """(namespace, Service) -> the TLS its Thanos pods serve gRPC with (`--grpc-server-tls-cert`)."""
+    served: list[tuple[str, dict, Obj, Obj | None, set]] = []
+    for workload, template, container, args, _command in _thanos_containers(objects):
+        cert_path, ca_path, port = _flag(args, "--grpc-server-tls-cert"), _flag(args, "--grpc-server-tls-client-ca"), _grpc_port(args)
+        if cert_path is None or port is None:
+            continue
+        cert, _, _ = _issued_file(objects, workload.namespace, template, container, cert_path)
+        client_ca = _issued_file(objects, workload.namespace, template, container, ca_path)[0] if ca_path else None
+        if cert is not None:
+            targets = {str(port), *(str(p["name"]) for p in container.get("ports") or [] if p.get("containerPort") == port and p.get("name"))}
+            served.append((workload.namespace, _get(template, "metadata", "labels") or {}, cert, client_ca, targets))
+    servers = {}
+    for svc in objects:
+        if svc.kind != "Service":
+            continue
+        for namespace, labels, cert, client_ca, targets in served:
+            if svc.namespace == namespace and service_selects(_get(svc.body, "spec", "selector") or {}, labels):
+                ports = {str(v) for p in _get(svc.body, "spec", "ports") or [] if str(p.get("targetPort", p.get("port"))) in targets
+                         for v in (p.get("port"), p.get("name")) if v}
+                servers[(svc.namespace, svc.name)] = GrpcTlsServer(cert, client_ca, frozenset(ports))
+    return servers
+
+
+def _grpc_target(address: str) -> tuple[str, str | None, str | None]:
+    """(host, port or SRV port name, the name verified when no server name is set: None for a pod IP) of a Thanos
+    endpoint: `dnssrv+_grpc._tcp.<host>`, `dns+<host>:<port>` or `<host>:<port>`."""
+    match = _DNS_PREFIX.match(address)
+    qtype, rest = (match.group("qtype"), address[match.end():]) if match else ("", address)
+    if qtype.startswith("dnssrv"):
+        labels = rest.split(".")
+        port = labels[0].removeprefix("_") if len(labels) > 2 and labels[0].startswith("_") else None
+        host = ".".join(labels[2:]) if port else rest
+        # dnssrv dials the IPs of the SRV targets (Thanos pkg/discovery/dns/resolver.go:122-134); dnssrvnoa the targets
+        return host, port, (None if qtype == "dnssrv" else host)
+    host, _, port = rest.rpartition(":")
+    return host, port or None, (None if qtype else host)
+
+
+def thanos_client_problems(objects: list[Obj]) -> Iterator[tuple[str, str, list[str]]]:
+    """(where, address, problems) of every gRPC peer a Thanos client dials whose pods serve gRPC over TLS: the client
+    speaks TLS, verifies a name the server's certificate carries, with a CA from the server's issuer it mounts, and
+    presents a certificate from the CA the server verifies clients by."""
+    servers = grpc_tls_servers(objects)
+    for workload, template, container, args, command in _thanos_containers(objects):
+        flags = THANOS_CLIENT_FLAGS.get(command)
+        for flag, address in _dials(objects, workload, template, container, args, command):
+            host, port, dialled_name = _grpc_target(address)
+            _pod, service, namespace = service_of(host)
+            server = servers.get((namespace, service))
+            if server is None or flags is None or (port is not None and port not in server.ports):
+                continue
+            problems = []
+            if not _bool_flag(args, flags.secure):
+                problems.append(f"dials without TLS ({flags.secure} unset) pods that serve gRPC over TLS only")
+            name = _flag(args, flags.server_name) or dialled_name
+            if name is None:
+                problems.append(f"verifies the pod IPs its DNS lookup returns, which Certificate {server.cert.name} does not name: "
+                                f"no {flags.server_name}")
+            elif not _names(server.cert, name):
+                problems.append(f"Certificate {server.cert.name} is not valid for {name!r}, the name this client verifies")
+            ca = _flag(args, flags.ca)
+            problems += _ca_problems(("file", ([(workload, template)], ca)) if ca else None, server.cert, objects)
+            if server.client_ca is not None:
+                own = _flag(args, flags.cert)
+                cert = _issued_file(objects, workload.namespace, template, container, own)[0] if own and _flag(args, flags.key) else None
+                if cert is None:
+                    problems.append("presents no certificate from a Certificate the build creates, and the server asks for one")
+                elif not _same_issuer(cert, server.client_ca):
+                    problems.append(f"its certificate {cert.name} comes from another issuer than the CA the server verifies clients by")
+            yield f"{workload} {container.get('name')}: {flag}", address, problems

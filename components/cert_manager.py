@@ -1,4 +1,4 @@
-"""cert-manager: issues and renews the platform's certificates (render.tls), pinned and vendored like every chart."""
+"""cert-manager: issues and renews the platform's certificates (render.systems.tls), pinned and vendored like every chart."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from components.common import (
     resources,
     restricted_pod,
 )
-from render.tls import CERT_MANAGER_NAMESPACE, CERT_MANAGER_RELEASE
+from render.systems.tls import CERT_MANAGER_NAMESPACE, CERT_MANAGER_RELEASE
 
 CHART = Chart("cert-manager", "https://charts.jetstack.io", "v1.21.1")
 
@@ -27,7 +27,7 @@ CHART = Chart("cert-manager", "https://charts.jetstack.io", "v1.21.1")
 class CertManagerArgs:
     namespace: pulumi.Input[str]
     objects: tuple[dict, ...] = ()
-    """Issuers and Certificates (render.tls), created once the release has installed their CRDs."""
+    """Issuers and Certificates (render.systems.tls), created once the release has installed their CRDs."""
     high_availability: bool = True
     extra_values: dict[str, Any] = field(default_factory=dict)
     """Escape hatch: raw chart values merged over ours."""

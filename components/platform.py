@@ -1,6 +1,6 @@
 """The Platform: every system of the stack, composed from the stack settings and the rendered artifacts.
 
-It decides only wiring: which namespace each system lives in, who talks to whom (through render.topology) and
+It decides only wiring: which namespace each system lives in, who talks to whom (through render.systems.topology) and
 which secrets reach which component. Everything the catalog decides (routing, rules, SLOs, every system's
 configuration) arrives rendered in `artifacts` (render.render); the catalog itself never reaches a component.
 """
@@ -34,22 +34,10 @@ from components.sloth import Sloth, SlothArgs
 from components.thanos import Thanos, ThanosArgs
 from components.victoriametrics import VictoriaMetrics, VictoriaMetricsArgs
 from model.settings import Settings
-from render import Artifacts, tls
-from render.falco import sidekick_tls_client
-from render.topology import (
-    FALCO_NAMESPACE,
-    LITMUS_NAMESPACE,
-    MONITORING_NAMESPACE,
-    NODE_EXPORTER_NAMESPACE,
-    alertmanager_replica_urls,
-    alertmanager_service_url,
-    grafana_internal_url,
-    metrics_query_url,
-    metrics_remote_write_url,
-    metrics_write_base_url,
-    thanos_query_url,
-    thanos_receive_url,
-)
+from render import Artifacts
+from render.systems import tls
+from render.systems.falco import sidekick_tls_client
+from render.systems.topology import FALCO_NAMESPACE, LITMUS_NAMESPACE, MONITORING_NAMESPACE, NODE_EXPORTER_NAMESPACE, alertmanager_replica_urls, alertmanager_service_url, grafana_internal_url, metrics_query_url, metrics_remote_write_url, metrics_write_base_url, thanos_query_url, thanos_receive_url
 
 # Pod Security Standard per namespace: `restricted` wherever the charts allow it.
 NAMESPACES = {
@@ -117,7 +105,9 @@ class Platform(pulumi.ComponentResource):
             self.cert_manager = CertManager(
                 f"{name}-cert-manager",
                 CertManagerArgs(
-                    namespace=cm_ns, objects=tls.certificates(settings.metrics.mode), high_availability=ha,
+                    namespace=cm_ns,
+                    objects=(*tls.certificates(settings.metrics.mode), *((tls.thanos_certificate(),) if settings.thanos.enabled else ())),
+                    high_availability=ha,
                 ),
                 opts=pulumi.ResourceOptions(
                     parent=self,
@@ -143,8 +133,11 @@ class Platform(pulumi.ComponentResource):
                     high_availability=ha,
                     storage_class=settings.storage_class,
                     exposure=expose("thanos"),
+                    grpc_tls=settings.tls.enabled,
                 ),
-                opts=after_ns,
+                opts=pulumi.ResourceOptions.merge(
+                    after_ns, pulumi.ResourceOptions(depends_on=self.cert_manager.objects if self.cert_manager else [])
+                ),
             )
         self.victoriametrics = VictoriaMetrics(
             f"{name}-victoriametrics",

@@ -26,7 +26,8 @@ from components.common import (
     secret_object,
 )
 from model.base import Duration
-from render.topology import THANOS_RELEASE, THANOS_REPLICA_LABEL
+from render.systems import tls
+from render.systems.topology import THANOS_RELEASE, THANOS_REPLICA_LABEL
 
 CHART = Chart("thanos", "https://stevehipwell.github.io/helm-charts/", "1.24.1")
 OBJSTORE_SECRET = "thanos-objstore"
@@ -53,6 +54,9 @@ class ThanosArgs:
     replica_labels: list[str] = field(default_factory=lambda: [THANOS_REPLICA_LABEL])
     """Labels that tell copies of one series apart; Query and Compactor deduplicate over them."""
     exposure: Exposure | None = None
+    grpc_tls: bool = False
+    """gRPC between the components over mutual TLS with the certificate `render.systems.tls.thanos_certificate` asks
+    cert-manager for (created with the platform's CA, docs/encryption.md)."""
     extra_values: dict[str, Any] = field(default_factory=dict)
     """Escape hatch: raw chart values merged over ours."""
 
@@ -70,9 +74,20 @@ def _persistence(size: str, storage_class: str | None) -> dict:
     return {"enabled": True, "size": size, "storageClass": storage_class or "", "accessMode": "ReadWriteOnce"}
 
 
+def _grpc_tls(enabled: bool, *client_args: str) -> dict[str, Any]:
+    """A gRPC server's TLS flags and the Secret they name, and a client's flags where the component dials others.
+    The chart has no TLS values (its `tls` keys are the Ingresses'): every component takes `extraArgs`,
+    `extraVolumes` and `extraVolumeMounts` (charts/thanos/values.yaml)."""
+    if not enabled:
+        return {}
+    volume, mount = tls.thanos_tls_volume()
+    return {"extraArgs": [*tls.thanos_grpc_server_args(), *client_args], "extraVolumes": [volume], "extraVolumeMounts": [mount]}
+
+
 def chart_values(args: ThanosArgs) -> dict[str, Any]:
     """The chart values: every component's replicas, storage, resources and security context explicit."""
     ha = args.high_availability
+    on = args.grpc_tls
     return {
         "objstoreConfig": {"create": False, "name": OBJSTORE_SECRET, "key": OBJSTORE_KEY},
         "additionalReplicaLabels": list(args.replica_labels),
@@ -82,6 +97,7 @@ def chart_values(args: ThanosArgs) -> dict[str, Any]:
                 "replicas": replicas(ha),
                 "podDisruptionBudget": _pdb(ha),
                 "resources": resources("200m", "512Mi", cpu_limit="1", memory_limit="1Gi"),
+                **_grpc_tls(on, *tls.thanos_query_client_args()),
             }
         ),
         "queryFrontend": _secure(
@@ -103,6 +119,7 @@ def chart_values(args: ThanosArgs) -> dict[str, Any]:
                     "podDisruptionBudget": _pdb(ha),
                     "persistence": _persistence(args.receive_storage_size, args.storage_class),
                     "resources": resources("500m", "1Gi", cpu_limit="2", memory_limit="4Gi"),
+                    **_grpc_tls(on),
                 }
             ),
             "router": _secure(
@@ -110,6 +127,7 @@ def chart_values(args: ThanosArgs) -> dict[str, Any]:
                     "replicas": replicas(ha),
                     "podDisruptionBudget": _pdb(ha),
                     "resources": resources("100m", "128Mi", cpu_limit="500m", memory_limit="512Mi"),
+                    **_grpc_tls(on, *tls.thanos_router_client_args()),
                 }
             ),
         },
@@ -120,6 +138,7 @@ def chart_values(args: ThanosArgs) -> dict[str, Any]:
                 "podDisruptionBudget": _pdb(ha),
                 "persistence": _persistence(args.store_storage_size, args.storage_class),
                 "resources": resources("200m", "512Mi", cpu_limit="1", memory_limit="2Gi"),
+                **_grpc_tls(on),
             }
         ),
         # The Compactor must be a singleton: two would compact the same blocks. The chart hard-codes one replica.

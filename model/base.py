@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import functools
-import re
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from alerting_facts import durations
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError, core_schema
@@ -24,29 +23,10 @@ class CamelModel(StrictModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
-_DURATION_RE = re.compile(r"^(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?$")
-_UNITS_MS = (("y", 365 * 86_400_000), ("w", 7 * 86_400_000), ("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1))
-
-
-@functools.lru_cache(maxsize=4096)
-def _duration_text(ms: int) -> str:
-    # Mirrors prometheus/common model.Duration.String: years and weeks only when exact, so 30d stays 30d
-    # while 28d prints as 4w, the form Sloth and Pyrra emit. Cached: a render prints the same few windows
-    # a hundred thousand times.
-    if ms == 0:
-        return "0s"
-    out = []
-    for unit, mult in _UNITS_MS:
-        if unit in ("y", "w") and ms % mult:
-            continue
-        if ms >= mult:
-            out.append(f"{ms // mult}{unit}")
-            ms %= mult
-    return "".join(out)
-
-
 class Duration:
-    """A Prometheus duration (30s, 5m, 1h30m, 7d) that knows its length and prints itself the way Prometheus does."""
+    """A Prometheus duration (30s, 5m, 1h30m, 7d) that knows its length and prints itself the way Prometheus does.
+
+    Read and printed by alerting_facts.durations, the parser the policy pack reads the rendered objects with."""
 
     __slots__ = ("milliseconds",)
 
@@ -60,10 +40,10 @@ class Duration:
 
     @classmethod
     def parse(cls, text: str) -> Duration:
-        match = _DURATION_RE.match(text.strip()) if isinstance(text, str) else None
-        if not match or not text.strip():
+        ms = durations.milliseconds(text.strip()) if isinstance(text, str) else None
+        if ms is None:
             raise ValueError(f"{text!r} is not a duration; use a Prometheus duration such as 30s, 5m, 1h30m or 7d")
-        return cls(sum(int(v) * mult for v, (_, mult) in zip(match.groups(), _UNITS_MS) if v))
+        return cls(ms)
 
     @classmethod
     def of(cls, *, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0) -> Duration:
@@ -74,7 +54,7 @@ class Duration:
         return self.milliseconds / 1000
 
     def __str__(self) -> str:
-        return _duration_text(self.milliseconds)
+        return durations.text(self.milliseconds)
 
     def __repr__(self) -> str:
         return f"Duration({str(self)!r})"
@@ -116,7 +96,7 @@ class Duration:
 
     @classmethod
     def __get_pydantic_json_schema__(cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> dict:
-        return {"type": "string", "pattern": _DURATION_RE.pattern, "examples": ["30s", "5m", "1h30m", "7d"]}
+        return {"type": "string", "pattern": durations.PATTERN, "examples": ["30s", "5m", "1h30m", "7d"]}
 
 
 MAX_DURATION_MS = 3650 * 86_400_000

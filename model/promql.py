@@ -1,4 +1,5 @@
-"""PromQL series selectors as values: parsed once when a catalog is read, printed the same way everywhere.
+"""PromQL series selectors as values: parsed once when a catalog is read (by promql-parser, the Prometheus parser's
+Rust port), printed the same way everywhere.
 
 SLIs and budgets name their metrics with plain selectors (`http_requests_total{code=~"5.."}`) rather than free
 PromQL: Pyrra only accepts bare selectors, and the behaviour tests need to know which series to feed.
@@ -10,22 +11,22 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import promql_parser
 from pydantic import AfterValidator, Field, GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic_core import PydanticCustomError, core_schema
 
-METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 LABEL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
-_MATCHER = re.compile(r'\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"\s*(,|$)')
 OPERATORS = ("=", "!=", "=~", "!~")
+# promql-parser's MatchOp is not hashable; its members convert to distinct ints.
+_OPERATOR = {
+    int(promql_parser.MatchOp.Equal): "=", int(promql_parser.MatchOp.NotEqual): "!=",
+    int(promql_parser.MatchOp.Re): "=~", int(promql_parser.MatchOp.NotRe): "!~",
+}
 
 
 def quote(value: str) -> str:
     """A PromQL double-quoted string literal."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
-
-def _unquote(body: str) -> str:
-    return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), body)
 
 
 @dataclass(frozen=True)
@@ -69,32 +70,35 @@ class Selector:
                 f"longer than {MAX_SELECTOR_LENGTH} characters: rules repeat their selectors, and VictoriaMetrics "
                 "refuses queries over 16 KiB (-search.maxQueryLen)"
             )
-        name, brace, rest = text.partition("{")
-        name = name.strip()
-        if not METRIC_NAME.match(name):
+        # promql-parser refuses a backslash escape inside backticks that Prometheus keeps raw (`5\d+`): such a
+        # selector is refused, and is written double-quoted instead (tests/test_promql_selectors.py).
+        try:
+            expr = promql_parser.parse(text)
+        except ValueError as exc:
+            raise ValueError(f"{text!r} is not a series selector: {exc}") from None
+        # A selector here is a metric name and plain matchers: no `offset` or `@` (the rules add their own ranges),
+        # no `or` of matcher sets (Pyrra reads one set), no quoted UTF-8 label names (printed back unquoted).
+        if (
+            not isinstance(expr, promql_parser.VectorSelector) or not expr.name or expr.offset is not None
+            or expr.at is not None or expr.matchers.or_matchers
+        ):
             raise ValueError(f"{text!r} is not a series selector: write a metric name with optional label matchers, not an expression")
-        matchers: list[Matcher] = []
-        if brace:
-            if not rest.endswith("}"):
-                raise ValueError(f"{text!r} is not a series selector: missing closing brace")
-            body, pos = rest[:-1], 0
-            while pos < len(body) and body[pos:].strip():
-                m = _MATCHER.match(body, pos)
-                if not m:
-                    raise ValueError(f"{text!r} is not a series selector: bad label matcher at {body[pos:]!r}")
-                label, op, value = m.group(1), m.group(2), _unquote(m.group(3))
-                if op in ("=~", "!~"):
-                    try:
-                        re.compile(value)
-                    except re.error as exc:
-                        raise ValueError(f"{text!r}: label {label} has a bad regular expression: {exc}") from None
-                matchers.append(Matcher(label, op, value))
-                pos = m.end()
+        matchers = tuple(Matcher(m.name, _OPERATOR[int(m.op)], m.value) for m in expr.matchers.matchers)
+        for m in matchers:
+            if not LABEL_NAME.match(m.label):
+                raise ValueError(f"{text!r} is not a series selector: {m.label!r} is not a Prometheus label name")
+            if m.op in ("=~", "!~"):
+                # The parser checked RE2's syntax; Matcher.matches and the example series run Python's `re`, which
+                # lacks some of it (\pL, \z): such a regex is refused here rather than failing a render.
+                try:
+                    re.compile(m.value)
+                except re.error as exc:
+                    raise ValueError(f"{text!r}: label {m.label} has a bad regular expression: {exc}") from None
         seen = [m.label for m in matchers]
         dupes = sorted({label for label in seen if seen.count(label) > 1})
         if dupes:
             raise ValueError(f"{text!r} matches label {dupes[0]} twice")
-        return cls(name, tuple(matchers))
+        return cls(expr.name, matchers)
 
     def __str__(self) -> str:
         return self.metric + ("{" + ", ".join(map(str, self.matchers)) + "}" if self.matchers else "")

@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
+from alerting_facts import labels as label_names
 from model.base import Duration, EvaluationInterval, Lookback, Name, PendingDuration, Period, PositiveDuration, StrictModel
 from model.errors import Loc
 from model.promql import MAX_QUERY_LENGTH, LabelName, LabelValue, Selector
@@ -220,8 +221,8 @@ class SLO(StrictModel):
 
 
 RESERVED_LABELS = frozenset(
-    {"sloth_id", "sloth_service", "sloth_slo", "sloth_window", "sloth_severity", "team", "service", "severity",
-     "priority", "slo", "freeze", "alertname"}
+    {label_names.SLOTH_ID, label_names.SLOTH_SERVICE, label_names.SLOTH_SLO, "sloth_window", "sloth_severity",
+     label_names.TEAM, label_names.SERVICE, label_names.SEVERITY, label_names.PRIORITY, label_names.SLO, "freeze", "alertname"}
 )
 
 

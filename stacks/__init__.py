@@ -8,17 +8,9 @@ from pathlib import Path
 import catalog
 import render
 from model.catalog import Organisation
+from model.errors import InputError
 from model.settings import Settings
-from stacks.config import (
-    PROJECT,
-    check_backups,
-    check_chaos,
-    check_runtime_response,
-    check_secrets,
-    decode,
-    parse_settings,
-    render_catalog,
-)
+from stacks.config import PROJECT, check_secrets, decode, parse_settings, render_catalog, validate
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -38,11 +30,11 @@ def from_values(name: str, values: dict[str, object]) -> Stack:
     source = f"Pulumi.{name}.yaml"
     settings = parse_settings(values, source)
     org = catalog.load(settings.catalog, base_dir=PROJECT_DIR)
-    check_chaos(settings, org, source)
-    check_runtime_response(settings, org, source)
+    problems = validate(org, settings, source)
+    if problems:
+        raise InputError(problems)
     artifacts = render_catalog(org, settings)
-    check_secrets(settings, org, artifacts.secrets, source)
-    check_backups(settings, source)
+    check_secrets(settings, org, artifacts, source)
     return Stack(name=name, settings=settings, catalog=org, artifacts=artifacts)
 
 
@@ -56,8 +48,6 @@ def load_stack() -> Stack:
     global last_loaded
     import pulumi
     from pulumi.runtime.config import CONFIG, get_config_env
-
-    from model.errors import InputError
 
     keys = {k for k in {**get_config_env(), **CONFIG.get()} if k.startswith(f"{PROJECT}:")}
     config = pulumi.Config(PROJECT)

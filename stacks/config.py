@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -12,6 +13,9 @@ from model.errors import InputError, Problem, format_path, problems_from
 from model.settings import Settings
 
 from alerting_facts.names import PROJECT
+
+if TYPE_CHECKING:
+    from render import Artifacts
 
 
 def decode(raw: str) -> object:
@@ -36,13 +40,21 @@ def parse_settings(values: Mapping[str, object], source: str) -> Settings:
         raise InputError(Problem(p.source, prefix + p.path, p.message) for p in problems) from None
 
 
-def settings_secrets(settings: Settings, org: Organisation) -> dict[str, str]:
-    """Secrets the platform itself needs (not the catalog's receivers), with the config key that names each."""
-    refs = {}
+def required_secrets(settings: Settings, org: Organisation, artifacts: Artifacts) -> dict[str, str]:
+    """Every secret the stack needs set, by name -> what refers to it: the one answer the program (check_secrets),
+    `make plan`'s list and the offline runner's placeholders all take.
+
+    Read from what the stack ships (`artifacts`): the secrets the rendered receivers read, the Slack bot token
+    Botkube posts with, the OnCall API token and the incident webhooks' Slack and Jira credentials where OnCall's
+    objects are rendered, Talon's forensics bucket where it captures; and from settings, the platform's own (object
+    storage, SMTP, databases). The OnCall integration URLs the platform creates itself are not asked for."""
+    refs = dict(org.secret_refs())
+    needed: dict[str, str] = {name: refs.get(name, "the rendered configuration") for name in artifacts.secrets}
+    own = {}
     if settings.thanos.enabled:
-        refs[settings.thanos.object_storage.secret] = f"{PROJECT}:thanos.objectStorage"
+        own[settings.thanos.object_storage.secret] = f"{PROJECT}:thanos.objectStorage"
     if settings.smtp.password is not None:
-        refs[settings.smtp.password.secret] = f"{PROJECT}:smtp.password"
+        own[settings.smtp.password.secret] = f"{PROJECT}:smtp.password"
     endpoints = {
         "oncall.postgres": settings.oncall.postgres,
         "oncall.redis": settings.oncall.redis,
@@ -50,46 +62,26 @@ def settings_secrets(settings: Settings, org: Organisation) -> dict[str, str]:
     }
     for key, endpoint in endpoints.items():
         if endpoint is not None and endpoint.password is not None:
-            refs.setdefault(endpoint.password.secret, f"{PROJECT}:{key}.password")
+            own.setdefault(endpoint.password.secret, f"{PROJECT}:{key}.password")
         if endpoint is not None and getattr(endpoint, "ca_certificate", None) is not None:
-            refs.setdefault(endpoint.ca_certificate.secret, f"{PROJECT}:{key}.caCertificate")
-    from render.botkube import bot_token_secret
-    from render.falco import captures
-
-    if bot_token_secret(org, settings) is not None:
-        refs[settings.botkube.app_token.secret] = f"{PROJECT}:botkube.appToken"
+            own.setdefault(endpoint.ca_certificate.secret, f"{PROJECT}:{key}.caCertificate")
+    if artifacts.botkube_bot_token_secret is not None:  # Botkube runs: it connects with the app-level token too
+        own[settings.botkube.app_token.secret] = f"{PROJECT}:botkube.appToken"
     if settings.oncall.escalation.manage:
-        refs[settings.oncall.escalation.api_token.secret] = f"{PROJECT}:oncall.escalation.apiToken"
-        from render.incidents import incident_plans
-
-        # The incident lifecycle's webhooks carry the Slack bot token and the post-mortem Jira's password.
-        catalog_refs = dict(org.secret_refs())
-        for plan in incident_plans(org):
+        own[settings.oncall.escalation.api_token.secret] = f"{PROJECT}:oncall.escalation.apiToken"
+        for plan in artifacts.incidents:
             for name in (plan.slack_token_secret, plan.jira_password_secret):
-                refs.setdefault(name, catalog_refs[name])
+                own.setdefault(name, refs[name])
     forensics = settings.falco.response.forensics
-    if forensics is not None and captures(org):
-        refs.setdefault(forensics.access_key.secret, f"{PROJECT}:falco.response.forensics.accessKey")
-        refs.setdefault(forensics.secret_key.secret, f"{PROJECT}:falco.response.forensics.secretKey")
-    return refs
-
-
-def platform_provided_secrets(settings: Settings, org: Organisation) -> set[str]:
-    """Receiver secrets the platform fills itself: the URLs of the OnCall integrations it creates."""
-    if not settings.oncall.escalation.manage:
-        return set()
-    from render.oncall import escalation_plans
-
-    return {plan.integration_secret for plan in escalation_plans(org) if plan.integration_secret}
-
-
-def required_secrets(settings: Settings, org: Organisation, rendered: tuple[str, ...]) -> dict[str, str]:
-    """Every secret the stack needs set, by name -> what refers to it: the receivers the rendered configs read
-    (`rendered`) and the platform's own, less those the platform fills itself."""
-    platform = settings_secrets(settings, org)
-    referenced = {**dict(org.secret_refs()), **platform}
-    needed = (set(rendered) | set(platform)) - platform_provided_secrets(settings, org)
-    return {name: referenced.get(name, "the rendered configuration") for name in sorted(needed)}
+    if forensics is not None and artifacts.runtime_response is not None and artifacts.runtime_response.captures:
+        own.setdefault(forensics.access_key.secret, f"{PROJECT}:falco.response.forensics.accessKey")
+        own.setdefault(forensics.secret_key.secret, f"{PROJECT}:falco.response.forensics.secretKey")
+    needed.update(own)
+    # The receivers' URLs of the OnCall integrations the platform creates: it fills them itself.
+    for plan in artifacts.escalation_plans:
+        if plan.integration_secret:
+            needed.pop(plan.integration_secret, None)
+    return dict(sorted(needed.items()))
 
 
 def set_secret_command(name: str, stack: str | None = None) -> str:
@@ -97,9 +89,10 @@ def set_secret_command(name: str, stack: str | None = None) -> str:
     return f"pulumi config set{on} --secret --path 'secrets.{name}' <value>"
 
 
-def check_secrets(settings: Settings, org: Organisation, rendered: tuple[str, ...], source: str) -> None:
-    """Every secret the rendered configs read must be set; the error says where it is referenced and how to set it."""
-    missing = {name: where for name, where in required_secrets(settings, org, rendered).items() if name not in settings.secrets}
+def check_secrets(settings: Settings, org: Organisation, artifacts: Artifacts, source: str) -> None:
+    """Every secret the stack needs (required_secrets) must be set; the error says where it is referenced and how to
+    set it."""
+    missing = {name: where for name, where in required_secrets(settings, org, artifacts).items() if name not in settings.secrets}
     if missing:
         raise InputError(
             Problem(
@@ -111,17 +104,18 @@ def check_secrets(settings: Settings, org: Organisation, rendered: tuple[str, ..
         )
 
 
-def check_backups(settings: Settings, source: str) -> None:
+def _backup_problems(settings: Settings, source: str) -> list[Problem]:
     """Backups write through an rclone remote derived from Thanos' objstore.yml: it must be one rclone can use."""
-    from render.backup import ObjstoreError, rclone_config
+    from render.systems.backup import ObjstoreError, rclone_config
 
     name = settings.thanos.object_storage.secret
     if not settings.backup.enabled or name not in settings.secrets:
-        return
+        return []
     try:
         rclone_config(settings.secrets[name].get_secret_value())
     except ObjstoreError as exc:
-        raise InputError([Problem(source, f"{PROJECT}:secrets.{name}", f"Thanos' objstore.yml {exc} (backup.enabled)")]) from None
+        return [Problem(source, f"{PROJECT}:secrets.{name}", f"Thanos' objstore.yml {exc} (backup.enabled)")]
+    return []
 
 
 def catalog_source(settings: Settings) -> str:
@@ -131,18 +125,29 @@ def catalog_source(settings: Settings) -> str:
     return f"catalog/{settings.catalog}" if settings.catalog in BUILT_IN else settings.catalog
 
 
-def render_catalog(org: Organisation, settings: Settings):
-    """render.render, with names the renderers derive from the catalog's that collide reported against the catalog."""
+def render_catalog(org: Organisation, settings: Settings) -> Artifacts:
+    """render.render, with names the renderers derive from the catalog's that collide reported against the catalog;
+    or, during one offline run, the render the runner made of the same catalog and settings (see `prerendered`)."""
     import render
 
+    if prerendered is not None and prerendered[1] == _render_key(settings) and (prerendered[0] is org or prerendered[0] == org):
+        return prerendered[2]
     return _reported(settings, render.render, org, settings)
 
 
-def receiver_secrets(org: Organisation, settings: Settings) -> tuple[str, ...]:
-    """The secrets Alertmanager's receivers read (Artifacts.secrets) without rendering everything else."""
-    from render import alertmanager
+def _render_key(settings: Settings) -> str:
+    # No renderer reads `settings.secrets`: the runner renders before it sets their stand-ins, the program after.
+    return settings.model_dump_json(exclude={"secrets"})
 
-    return tuple(alertmanager.secrets_used(_reported(settings, alertmanager.render, org, settings)))
+
+def prerender(org: Organisation, settings: Settings) -> tuple[Organisation, str, Artifacts]:
+    """A render for `prerendered`."""
+    return org, _render_key(settings), render_catalog(org, settings)
+
+
+prerendered: tuple[Organisation, str, Artifacts] | None = None
+"""Set by the offline runner (cli.recorder.run) for one run of the program: the render it made to know which secrets
+the stack needs, which the program takes rather than rendering the same catalog and settings again."""
 
 
 def _reported(settings: Settings, fn, *args):
@@ -154,24 +159,30 @@ def _reported(settings: Settings, fn, *args):
         raise InputError(problems_from_references(exc, catalog_source(settings))) from None
 
 
-def check_chaos(settings: Settings, org: Organisation, source: str) -> None:
-    """Chaos experiments this environment would run must respect its guardrails (see render.chaos)."""
-    from render.chaos import guardrail_problems
+def validate(org: Organisation, settings: Settings, source: str) -> list[Problem]:
+    """Every check of a catalog against a stack's settings, one Problem per mistake naming its file (the catalog's,
+    or the stack's `source`) and field: chaos experiments against the environment's guardrails, runtime responses
+    the stack cannot carry out or may not, backups through an object store rclone cannot use. The secrets the stack
+    needs are checked against its render (check_secrets); checks within the catalog are the catalog model's."""
+    return [*_chaos_problems(settings, org, source), *_runtime_response_problems(settings, org, source), *_backup_problems(settings, source)]
+
+
+def _chaos_problems(settings: Settings, org: Organisation, source: str) -> list[Problem]:
+    """Chaos experiments this environment would run must respect its guardrails (see render.resources.chaos)."""
+    from render.resources.chaos import guardrail_problems
 
     catalog_source_ = catalog_source(settings)
-    problems = guardrail_problems(org, settings)
-    if problems:
-        raise InputError(
-            Problem(catalog_source_, format_path(loc), f"{message} (stack {source}: alerting-platform:production)")
-            for loc, message in problems
-        )
+    return [
+        Problem(catalog_source_, format_path(loc), f"{message} (stack {source}: alerting-platform:production)")
+        for loc, message in guardrail_problems(org, settings)
+    ]
 
 
-def check_runtime_response(settings: Settings, org: Organisation, source: str) -> None:
+def _runtime_response_problems(settings: Settings, org: Organisation, source: str) -> list[Problem]:
     """Automated responses the stack cannot carry out, or may not: captures need a forensics bucket, and automatic
     termination in production needs the catalog's explicit consent."""
     from model.security import ResponseAction
-    from render.falco import captures
+    from render.systems.falco import captures
 
     problems = []
     if captures(org) and settings.falco.response.forensics is None:
@@ -185,5 +196,4 @@ def check_runtime_response(settings: Settings, org: Organisation, source: str) -
                     f"{response.name!r} terminates pods automatically in a production stack ({source}: "
                     f"{PROJECT}:production); set runtime_security.terminate_in_production to allow it"
                 )))
-    if problems:
-        raise InputError(problems)
+    return problems

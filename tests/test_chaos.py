@@ -7,11 +7,11 @@ import copy
 import pytest
 import yaml
 
-from cli import engine, tools
+from cli import recorder, tools
 from model.chaos import ChaosExperiment
 from model.errors import InputError
 from model.loading import load_catalog
-from render import chaos
+from render.resources import chaos
 from stacks import from_values
 from tests.conftest import stack_values, write_yaml
 
@@ -118,7 +118,7 @@ def test_the_example_runs_only_approved_experiments_in_prod():
 
 
 def test_litmus_creates_every_chaos_object_after_its_release():
-    inventory = engine.run("dev")
+    inventory = recorder.run("dev")
     litmus = next(r for r in inventory.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "litmus-core")
     engines = inventory.of_type("kubernetes:litmuschaos.io/v1alpha1:ChaosEngine")
     assert len(engines) == 4
@@ -217,7 +217,7 @@ def test_a_running_experiment_silences_the_services_warnings_but_not_its_own_ver
 
 
 def test_the_policy_pack_reads_the_approval_the_program_writes():
-    """The pack imports no project code; its defaults must still name what render.chaos writes."""
+    """The pack imports no project code; its defaults must still name what render.resources.chaos writes."""
     from policies.guardrails import chaos as chaos_policy
 
     stack = from_values("prod", stack_values("prod"))
@@ -229,7 +229,7 @@ def test_the_policy_pack_reads_the_approval_the_program_writes():
 # --- Every fault class of the report ---------------------------------------------------------------------------
 
 # Expected env values come from litmus-go's environment readers at tag 3.28.0 (pkg/generic/*/environment) and the
-# report's numbers (2 s latency, 500 MB memory), not from render.chaos.
+# report's numbers (2 s latency, 500 MB memory), not from render.resources.chaos.
 FAULT_CASES = {
     "Network latency of 2 s becomes pod-network-latency in milliseconds.": (
         {"fault": "pod-network-latency", "network_latency": "2s"}, "pod-network-latency", {"NETWORK_LATENCY": "2000"}),

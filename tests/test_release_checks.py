@@ -378,3 +378,130 @@ def test_prod_oncall_verifies_its_database_against_a_mounted_ca(prod_build, prod
 def test_falcosidekick_exposes_only_ports_its_pods_serve(prod_build, prod_rendered):
     (service,) = objects(prod_rendered["falcosidekick"], "Service")
     assert [p["name"] for p in service["spec"]["ports"]] == ["http"]
+
+
+# --- Thanos' gRPC over mutual TLS (prod): the flags on what Helm renders, and every peer each client dials ----------
+# The expected dials come from the chart's templates (charts/thanos/templates/query/deployment.yaml: one `dnssrv+`
+# endpoint per enabled store, receive-ingestor/_helpers.tpl: one hashring endpoint per ingestor), not from the check.
+
+THANOS_SERVERS = ["Deployment monitoring/thanos-query thanos-query: gRPC server TLS",
+                  "Deployment monitoring/thanos-receive-router thanos-receive-router: gRPC server TLS",
+                  "StatefulSet monitoring/thanos-receive-ingestor thanos-receive-ingestor: gRPC server TLS",
+                  "StatefulSet monitoring/thanos-store-gateway thanos-store-gateway: gRPC server TLS"]
+THANOS_CLIENTS = ["Deployment monitoring/thanos-query thanos-query: gRPC client TLS",
+                  "Deployment monitoring/thanos-receive-router thanos-receive-router: gRPC client TLS"]
+QUERY = "(Deployment monitoring/thanos-query thanos-query: --endpoint)"
+ROUTER = "(Deployment monitoring/thanos-receive-router thanos-receive-router: --receive.hashrings-file)"
+STORE_SRV = "dnssrv+_grpc._tcp.thanos-store-gateway-headless.monitoring.svc.cluster.local"
+INGESTOR_SRV = "dnssrv+_grpc._tcp.thanos-receive-ingestor-headless.monitoring.svc.cluster.local"
+
+
+def thanos_values(doc: dict, component: str) -> dict:
+    values = release_values(doc, "thanos")["values"]
+    return values["receive"][component] if component in ("router", "ingestor") else values[component]
+
+
+def replace_arg(args: list[str], flag: str, new: str | None) -> None:
+    (i,) = [n for n, arg in enumerate(args) if arg == flag or arg.startswith(f"{flag}=")]
+    if new is None:
+        del args[i]
+    else:
+        args[i] = new
+
+
+def test_prod_thanos_serves_and_dials_grpc_over_mutual_tls_as_helm_renders_it(prod_build):
+    findings = list(release_checks.thanos_grpc_tls(prod_build))
+    assert failures(findings) == []
+    assert sorted(f.subject for f in findings) == sorted(THANOS_SERVERS + THANOS_CLIENTS)
+    clients = list(release_checks.thanos_grpc_clients(prod_build))
+    assert failures(clients) == []
+    ingestors = [f"thanos-receive-ingestor-{i}.thanos-receive-ingestor-headless.monitoring.svc.cluster.local:10901 {ROUTER}"
+                 for i in range(3)]
+    assert sorted(f.subject for f in clients) == sorted([f"{STORE_SRV} {QUERY}", f"{INGESTOR_SRV} {QUERY}", *ingestors])
+
+
+def test_a_thanos_grpc_server_without_its_tls_or_client_ca_flag_is_refused(mutable_build):
+    def weaken(doc):
+        replace_arg(thanos_values(doc, "storeGateway")["extraArgs"], "--grpc-server-tls-client-ca", None)
+        replace_arg(thanos_values(doc, "ingestor")["extraArgs"], "--grpc-server-tls-cert", None)
+
+    edit_yaml(mutable_build / "releases.yaml", weaken)
+    assert failures(release_checks.thanos_grpc_tls(mutable_build)) == [
+        "StatefulSet monitoring/thanos-receive-ingestor thanos-receive-ingestor: gRPC server TLS: serves gRPC without "
+        "--grpc-server-tls-cert",
+        "StatefulSet monitoring/thanos-store-gateway thanos-store-gateway: gRPC server TLS: serves gRPC without "
+        "--grpc-server-tls-client-ca",
+    ]
+
+
+def test_a_query_that_dials_its_stores_without_tls_is_refused(mutable_build):
+    edit_yaml(mutable_build / "releases.yaml",
+              lambda doc: replace_arg(thanos_values(doc, "query")["extraArgs"], "--grpc-client-tls-secure", None))
+    assert failures(release_checks.thanos_grpc_tls(mutable_build)) == [
+        f"{THANOS_CLIENTS[0]}: dials its peers in plain text: no --grpc-client-tls-secure"
+    ]
+    plain = "dials without TLS (--grpc-client-tls-secure unset) pods that serve gRPC over TLS only"
+    assert failures(release_checks.thanos_grpc_clients(mutable_build)) == [
+        f"{STORE_SRV} {QUERY}: {plain}", f"{INGESTOR_SRV} {QUERY}: {plain}"
+    ]
+
+
+def test_a_server_name_the_certificate_lacks_or_none_at_all_is_refused(mutable_build):
+    def weaken(doc):
+        # Query verifies a Service's name the certificate does not carry; the router verifies the host it dials.
+        replace_arg(thanos_values(doc, "query")["extraArgs"], "--grpc-client-server-name",
+                    "--grpc-client-server-name=thanos-query.monitoring.svc")
+        replace_arg(thanos_values(doc, "router")["extraArgs"], "--remote-write.client-server-name", None)
+
+    edit_yaml(mutable_build / "releases.yaml", weaken)
+    assert failures(release_checks.thanos_grpc_tls(mutable_build)) == [
+        f"{THANOS_CLIENTS[0]}: Certificate thanos-tls is not valid for 'thanos-query.monitoring.svc', the name peers "
+        "verify (--grpc-client-server-name)",
+        f"{THANOS_CLIENTS[1]}: no --remote-write.client-server-name: it verifies the address it dials, not the name its "
+        "peers share (a pod IP found by DNS has none)",
+    ]
+    bad = failures(release_checks.thanos_grpc_clients(mutable_build))
+    assert bad[:2] == [f"{srv} {QUERY}: Certificate thanos-tls is not valid for 'thanos-query.monitoring.svc', the name this "
+                       "client verifies" for srv in (STORE_SRV, INGESTOR_SRV)]
+    assert bad[2:] == [
+        f"thanos-receive-ingestor-{i}.thanos-receive-ingestor-headless.monitoring.svc.cluster.local:10901 {ROUTER}: Certificate "
+        f"thanos-tls is not valid for 'thanos-receive-ingestor-{i}.thanos-receive-ingestor-headless.monitoring.svc.cluster.local', "
+        "the name this client verifies" for i in range(3)
+    ]
+
+
+def test_a_query_without_a_server_name_cannot_verify_the_pod_ips_dnssrv_returns(mutable_build):
+    edit_yaml(mutable_build / "releases.yaml",
+              lambda doc: replace_arg(thanos_values(doc, "query")["extraArgs"], "--grpc-client-server-name", None))
+    assert failures(release_checks.thanos_grpc_clients(mutable_build)) == [
+        f"{srv} {QUERY}: verifies the pod IPs its DNS lookup returns, which Certificate thanos-tls does not name: "
+        "no --grpc-client-server-name" for srv in (STORE_SRV, INGESTOR_SRV)
+    ]
+
+
+def test_a_thanos_client_verifying_by_a_ca_from_another_issuer_is_refused(mutable_build):
+    def weaken(doc):
+        query = thanos_values(doc, "query")
+        query["extraVolumes"].append({"name": "other-ca", "secret": {"secretName": "alertmanager-tls",
+                                                                      "items": [{"key": "ca.crt", "path": "ca.crt"}]}})
+        query["extraVolumeMounts"].append({"name": "other-ca", "mountPath": "/etc/other-ca", "readOnly": True})
+        replace_arg(query["extraArgs"], "--grpc-client-tls-ca", "--grpc-client-tls-ca=/etc/other-ca/ca.crt")
+
+    edit_yaml(mutable_build / "releases.yaml", weaken)
+    edit_yaml(mutable_build / "manifests" / "certificate-monitoring-alertmanager-tls.yaml",
+              lambda doc: doc["spec"]["issuerRef"].update(name="someone-elses-ca"))
+    assert f"{THANOS_CLIENTS[0]}: --grpc-client-tls-ca: Certificate alertmanager-tls: its ClusterIssuer 'someone-elses-ca' " \
+           "is not created" in failures(release_checks.thanos_grpc_tls(mutable_build))
+    assert failures(release_checks.thanos_grpc_clients(mutable_build)) == [
+        f"{srv} {QUERY}: its CA (monitoring/alertmanager-tls) comes from another issuer than the server's certificate thanos-tls"
+        for srv in (STORE_SRV, INGESTOR_SRV)
+    ]
+
+
+def test_a_router_replicating_over_capnproto_sends_in_plain_tcp_and_is_refused(mutable_build):
+    edit_yaml(mutable_build / "releases.yaml",
+              lambda doc: thanos_values(doc, "router")["extraArgs"].append("--receive.replication-protocol=capnproto"))
+    assert failures(release_checks.thanos_grpc_tls(mutable_build)) == [
+        f"{THANOS_CLIENTS[1]}: replicates over Cap'n Proto (--receive.replication-protocol=capnproto), which Thanos dials "
+        "in plain TCP"
+    ]

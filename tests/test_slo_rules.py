@@ -10,7 +10,7 @@ import pytest
 import catalog
 from model.loading import load_catalog
 from model.slo import Engine, resolved_slos
-from render import slo_rules
+from render.rules import slo as slo_rules
 from tests.conftest import DATA
 
 EXAMPLE = catalog.load("example")
@@ -230,8 +230,3 @@ def test_the_policy_records_remaining_budget_trend_and_a_freeze_signal_and_alert
 def test_a_period_equal_to_an_alert_window_is_recorded_once():
     names = [r["record"] for r in _rules("data-pipeline-freshness") if "record" in r]
     assert names.count("slo:sli_error:ratio_rate1d") == 1
-
-
-@pytest.mark.parametrize("org", [EXAMPLE, VARIETY], ids=["example", "variety"])
-def test_rendering_is_deterministic(org):
-    assert slo_rules.slo_rule_files(org) == slo_rules.slo_rule_files(org)

@@ -15,6 +15,7 @@ from fnmatch import fnmatchcase
 
 from pulumi_policy import EnforcementLevel, Severity
 
+from alerting_facts.labels import PRIORITY, PYRRA_PREFIX, RUNBOOK_URL, SEVERITY, TEAM
 from . import environment, routing
 from .framework import Reporter, resource_policy, stack_policy
 from .values import dig, kube_object, plain, release
@@ -103,11 +104,12 @@ def alert_rules(resource_type: str, props: object, name: str) -> Iterator[AlertR
         alerting = obj.spec.get("alerting") or {}
         if alerting.get("burnrates") is False or alerting.get("disabled") is True:
             return
-        prefix = "pyrra.dev/"
-        labels = {k[len(prefix):]: v for k, v in obj.labels.items() if k.startswith(prefix)}
-        annotations = {k[len(prefix):]: v for k, v in (obj.metadata.get("annotations") or {}).items() if k.startswith(prefix)}
+        labels = {k.removeprefix(PYRRA_PREFIX): v for k, v in obj.labels.items() if k.startswith(PYRRA_PREFIX)}
+        annotations = {
+            k.removeprefix(PYRRA_PREFIX): v for k, v in (obj.metadata.get("annotations") or {}).items() if k.startswith(PYRRA_PREFIX)
+        }
         # Pyrra labels its burn-rate alerts critical (fast) and warning (slow) itself.
-        labels.setdefault("severity", "critical")
+        labels.setdefault(SEVERITY, "critical")
         yield AlertRule(obj.subject, "metadata (pyrra.dev/ labels and annotations)",
                         str(alerting.get("name") or "ErrorBudgetBurn"), labels, annotations)
 
@@ -121,7 +123,7 @@ def check_rule_labels(args, config: dict, report: Reporter) -> None:
     severities = config["severities"]
     for rule in alert_rules(args.resource_type, args.props, args.name):
         problems = [f"no `{label}` label" for label in config["requiredLabels"] if not rule.labels.get(label)]
-        severity = rule.labels.get("severity")
+        severity = rule.labels.get(SEVERITY)
         if severity and "{{" not in str(severity) and severity not in severities:
             problems.append(f"severity {severity!r} is not one of {', '.join(severities)}")
         for annotation in config["requiredAnnotations"]:
@@ -140,11 +142,11 @@ ALERT_RULE_LABELS = resource_policy(
     check_rule_labels,
     severity=Severity.HIGH,
     schema={
-        "requiredLabels": {"type": "array", "items": {"type": "string"}, "default": ["team", "severity"]},
-        "requiredAnnotations": {"type": "array", "items": {"type": "string"}, "default": ["runbook_url"]},
+        "requiredLabels": {"type": "array", "items": {"type": "string"}, "default": [TEAM, SEVERITY]},
+        "requiredAnnotations": {"type": "array", "items": {"type": "string"}, "default": [RUNBOOK_URL]},
         "severities": {"type": "array", "items": {"type": "string"}, "default": ["critical", "warning", "info"]},
     },
-    remediation="Give the service a `runbook_url` in the catalog and build alerts with render.rules.alert(); for Sloth "
+    remediation="Give the service a `runbook_url` in the catalog and build alerts with render.rules.health.alert(); for Sloth "
     "and Pyrra SLOs set the labels and annotations on the SLO object.",
 )
 
@@ -212,7 +214,7 @@ ROUTES_HAVE_RECEIVERS = resource_policy(
 # --- P0 pages ------------------------------------------------------------------------------------------------
 
 PAGING_SCHEMA = {
-    "priorityLabel": {"type": "string", "default": "priority"},
+    "priorityLabel": {"type": "string", "default": PRIORITY},
     "pagingPriorities": {"type": "array", "items": {"type": "string"}, "default": ["P0"]},
     "pagingIntegrations": {
         "type": "array",

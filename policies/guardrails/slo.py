@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pulumi_policy import Severity
 
 from alerting_facts import durations
+from alerting_facts.labels import SLOTH_ID
 from alerting_facts.names import SLO_TIERS
 from .framework import Reporter, resource_policy
 from .values import dig, kube_object, release
@@ -76,7 +77,7 @@ def _rules(obj) -> Iterator[tuple[str, dict]]:
 def _sloth_id(rule: dict) -> str:
     labels = rule.get("labels") or {}
     found = _SLOTH_ID.search(str(rule.get("expr", "")))
-    return str(labels.get("sloth_id") or (found.group(1) if found else "(unnamed)"))
+    return str(labels.get(SLOTH_ID) or (found.group(1) if found else "(unnamed)"))
 
 
 def objectives(resource_type: str, props: object, name: str) -> Iterator[Objective]:

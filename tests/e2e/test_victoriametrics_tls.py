@@ -29,8 +29,9 @@ from pathlib import Path
 import pytest
 
 from cli import tools
-from render import chaos, tls
-from render.topology import metrics_hosts
+from render.resources import chaos
+from render.systems import tls
+from render.systems.topology import metrics_hosts
 from tests.e2e.test_alertmanager_tls import issue
 from tests.test_components_e2e import free_port, running, spec_of, wait_for
 
@@ -42,9 +43,9 @@ RULES = "groups:\n  - name: e2e\n    interval: 1s\n    rules:\n      - record: e
 
 @pytest.fixture(scope="module")
 def prod():
-    from cli import engine
+    from cli import recorder
 
-    return engine.run("prod")
+    return recorder.run("prod")
 
 
 def secret_dir(root: Path, secret: str) -> Path:
