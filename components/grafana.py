@@ -66,7 +66,8 @@ class GrafanaArgs:
     user_header: str | None = None
     """The authentication proxy's header naming the signed-in user's e-mail: Grafana signs them in (and up) by it."""
     metrics_ca: tuple[dict, dict, str] | None = None
-    """(volume, volumeMount, CA file) verifying VictoriaMetrics' certificate, where it serves TLS (render.tls.client_ca)."""
+    """(volume, volumeMount, CA file) verifying VictoriaMetrics' certificate, where it serves TLS
+    (render.systems.tls.client_ca)."""
 
 
 def dashboard_provider(folder: str = "Alerting") -> dict:

@@ -34,7 +34,7 @@ class PyrraArgs:
     slos: tuple[dict, ...] = ()
     """Rendered ServiceLevelObjective objects (pyrra.dev/v1alpha1)."""
     metrics_ca: tuple[dict, dict, str] | None = None
-    """(volume, volumeMount, CA file) verifying VictoriaMetrics' certificate, where it serves TLS (render.tls.client_ca):
+    """(volume, volumeMount, CA file) verifying VictoriaMetrics' certificate, where it serves TLS (render.systems.tls.client_ca):
     the API's `--tls-client-ca-file` (pyrra v0.10.1 main.go: the CA of its Prometheus client, nothing else)."""
     depends_on: tuple[pulumi.Resource, ...] = ()
     """What must exist first: the PrometheusRule CRD Pyrra writes into."""
