@@ -166,7 +166,7 @@ def plan(stack: StackOpt, catalog: CatalogOpt = None, build_dir: BuildOpt = PROJ
 
 def _print_secrets(stack: str, built) -> None:
     """Every secret the stack needs, by name and what refers to it, and the command for each one not set yet."""
-    from cli.engine import secrets_in_stack_file
+    from cli.recorder import secrets_in_stack_file
     from stacks.config import required_secrets, set_secret_command
 
     needed = required_secrets(built.settings, built.catalog, built.artifacts.secrets)

@@ -27,7 +27,7 @@ from policies.guardrails.exceptions import DEFAULT_FILE, PolicyException, parse
 from stacks import PROJECT_DIR
 
 ACK_PREFIX = "ACK!"
-"""Karma's acknowledgements are silences whose comment starts with this (render.karma)."""
+"""Karma's acknowledgements are silences whose comment starts with this (render.systems.karma)."""
 
 
 def _cell(text: object) -> str:

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cli.engine import CONFIG_GROUP, Inventory, redact, reveal
+import behaviour
+from behaviour import TESTS_DIR
+from cli.recorder import CONFIG_GROUP, Inventory, redact, reveal
 from cli.freshness import SOURCE_FILE, STATE_FILE, inputs_digest, overrides as _overrides, unchanged  # noqa: F401
 from model.errors import InputError, Problem
 from render import Artifacts
@@ -79,7 +81,6 @@ def manifest_file_name(obj: dict[str, Any]) -> str:
     return "-".join(_file_part(p) for p in parts) + ".yaml"
 
 
-TESTS_DIR = "rule-tests"
 
 
 def write(
@@ -108,7 +109,7 @@ def write(
 
 def write_tests(out_dir: Path, stack: Stack) -> dict[str, str]:
     """Write the behaviour tests of `stack` into `out_dir/rule-tests/`, rewriting only those that changed."""
-    files = stack.artifacts.test_files()
+    files = behaviour.test_files(stack.catalog, stack.settings, stack.artifacts.rule_files)
     write_tree(out_dir / TESTS_DIR, {rel.split("/", 1)[1]: text for rel, text in files.items()})
     return files
 
@@ -178,11 +179,11 @@ def write_tree(out_dir: Path, files: dict[str, str]) -> Written:
 
 def load(stack: str, catalog: Path | None = None) -> Stack:
     """What `stack` is built from (secrets as placeholders), without running the program; `catalog` replaces its catalog."""
-    from cli import engine
+    from cli import recorder
     from stacks import from_values
     from stacks.config import decode
 
-    config, _, _ = engine.stack_config(stack, _overrides(catalog))
+    config, _, _ = recorder.stack_config(stack, _overrides(catalog))
     return from_values(stack, {k: decode(v) for k, v in config.items()})
 
 
@@ -204,10 +205,10 @@ def build_stack(
     stack: str, build_dir: Path, catalog: Path | None = None, tests: bool = True
 ) -> tuple[Inventory, Path, dict[str, str], Stack]:
     """`render_stack`, and the Stack it was built from."""
-    from cli import engine
+    from cli import recorder
 
     inputs = inputs_digest(stack, catalog)
-    inventory = engine.run(stack, _overrides(catalog))
+    inventory = recorder.run(stack, _overrides(catalog))
     target = build_dir / stack
     # One render per build: the files come from the stack the program registered its resources from.
     built = inventory.stack_built or load(stack, catalog)

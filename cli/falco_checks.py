@@ -66,7 +66,7 @@ def falco_catalog_rules(build_dir: Path) -> Iterator[Finding]:
 def falco_rule_selection(build_dir: Path) -> Iterator[Finding]:
     """Every rule the Falco release enables exists in the pinned rule sets or the catalog's file, and the rule sets
     are installed at exactly the vendored versions, once."""
-    from render.falco import RULE_SETS
+    from render.systems.falco import RULE_SETS
 
     release = _release(build_dir, "falco")
     if release is None:

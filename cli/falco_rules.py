@@ -27,7 +27,7 @@ from cli import tools
 
 DATA = Path(__file__).parent / "data" / "falco"
 RULE_SET_FILES = ("falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml")
-"""In the order Falco loads them (render.falco.RULE_SETS)."""
+"""In the order Falco loads them (render.systems.falco.RULE_SETS)."""
 
 _TOKEN = re.compile(
     r"""\s*(?:(?P<str>"(?:\\.|[^"\\])*"|'(?:\\.|[^'\\])*')|(?P<op><=|>=|!=|==|=|<|>)|(?P<punct>[(),])"""

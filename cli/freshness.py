@@ -22,7 +22,7 @@ def overrides(catalog: Path | None) -> dict[str, str]:
     return {"catalog": str(catalog.absolute())} if catalog else {}
 
 
-INPUT_DIRS = ("catalog", "charts/index", "cli", "components", "model", "packages", "policies", "render", "routing", "stacks")
+INPUT_DIRS = ("behaviour", "catalog", "charts/index", "cli", "components", "model", "packages", "policies", "render", "routing", "stacks")
 """What a render reads besides the stack's config and an outside catalog: the program and its data."""
 INPUT_FILES = ("__main__.py", "Pulumi.yaml", "charts/charts.lock.yaml")
 

@@ -1,6 +1,6 @@
 """`make policy`: the CrossGuard pack in `policies/` against every resource the real program registers, offline.
 
-The program runs under the Pulumi SDK's mocks (cli.engine). Each recorded resource then goes to the pack the way
+The program runs under the Pulumi SDK's mocks (cli.recorder). Each recorded resource then goes to the pack the way
 the engine sends it during `pulumi preview --policy-pack policies`: as an `AnalyzeRequest` whose properties are
 a protobuf Struct (numbers become floats, secrets stay wrapped until the pack unwraps them), then all of them
 at once as an `AnalyzeStackRequest`. The analyzer answering is pulumi_policy's own servicer, the one the pack
@@ -22,7 +22,7 @@ import yaml
 from google.protobuf import struct_pb2
 from pulumi.runtime import proto
 
-from cli.engine import Inventory, Registration
+from cli.recorder import Inventory, Registration
 from model.errors import InputError, Problem
 from stacks import PROJECT_DIR
 
@@ -167,10 +167,10 @@ def analyzer_resource(reg: Registration) -> proto.AnalyzerResource:
 
 def servicer(config: dict[str, proto.PolicyConfig]):
     """The analyzer the pack serves, configured."""
-    from pulumi_policy.policy import _PolicyAnalyzerServicer
+    from cli.sdk_internals import policy_analyzer
 
     arguments = guardrails().pack_arguments()
-    analyzer = _PolicyAnalyzerServicer(
+    analyzer = policy_analyzer(
         name=arguments["name"], version=pack_version(), policies=arguments["policies"],
         enforcement_level=arguments["enforcement_level"], description=arguments.get("description"),
     )
@@ -205,9 +205,9 @@ def use_stack_config(stack: str) -> None:
     """The stack's configuration where the pack reads it, as the CLI provides it to a policy pack."""
     import pulumi
 
-    from cli import engine
+    from cli import recorder
 
-    config, secret_keys, _ = engine.stack_config(stack)
+    config, secret_keys, _ = recorder.stack_config(stack)
     pulumi.runtime.set_all_config(config, secret_keys)
 
 
@@ -224,11 +224,11 @@ def load_exceptions() -> None:
 
 def run(stack: str, config_file: Path | None = None, inventory: Inventory | None = None) -> Outcome:
     """The pack against the real program's resources for `stack`."""
-    from cli import engine
+    from cli import recorder
 
     config = reconcile(load_config(config_file), config_file.name if config_file else "(pack config)")
     load_exceptions()
-    inventory = inventory or engine.run(stack)
+    inventory = inventory or recorder.run(stack)
     use_stack_config(stack)
     return analyze(inventory.resources, stack, config)
 

@@ -92,7 +92,7 @@ def kubernetes_schemas(build_dir: Path) -> Iterator[Finding]:
 
 def engine_template(obj: dict) -> dict | None:
     """The ChaosEngine a scheduled experiment's CronJob creates from this ConfigMap, as the API server names it."""
-    from render.chaos import TEMPLATE_LABEL
+    from render.resources.chaos import TEMPLATE_LABEL
 
     labels = (obj.get("metadata") or {}).get("labels") or {}
     if obj.get("kind") != "ConfigMap" or labels.get(TEMPLATE_LABEL) != "true":

@@ -420,7 +420,7 @@ def scraped_ports(exporter: Exporter, objects: list[Obj]) -> tuple[list[str], li
 
 def rule_metrics(build_dir: Path) -> tuple[dict[str, list[str]], set[str]]:
     """(metric -> the rules that read it, every recorded metric) of the shipped rule files."""
-    from render.metrics import query_metric_names
+    from render.systems.metrics import query_metric_names
 
     reads: dict[str, list[str]] = {}
     recorded: set[str] = set()

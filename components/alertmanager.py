@@ -21,14 +21,9 @@ from components.common import (
     resources,
     restricted_pod,
 )
-from render import tls
+from render.systems import tls
 from render.yamlio import dump
-from render.topology import (
-    ALERTMANAGER_PORT,
-    ALERTMANAGER_RELEASE,
-    ALERTMANAGER_SECRET_NAME,
-    ALERTMANAGER_SECRETS_DIR,
-)
+from render.systems.topology import ALERTMANAGER_PORT, ALERTMANAGER_RELEASE, ALERTMANAGER_SECRET_NAME, ALERTMANAGER_SECRETS_DIR
 
 CHART = Chart("alertmanager", "https://prometheus-community.github.io/helm-charts", "1.42.0")
 MAINTENANCE_INTERVAL = "1m"
@@ -51,9 +46,9 @@ class AlertmanagerArgs:
     storage_class: str | None = None
     exposure: Exposure | None = None
     cluster_tls: dict | None = None
-    """`--cluster.tls-config` (render.tls): gossip over mutual TLS with the certificate in `alertmanager-tls`."""
+    """`--cluster.tls-config` (render.systems.tls): gossip over mutual TLS with the certificate in `alertmanager-tls`."""
     web_tls: dict | None = None
-    """`--web.config.file` (render.tls): the API and UI over TLS with the same certificate."""
+    """`--web.config.file` (render.systems.tls): the API and UI over TLS with the same certificate."""
     extra_values: dict[str, Any] = field(default_factory=dict)
     """Escape hatch: raw chart values merged over ours."""
 

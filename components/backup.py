@@ -3,7 +3,7 @@ the object store Thanos already uses (under `alerting-platform-backups/`), with 
 
 Each is one CronJob: an init container writes the dump into an emptyDir (pg_dump from the postgres image, or
 amtool from Alertmanager's own image), then rclone uploads it under a timestamp and deletes dumps older than the
-retention. rclone's remote is derived from the objstore.yml secret (render/backup.py) and mounted from a Secret;
+retention. rclone's remote is derived from the objstore.yml secret (render/systems/backup.py) and mounted from a Secret;
 no credential is in a spec. The restore is in docs/operations.md.
 """
 
@@ -17,7 +17,7 @@ from pulumi_kubernetes.batch.v1 import CronJob
 
 from components.common import PACKAGE, PART_OF, RESTRICTED_CONTAINER, child, resources, restricted_pod, secret_object
 from components.databases import POSTGRES_IMAGE
-from render.backup import DUMP_DIR, dump_command, rclone_config, silences_script, upload_script
+from render.systems.backup import DUMP_DIR, dump_command, rclone_config, silences_script, upload_script
 
 RCLONE_IMAGE = "docker.io/rclone/rclone:1.71.1"
 AMTOOL_IMAGE = "quay.io/prometheus/alertmanager:v0.34.0"  # the chart's appVersion: amtool matches the server
@@ -50,7 +50,7 @@ class BackupArgs:
     alertmanager_url: str | None = None
     """Where amtool reads the silences; None: no silence backup."""
     alertmanager_ca: tuple[dict, dict] | None = None
-    """(volume, volumeMount) of the CA that verifies Alertmanager's certificate (render.tls.client_ca); None: plain HTTP."""
+    """(volume, volumeMount) of the CA that verifies Alertmanager's certificate (render.systems.tls.client_ca); None: plain HTTP."""
     schedule: str = "23 */6 * * *"
     keep_days: int = 14
     extra_labels: dict[str, str] = field(default_factory=dict)

@@ -22,7 +22,7 @@ from components.common import (
     restricted_pod,
     secret_object,
 )
-from render import botkube
+from render.systems import botkube
 from render.yamlio import dump
 
 CHART = Chart("botkube", "https://charts.botkube.io", "v1.14.0")

@@ -1,4 +1,4 @@
-"""cert-manager: issues and renews the platform's certificates (render.tls), and its trust-manager, which hands the
+"""cert-manager: issues and renews the platform's certificates (render.systems.tls), and its trust-manager, which hands the
 platform's CA to the clients that need it beside the public CAs; both pinned and vendored like every chart."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from components.common import (
     resources,
     restricted_pod,
 )
-from render.tls import CERT_MANAGER_NAMESPACE, CERT_MANAGER_RELEASE, TRUST_MANAGER_RELEASE
+from render.systems.tls import CERT_MANAGER_NAMESPACE, CERT_MANAGER_RELEASE, TRUST_MANAGER_RELEASE
 
 CHART = Chart("cert-manager", "https://charts.jetstack.io", "v1.21.1")
 TRUST_MANAGER_CHART = Chart("trust-manager", "https://charts.jetstack.io", "v0.24.0")
@@ -33,9 +33,9 @@ the tagged source tree the chart is vendored from says v0.0.0."""
 class CertManagerArgs:
     namespace: pulumi.Input[str]
     objects: tuple[dict, ...] = ()
-    """Issuers and Certificates (render.tls), created once the release has installed their CRDs."""
+    """Issuers and Certificates (render.systems.tls), created once the release has installed their CRDs."""
     trust_objects: tuple[dict, ...] = ()
-    """trust-manager Bundles (render.tls.trust_bundle), created once trust-manager has installed their CRD."""
+    """trust-manager Bundles (render.systems.tls.trust_bundle), created once trust-manager has installed their CRD."""
     high_availability: bool = True
     extra_values: dict[str, Any] = field(default_factory=dict)
     """Escape hatch: raw chart values merged over ours."""
@@ -71,7 +71,9 @@ def trust_manager_values(high_availability: bool) -> dict:
         "defaultPackageImage": {"tag": TRUST_PACKAGE_TAG},
         "podSecurityContext": restricted_pod(),
         "resources": resources("10m", "64Mi", cpu_limit="500m", memory_limit="256Mi"),
-        "defaultPackage": {"resources": resources("10m", "32Mi", cpu_limit="100m", memory_limit="64Mi")},
+        "app": {"securityContext": RESTRICTED_CONTAINER},
+        "defaultPackage": {"securityContext": RESTRICTED_CONTAINER,
+                           "resources": resources("10m", "32Mi", cpu_limit="100m", memory_limit="64Mi")},
     }
 
 

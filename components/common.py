@@ -268,7 +268,7 @@ def object_groups(
 
 def grouped_by_team(objects: tuple[dict, ...] | list[dict]) -> dict[str, str]:
     """Rendered objects as one YAML stream per team label, in name order; two with one name are refused."""
-    from render.slo_crs import TEAM_LABEL
+    from render.resources.slo import TEAM_LABEL
     from render.yamlio import dump
 
     seen: set[tuple[str, str, str]] = set()

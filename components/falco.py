@@ -7,7 +7,7 @@ modern eBPF driver in least-privileged mode that means a few capabilities (BPF, 
 SYS_PTRACE), not a privileged container.
 
 Falco's rules are pinned: falcoctl installs the three upstream rule sets at exact versions once, at start
-(render.falco.RULE_SETS), and does not follow newer ones.
+(render.systems.falco.RULE_SETS), and does not follow newer ones.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from components.common import (
     restricted_pod,
     secret_object,
 )
-from render.topology import FALCO_NAMESPACE, FALCO_TALON_RELEASE, FALCOSIDEKICK_PORT, FALCOSIDEKICK_RELEASE, falcosidekick_url
+from render.systems.topology import FALCO_NAMESPACE, FALCO_TALON_RELEASE, FALCOSIDEKICK_PORT, FALCOSIDEKICK_RELEASE, falcosidekick_url
 from render.yamlio import dump
 
 FALCO_CHART = Chart("falco", "https://falcosecurity.github.io/charts", "9.1.0")
@@ -65,7 +65,7 @@ class Forensics:
 
 @dataclass(frozen=True)
 class TalonArgs:
-    """Falco Talon: the rules file (render.falco.talon_rules) and what its actions need."""
+    """Falco Talon: the rules file (render.systems.falco.talon_rules) and what its actions need."""
 
     rules: list[dict]
     terminates: bool = False
@@ -80,20 +80,20 @@ class TalonArgs:
 class FalcoArgs:
     namespace: pulumi.Input[str]
     alertmanager_output: dict
-    """falcosidekick's `config.alertmanager` (render.falco.sidekick_alertmanager)."""
+    """falcosidekick's `config.alertmanager` (render.systems.falco.sidekick_alertmanager)."""
     driver: Literal["modern_ebpf", "ebpf", "kmod"] = "modern_ebpf"
     high_availability: bool = True
     falco_config: dict = field(default_factory=dict)
-    """The falco chart's `falco` values the platform decides (render.falco.falco_config)."""
+    """The falco chart's `falco` values the platform decides (render.systems.falco.falco_config)."""
     catalog_rules: list[dict] = field(default_factory=list)
-    """The catalog's Falco rules (render.falco.catalog_rules_file)."""
+    """The catalog's Falco rules (render.systems.falco.catalog_rules_file)."""
     rule_refs: tuple[str, ...] = ()
-    """falcoctl refs of the pinned rule sets (render.falco.falcoctl_refs)."""
+    """falcoctl refs of the pinned rule sets (render.systems.falco.falcoctl_refs)."""
     talon_output: dict | None = None
     """falcosidekick's `config.talon`; None: no Talon."""
     alertmanager_ca: tuple[dict, dict, str] | None = None
     """(volume, volumeMount, CA file) by which falcosidekick verifies Alertmanager's certificate
-    (render.falco.sidekick_tls_client); None where Alertmanager serves plain HTTP."""
+    (render.systems.falco.sidekick_tls_client); None where Alertmanager serves plain HTTP."""
     talon: TalonArgs | None = None
     extra_values: dict[str, Any] = field(default_factory=dict)
     """Escape hatch: raw falco chart values merged over ours."""
@@ -153,7 +153,7 @@ class Falco(pulumi.ComponentResource):
             },
         }
         if args.catalog_rules:
-            from render.falco import CATALOG_RULES_FILE
+            from render.systems.falco import CATALOG_RULES_FILE
 
             falco_values["customRules"] = {CATALOG_RULES_FILE: dump(args.catalog_rules)}
         self.falco = release(

@@ -26,9 +26,9 @@ from components.common import (
     secret_object,
 )
 from model.settings import PostgresEndpoint
-from render import tls
-from render.oncall import ONCALL_PLUGIN_FILE, ONCALL_PLUGIN_ID
-from render.topology import GRAFANA_PORT, GRAFANA_RELEASE, GRAFANA_TLS_PORT
+from render.systems import tls
+from render.systems.oncall import ONCALL_PLUGIN_FILE, ONCALL_PLUGIN_ID
+from render.systems.topology import GRAFANA_PORT, GRAFANA_RELEASE, GRAFANA_TLS_PORT
 from render.yamlio import dump
 
 # The grafana/grafana chart moved to the grafana-community repository in 2026-01.
@@ -62,7 +62,7 @@ class GrafanaArgs:
     extra_values: dict[str, Any] = field(default_factory=dict)
     """Escape hatch: raw chart values merged over ours."""
     dashboards: dict[str, str] = field(default_factory=dict)
-    """Dashboard JSON by file name (render.dashboards): Grafana's file provider loads them from a ConfigMap."""
+    """Dashboard JSON by file name (render.systems.dashboards): Grafana's file provider loads them from a ConfigMap."""
     user_header: str | None = None
     """The authentication proxy's header naming the signed-in user's e-mail: Grafana signs them in (and up) by it."""
     serve_tls: bool = False

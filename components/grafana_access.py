@@ -11,7 +11,7 @@ import pulumiverse_grafana as grafana
 from pulumiverse_grafana import oss
 
 from components.common import PACKAGE
-from render.access import GrafanaTeam
+from render.systems.access import GrafanaTeam
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class GrafanaAccessArgs:
     """The password of Grafana's `admin` (a Pulumi secret)."""
     teams: tuple[GrafanaTeam, ...]
     permissions: dict[str, list[tuple[str, str]]]
-    """Team -> (team, permission) on its folder (render.access.folder_permissions)."""
+    """Team -> (team, permission) on its folder (render.systems.access.folder_permissions)."""
     depends_on: tuple[pulumi.Resource, ...] = ()
     """The running Grafana."""
 

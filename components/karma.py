@@ -19,7 +19,7 @@ from components.common import (
     resources,
     restricted_pod,
 )
-from render.topology import KARMA_RELEASE
+from render.systems.topology import KARMA_RELEASE
 
 CHART = Chart("karma", "https://wiremind.github.io/wiremind-helm-charts", "2.13.1")
 SERVICE_PORT = 80
@@ -29,9 +29,9 @@ SERVICE_PORT = 80
 class KarmaArgs:
     namespace: pulumi.Input[str]
     config: dict
-    """The rendered karma.yaml (render.karma): its `alertmanager.servers` name every replica."""
+    """The rendered karma.yaml (render.systems.karma): its `alertmanager.servers` name every replica."""
     acls: dict | None = None
-    """The silence ACL file karma.yaml names (render.access); the chart mounts it beside karma.conf."""
+    """The silence ACL file karma.yaml names (render.systems.access); the chart mounts it beside karma.conf."""
     ca_volume: tuple[dict, dict] | None = None
     """(volume, volumeMount) of the CA its `alertmanager.servers[].tls.ca` names, where Alertmanager serves TLS."""
     high_availability: bool = True

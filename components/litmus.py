@@ -27,7 +27,7 @@ from components.common import (
     resources,
     restricted_pod,
 )
-from render.chaos import LITMUS_VERSION
+from render.resources.chaos import LITMUS_VERSION
 
 CHART = Chart("litmus-core", "https://litmuschaos.github.io/litmus-helm/", "3.28.1")
 EXPORTER = "chaos-exporter"

@@ -31,7 +31,7 @@ from components.common import (
     restricted_pod,
     secret_object,
 )
-from render.topology import ONCALL_RELEASE
+from render.systems.topology import ONCALL_RELEASE
 
 CHART = Chart("oncall", "https://grafana.github.io/helm-charts", "1.16.5")
 IMAGE_TAG = "v1.16.5"
@@ -159,7 +159,7 @@ def chart_values(args: OnCallArgs) -> dict[str, Any]:
             "secrets": {"existingSecret": SECRETS, "secretKey": "secret-key", "mirageSecretKey": "mirage-secret-key"},
             # Notifications leave through Alertmanager and the team channels; OnCall's own SMTP stays off.
             "smtp": {"enabled": False},
-            # Response times and alert-group counts for the alerting KPIs (render.kpis), behind a bearer token.
+            # Response times and alert-group counts for the alerting KPIs (render.rules.kpis), behind a bearer token.
             "exporter": {"enabled": True},
         },
         "database": {"type": "postgresql"},

@@ -1,7 +1,7 @@
 """Grafana OnCall escalation: each team's rotations, escalation chain and Alertmanager integration, via OnCall's API.
 
 The same resources work against Grafana Cloud IRM: the self-hosted engine is a switch, the escalation policy is not.
-The plans come rendered from the catalog (render.oncall); this component only turns them into OnCall objects.
+The plans come rendered from the catalog (render.systems.oncall); this component only turns them into OnCall objects.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import pulumiverse_grafana as grafana
 from pulumiverse_grafana import oncall
 
 from components.common import PACKAGE
-from render.incidents import TeamIncidents, bind
-from render.oncall import Step, TeamOnCall
+from render.systems.incidents import TeamIncidents, bind
+from render.systems.oncall import Step, TeamOnCall
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,7 @@ class OnCallEscalationArgs:
     depends_on: tuple[pulumi.Resource, ...] = ()
     """The running OnCall engine."""
     incidents: tuple[TeamIncidents, ...] = ()
-    """The incident lifecycle of the teams that run one (render.incidents)."""
+    """The incident lifecycle of the teams that run one (render.systems.incidents)."""
     secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Secret name -> value for the Slack bot token and Jira passwords the lifecycle's webhooks send."""
     grafana_teams: pulumi.Resource | None = None

@@ -28,7 +28,7 @@ UNUSED_PORTS = ("jaeger-compact", "jaeger-thrift", "jaeger-grpc", "zipkin")
 class OtelCollectorArgs:
     namespace: pulumi.Input[str]
     config: dict
-    """The complete collector config (render.otel.collector_config)."""
+    """The complete collector config (render.systems.otel.collector_config)."""
     high_availability: bool = True
     extra_values: dict[str, Any] = field(default_factory=dict)
     """Escape hatch: raw chart values merged over ours."""

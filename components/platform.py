@@ -1,6 +1,6 @@
 """The Platform: every system of the stack, composed from the stack settings and the rendered artifacts.
 
-It decides only wiring: which namespace each system lives in, who talks to whom (through render.topology) and
+It decides only wiring: which namespace each system lives in, who talks to whom (through render.systems.topology) and
 which secrets reach which component. Everything the catalog decides (routing, rules, SLOs, every system's
 configuration) arrives rendered in `artifacts` (render.render); the catalog itself never reaches a component.
 """
@@ -34,22 +34,10 @@ from components.sloth import Sloth, SlothArgs
 from components.thanos import Thanos, ThanosArgs
 from components.victoriametrics import VictoriaMetrics, VictoriaMetricsArgs
 from model.settings import Settings
-from render import Artifacts, tls
-from render.falco import sidekick_tls_client
-from render.topology import (
-    FALCO_NAMESPACE,
-    LITMUS_NAMESPACE,
-    MONITORING_NAMESPACE,
-    NODE_EXPORTER_NAMESPACE,
-    alertmanager_replica_urls,
-    alertmanager_service_url,
-    grafana_internal_url,
-    metrics_query_url,
-    metrics_remote_write_url,
-    metrics_write_base_url,
-    thanos_query_url,
-    thanos_receive_url,
-)
+from render import Artifacts
+from render.systems import tls
+from render.systems.falco import sidekick_tls_client
+from render.systems.topology import FALCO_NAMESPACE, LITMUS_NAMESPACE, MONITORING_NAMESPACE, NODE_EXPORTER_NAMESPACE, alertmanager_replica_urls, alertmanager_service_url, grafana_internal_url, metrics_query_url, metrics_remote_write_url, metrics_write_base_url, thanos_query_url, thanos_receive_url
 
 # Pod Security Standard per namespace: `restricted` wherever the charts allow it.
 NAMESPACES = {

@@ -20,7 +20,7 @@ from components.common import (
     resources,
     restricted_pod,
 )
-from render.topology import PYRRA_RELEASE
+from render.systems.topology import PYRRA_RELEASE
 
 CHART = Chart("pyrra", "https://pyrra-dev.github.io/helm-charts", "1.11.0")
 SERVICE_PORT = 9099

@@ -18,7 +18,7 @@ from components.common import (
     resources,
     restricted_pod,
 )
-from render.slo_crs import SLOTH_LABEL_SELECTOR
+from render.resources.slo import SLOTH_LABEL_SELECTOR
 
 CHART = Chart("sloth", "https://slok.github.io/sloth", "0.16.0")
 

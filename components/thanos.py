@@ -26,7 +26,7 @@ from components.common import (
     secret_object,
 )
 from model.base import Duration
-from render.topology import THANOS_RELEASE, THANOS_REPLICA_LABEL
+from render.systems.topology import THANOS_RELEASE, THANOS_REPLICA_LABEL
 
 CHART = Chart("thanos", "https://stevehipwell.github.io/helm-charts/", "1.24.1")
 OBJSTORE_SECRET = "thanos-objstore"

@@ -32,7 +32,7 @@ from components.common import (
     restricted_pod,
 )
 from model.base import Duration
-from render.topology import THANOS_REPLICA_LABEL, VM_NAME
+from render.systems.topology import THANOS_REPLICA_LABEL, VM_NAME
 from render.yamlio import dump
 
 OPERATOR_CHART = Chart("victoria-metrics-operator", "https://victoriametrics.github.io/helm-charts/", "0.67.2")
@@ -48,15 +48,15 @@ class VictoriaMetricsArgs:
 
     namespace: pulumi.Input[str]
     query_url: str
-    """Where VMAlert reads (render.topology.metrics_query_url)."""
+    """Where VMAlert reads (render.systems.topology.metrics_query_url)."""
     write_base_url: str
-    """Where VMAlert writes recording results and alert state (render.topology.metrics_write_base_url)."""
+    """Where VMAlert writes recording results and alert state (render.systems.topology.metrics_write_base_url)."""
     remote_write_url: str
-    """Where VMAgent writes (render.topology.metrics_remote_write_url)."""
+    """Where VMAgent writes (render.systems.topology.metrics_remote_write_url)."""
     notifier_urls: list[str]
     """Every Alertmanager replica: VMAlert must notify each of them, never one behind a load-balanced Service."""
     notifier_ca_secret: str | None = None
-    """The Secret whose `ca.crt` verifies Alertmanager's certificate, where Alertmanager serves TLS (render.tls)."""
+    """The Secret whose `ca.crt` verifies Alertmanager's certificate, where Alertmanager serves TLS (render.systems.tls)."""
     long_term_write_url: str | None = None
     """Thanos Receive; VMAgent writes there too, each pod labelled so Thanos can deduplicate the HA pair."""
     mode: Literal["single", "cluster"] = "cluster"

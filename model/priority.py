@@ -15,7 +15,7 @@ users. Warnings never page: a symptom that is not yet critical waits for busines
 Business impact changes priority in exactly three places: revenue-affecting makes a critical alert on a critical
 service P0 (else P1); high impact raises a critical alert on a medium-tier service to P1 (else P2) and on a
 low-tier service to P2 (else P3). It never changes a warning or an info alert. `reason()` says which applied; every
-generated alert carries it as its `priority_reason` annotation (render.enrichment).
+generated alert carries it as its `priority_reason` annotation (render.rules.enrichment).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Runtime security in the catalog: the threat classes Falco watches for, what each service is expected to run, and
 how the platform responds when a threat is seen (Falco Talon).
 
-The rule names below are those of the pinned Falco rule sets (render.falco.RULE_SETS); the tests hold every one of
+The rule names below are those of the pinned Falco rule sets (render.systems.falco.RULE_SETS); the tests hold every one of
 them to the vendored rule files of those versions, and docs/security.md prints this table.
 """
 

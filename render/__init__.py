@@ -12,30 +12,14 @@ from functools import cached_property
 from model.catalog import Organisation
 from model.errors import CrossReferenceError
 from model.settings import Settings
-from render import (
-    access,
-    alertmanager,
-    botkube,
-    budgets,
-    chaos,
-    dashboards,
-    falco,
-    flapping,
-    karma,
-    kpis,
-    metrics,
-    notification_templates,
-    oncall,
-    otel,
-    rules,
-    slo_crs,
-    slo_rules,
-)
-from render.access import GrafanaTeam
-from render.enrichment import Enrichment
-from render.incidents import TeamIncidents, incident_plans
-from render.rule_tests import RuleTests
-from render.topology import grafana_internal_url, oncall_engine_url
+from render.alertmanager import config as alertmanager, notification_templates
+from render.resources import chaos, slo as slo_crs
+from render.rules import budgets, flapping, health as rules, kpis, slo as slo_rules
+from render.systems import access, botkube, dashboards, falco, karma, metrics, oncall, otel
+from render.systems.access import GrafanaTeam
+from render.rules.enrichment import Enrichment
+from render.systems.incidents import TeamIncidents, incident_plans
+from render.systems.topology import grafana_internal_url, oncall_engine_url
 from render.yamlio import dump
 
 
@@ -44,7 +28,7 @@ class Artifacts:
     """What one environment ships, structured for the components and printable as files for the real tools."""
 
     alertmanager: dict
-    """alertmanager.yml; receiver credentials only as `*_file` paths (see render.topology)."""
+    """alertmanager.yml; receiver credentials only as `*_file` paths (see render.systems.topology)."""
     alertmanager_templates: dict[str, str]
     """Notification templates by file name, placed beside alertmanager.yml."""
     rule_files: dict[str, dict]
@@ -52,9 +36,7 @@ class Artifacts:
     karma: dict
     """Karma's configuration."""
     karma_acls: dict | None = None
-    """Karma's silence ACL file (render.access), when the UIs have signed-in users."""
-    rule_tests: Mapping[str, dict] = field(default_factory=dict)
-    """`promtool test rules` files by file name; they name the rule files as `../rules/<file>`."""
+    """Karma's silence ACL file (render.systems.access), when the UIs have signed-in users."""
     sloth_slos: tuple[dict, ...] = ()
     """PrometheusServiceLevel objects (sloth.slok.dev/v1), created by the Sloth component."""
     pyrra_slos: tuple[dict, ...] = ()
@@ -64,39 +46,39 @@ class Artifacts:
     secrets: tuple[str, ...] = ()
     """Names of the secrets the rendered configs read from files."""
     dashboards: dict[str, str] = field(default_factory=dict)
-    """Grafana dashboard JSON by file name (render.dashboards), provisioned by the Grafana component."""
+    """Grafana dashboard JSON by file name (render.systems.dashboards), provisioned by the Grafana component."""
     application_metrics: Mapping[str, str] = field(default_factory=dict)
     """Metrics the teams' services expose, as the catalog declares them: name -> the declaring field."""
     falco_rules: tuple[dict, ...] = ()
-    """The catalog's Falco rules (render.falco.catalog_rules_file), loaded after the pinned upstream rule sets."""
+    """The catalog's Falco rules (render.systems.falco.catalog_rules_file), loaded after the pinned upstream rule sets."""
     talon_rules: tuple[dict, ...] = ()
     """Falco Talon's rules file: the catalog's automated responses."""
     botkube_sources: Mapping[str, dict] = field(default_factory=dict)
-    """Botkube's event sources, one per team with namespaces (render.botkube.sources)."""
+    """Botkube's event sources, one per team with namespaces (render.systems.botkube.sources)."""
     botkube_channels: Mapping[str, dict] = field(default_factory=dict)
-    """Botkube's Slack channels, each team's alert channel bound to its source (render.botkube.slack_channels)."""
+    """Botkube's Slack channels, each team's alert channel bound to its source (render.systems.botkube.slack_channels)."""
     botkube_bot_token_secret: str | None = None
-    """The Slack bot token Botkube posts with; None: Botkube does not run (render.botkube.bot_token_secret)."""
+    """The Slack bot token Botkube posts with; None: Botkube does not run (render.systems.botkube.bot_token_secret)."""
     falco_config: dict = field(default_factory=dict)
-    """The falco chart's `falco` values the platform decides (render.falco.falco_config)."""
+    """The falco chart's `falco` values the platform decides (render.systems.falco.falco_config)."""
     falcoctl_refs: tuple[str, ...] = ()
-    """falcoctl refs of the pinned upstream rule sets (render.falco.falcoctl_refs)."""
+    """falcoctl refs of the pinned upstream rule sets (render.systems.falco.falcoctl_refs)."""
     falcosidekick_outputs: dict = field(default_factory=dict)
-    """falcosidekick's `config` outputs: `alertmanager`, and `talon` when Talon runs (render.falco.sidekick_outputs)."""
+    """falcosidekick's `config` outputs: `alertmanager`, and `talon` when Talon runs (render.systems.falco.sidekick_outputs)."""
     runtime_response: falco.RuntimeResponse | None = None
     """What Falco Talon's deployment needs beside `talon_rules`; None: no response, no Talon."""
     otel_collector: dict = field(default_factory=dict)
-    """The OpenTelemetry Collector's complete configuration (render.otel.collector_config)."""
+    """The OpenTelemetry Collector's complete configuration (render.systems.otel.collector_config)."""
     escalation_plans: tuple[oncall.TeamOnCall, ...] = ()
-    """Each team's OnCall rotations, escalation chain and integration, when the stack manages them (render.oncall)."""
+    """Each team's OnCall rotations, escalation chain and integration, when the stack manages them (render.systems.oncall)."""
     incidents: tuple[TeamIncidents, ...] = ()
-    """Each team's incident lifecycle in OnCall, when the stack manages escalation (render.incidents)."""
+    """Each team's incident lifecycle in OnCall, when the stack manages escalation (render.systems.incidents)."""
     grafana_oncall_plugin: dict = field(default_factory=dict)
-    """Grafana's provisioning file of the OnCall app (render.oncall.grafana_plugin_provisioning)."""
+    """Grafana's provisioning file of the OnCall app (render.systems.oncall.grafana_plugin_provisioning)."""
     grafana_teams: tuple[GrafanaTeam, ...] = ()
-    """The catalog's teams in Grafana, with their folders (render.access.grafana_teams)."""
+    """The catalog's teams in Grafana, with their folders (render.systems.access.grafana_teams)."""
     grafana_folder_permissions: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
-    """Team -> (team, permission) on its folder (render.access.folder_permissions)."""
+    """Team -> (team, permission) on its folder (render.systems.access.folder_permissions)."""
     sloth_default_period: str = "30d"
     """The period Sloth's controller computes windows for (the catalog's `slo_defaults.sloth_period`)."""
 
@@ -148,11 +130,6 @@ class Artifacts:
             out["oncall/incidents.yaml"] = dump({"teams": [asdict(plan) for plan in self.incidents]})
         return out
 
-    def test_files(self) -> dict[str, str]:
-        """Relative path -> content of the behaviour tests (`rule-tests/`): generated here, on first use, because
-        only the checks read them and generating them costs more than rendering everything else."""
-        return {f"rule-tests/{name}": dump(content) for name, content in sorted(self.rule_tests.items())}
-
 
 def _rule_files(*parts: dict[str, dict]) -> dict[str, dict]:
     """One mapping of every rule file; two generators writing one file name would silently drop rules."""
@@ -190,7 +167,6 @@ def render(org: Organisation, settings: Settings) -> Artifacts:
         karma=karma.render(settings, org),
         karma_acls=karma.silence_acls(settings, org),
         chaos_objects=chaos.chaos_objects(org, settings),
-        rule_tests=RuleTests(org, settings, enrichment, rule_files),
         sloth_slos=slo_crs.sloth_objects(org),
         pyrra_slos=slo_crs.pyrra_objects(org),
         secrets=tuple(alertmanager.secrets_used(am_config)),

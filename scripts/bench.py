@@ -24,7 +24,8 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cli import checks, engine, tools  # noqa: E402
+import behaviour  # noqa: E402
+from cli import checks, recorder, tools  # noqa: E402
 from model.catalog import Organisation  # noqa: E402
 from render import render  # noqa: E402
 from stacks.config import decode, parse_settings  # noqa: E402
@@ -154,7 +155,7 @@ def main() -> int:
 
     print(f"synthetic organisation: {args.teams} teams, {args.teams * args.services_per_team} services, "
           f"{args.teams * args.services_per_team * args.slos_per_service} SLOs; {os.cpu_count()} cores\n")
-    config, _, _ = engine.stack_config("dev", {})
+    config, _, _ = recorder.stack_config("dev", {})
     settings = parse_settings({k: decode(v) for k, v in config.items()}, "Pulumi.dev.yaml")
     work = Path(tempfile.mkdtemp(prefix="alerting-bench-"))
     catalog, build_dir = work / "catalog.yaml", work / "build"
@@ -199,7 +200,7 @@ def main() -> int:
                     f"{len(artifacts.sloth_slos) + len(artifacts.pyrra_slos)} Sloth/Pyrra objects")
     out = build_dir / "dev"
     with phase("behaviour tests: generate and write (make check)") as note:
-        tests = artifacts.test_files()
+        tests = behaviour.test_files(org, settings, artifacts.rule_files)
         for rel, text in tests.items():
             (out / rel).parent.mkdir(parents=True, exist_ok=True)
             (out / rel).write_text(text)

@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cli import replay
 from model.slo import BurnBasis, EvaluationForm, resolved_slos
-from render import slo_rules
+from render.rules import slo as slo_rules
 
 TARGET = 0.2
 MINUTE, HOUR, DAY = 60, 3600, 86400

@@ -53,14 +53,14 @@ def settings_secrets(settings: Settings, org: Organisation) -> dict[str, str]:
             refs.setdefault(endpoint.password.secret, f"{PROJECT}:{key}.password")
         if endpoint is not None and getattr(endpoint, "ca_certificate", None) is not None:
             refs.setdefault(endpoint.ca_certificate.secret, f"{PROJECT}:{key}.caCertificate")
-    from render.botkube import bot_token_secret
-    from render.falco import captures
+    from render.systems.botkube import bot_token_secret
+    from render.systems.falco import captures
 
     if bot_token_secret(org, settings) is not None:
         refs[settings.botkube.app_token.secret] = f"{PROJECT}:botkube.appToken"
     if settings.oncall.escalation.manage:
         refs[settings.oncall.escalation.api_token.secret] = f"{PROJECT}:oncall.escalation.apiToken"
-        from render.incidents import incident_plans
+        from render.systems.incidents import incident_plans
 
         # The incident lifecycle's webhooks carry the Slack bot token and the post-mortem Jira's password.
         catalog_refs = dict(org.secret_refs())
@@ -78,7 +78,7 @@ def platform_provided_secrets(settings: Settings, org: Organisation) -> set[str]
     """Receiver secrets the platform fills itself: the URLs of the OnCall integrations it creates."""
     if not settings.oncall.escalation.manage:
         return set()
-    from render.oncall import escalation_plans
+    from render.systems.oncall import escalation_plans
 
     return {plan.integration_secret for plan in escalation_plans(org) if plan.integration_secret}
 
@@ -113,7 +113,7 @@ def check_secrets(settings: Settings, org: Organisation, rendered: tuple[str, ..
 
 def check_backups(settings: Settings, source: str) -> None:
     """Backups write through an rclone remote derived from Thanos' objstore.yml: it must be one rclone can use."""
-    from render.backup import ObjstoreError, rclone_config
+    from render.systems.backup import ObjstoreError, rclone_config
 
     name = settings.thanos.object_storage.secret
     if not settings.backup.enabled or name not in settings.secrets:
@@ -140,7 +140,7 @@ def render_catalog(org: Organisation, settings: Settings):
 
 def receiver_secrets(org: Organisation, settings: Settings) -> tuple[str, ...]:
     """The secrets Alertmanager's receivers read (Artifacts.secrets) without rendering everything else."""
-    from render import alertmanager
+    from render.alertmanager import config as alertmanager
 
     return tuple(alertmanager.secrets_used(_reported(settings, alertmanager.render, org, settings)))
 
@@ -155,8 +155,8 @@ def _reported(settings: Settings, fn, *args):
 
 
 def check_chaos(settings: Settings, org: Organisation, source: str) -> None:
-    """Chaos experiments this environment would run must respect its guardrails (see render.chaos)."""
-    from render.chaos import guardrail_problems
+    """Chaos experiments this environment would run must respect its guardrails (see render.resources.chaos)."""
+    from render.resources.chaos import guardrail_problems
 
     catalog_source_ = catalog_source(settings)
     problems = guardrail_problems(org, settings)
@@ -171,7 +171,7 @@ def check_runtime_response(settings: Settings, org: Organisation, source: str) -
     """Automated responses the stack cannot carry out, or may not: captures need a forensics bucket, and automatic
     termination in production needs the catalog's explicit consent."""
     from model.security import ResponseAction
-    from render.falco import captures
+    from render.systems.falco import captures
 
     problems = []
     if captures(org) and settings.falco.response.forensics is None:

@@ -25,10 +25,10 @@ def stack_values(stack: str, catalog: Path | str | None = None, **overrides) -> 
 
     `catalog` replaces the stack's catalog; other keyword arguments replace `alerting-platform:<key>` values.
     """
-    from cli import engine
+    from cli import recorder
     from stacks.config import decode
 
-    config, _, _ = engine.stack_config(stack, {"catalog": str(catalog)} if catalog else None)
+    config, _, _ = recorder.stack_config(stack, {"catalog": str(catalog)} if catalog else None)
     values = {k: decode(v) for k, v in config.items()}
     values.update({f"alerting-platform:{k}": v for k, v in overrides.items()})
     return values

@@ -41,7 +41,7 @@ from jinja2 import BaseLoader
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
-from render.incidents import OutgoingWebhook, TeamIncidents, bind
+from render.systems.incidents import OutgoingWebhook, TeamIncidents, bind
 
 TEMPLATE_MAX = RESULT_MAX = 50_000
 NEXT_ESCALATION_DELAY = timedelta(seconds=5)

@@ -1,6 +1,6 @@
 """The program's own resources as the policy pack receives them, and ways to change them for a test.
 
-Inventories come from running the real `__main__.py` under mocks (cli.engine). `resource_args`/`stack_args`
+Inventories come from running the real `__main__.py` under mocks (cli.recorder). `resource_args`/`stack_args`
 wrap a registration the way the engine presents it to the pack: inputs marshalled to a protobuf Struct (numbers
 become floats), unmarshalled by pulumi_policy (secrets unwrapped), behind its unknown-checking proxy.
 """
@@ -24,16 +24,16 @@ from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from cli import engine, policy
-from cli.engine import Registration
+from cli import recorder, policy
+from cli.recorder import Registration
 from policies import guardrails
 
 NOT_APPLICABLE = "not applicable"
 
 
 @cache
-def _inventory(stack: str) -> engine.Inventory:
-    return engine.run(stack)
+def _inventory(stack: str) -> recorder.Inventory:
+    return recorder.run(stack)
 
 
 def resources(stack: str) -> list[Registration]:
@@ -43,7 +43,7 @@ def resources(stack: str) -> list[Registration]:
 
 def registered(body: Callable[[], None]) -> list[Registration]:
     """The resources `body` registers under the same mocks, e.g. one of the program's components."""
-    return engine.run_program(body).resources
+    return recorder.run_program(body).resources
 
 
 def by_name(regs: list[Registration], suffix: str) -> Registration:
@@ -63,7 +63,7 @@ def changed(regs: list[Registration], suffix: str, change: Callable[[dict], None
 
 
 def engine_props(inputs: dict):
-    """Inputs as a policy receives them from the engine."""
+    """Inputs as a policy receives them from the recorder."""
     return unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(policy.struct(inputs))))
 
 

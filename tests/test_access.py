@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from cli import engine
-from render.alertmanager import GROUP_BY
+from cli import recorder
+from render.alertmanager.config import GROUP_BY
 from stacks import from_values
 from tests import karma_acl
 from tests.conftest import stack_values
@@ -142,7 +142,7 @@ def test_production_without_a_user_header_is_refused():
 
 @pytest.fixture(scope="module")
 def inventory():
-    return engine.run("prod")
+    return recorder.run("prod")
 
 
 def by_type(inventory, type_: str) -> dict[str, dict]:

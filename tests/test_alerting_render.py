@@ -15,9 +15,10 @@ from cli import build, tools
 from model.catalog import OneOffWindow, Organisation, Priority
 from model.errors import InputError
 from model.loading import load_catalog
-from render import inhibition, receivers, rules, time_intervals
-from render.karma import cluster_name
-from render.topology import ALERTMANAGER_SECRETS_DIR, alertmanager_replica_urls
+from render.alertmanager import inhibition, receivers, time_intervals
+from render.rules import health as rules
+from render.systems.karma import cluster_name
+from render.systems.topology import ALERTMANAGER_SECRETS_DIR, alertmanager_replica_urls
 from render.yamlio import dump
 from stacks.config import parse_settings
 from tests.conftest import PROJECT_DIR, SMALL_CATALOG, STACKS, write_yaml

@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from cli import build, tools
-from render import enrichment
-from render.notification_templates import CATALOG_FILE, LAYOUT_FILE
+from render.rules import enrichment
+from render.alertmanager.notification_templates import CATALOG_FILE, LAYOUT_FILE
 from render.yamlio import dump, load
 from stacks import from_values
 from tests.conftest import stack_values, write_yaml

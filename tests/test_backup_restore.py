@@ -2,7 +2,7 @@
 
 The dump command and its libpq settings are read from the `backup-oncall` CronJob the dev stack registers (the
 real program under the Pulumi mocks); only the server address, the password and the dump directory are the test's.
-The restore is the documented one (docs/operations.md, render.backup.restore_command). The upload in between is
+The restore is the documented one (docs/operations.md, render.systems.backup.restore_command). The upload in between is
 rclone's copy to the bucket and back, which needs the object store and is not run here.
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from render.backup import DUMP_DIR, ObjstoreError, rclone_config, restore_command
+from render.systems.backup import DUMP_DIR, ObjstoreError, rclone_config, restore_command
 from tests.e2e.sinks import free_port
 
 pytestmark = pytest.mark.e2e
@@ -107,9 +107,9 @@ READ_BACK = {
 
 def backup_job(stack: str = "dev") -> dict:
     """The `backup-oncall` CronJob as the program registers it."""
-    from cli import engine
+    from cli import recorder
 
-    inventory = engine.run(stack)
+    inventory = recorder.run(stack)
     jobs = [r.inputs for r in inventory.of_type("kubernetes:batch/v1:CronJob")
             if r.inputs["metadata"]["name"] == "backup-oncall"]
     assert len(jobs) == 1

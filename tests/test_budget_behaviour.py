@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import behaviour
 from cli import build, checks
 
 TOOLS = {"promtool test rules": checks.promtool_test_rules, "vmalert-tool unittest": checks.vmalert_tool_unittest}
@@ -19,8 +20,9 @@ FRONTEND, BACKEND, NODES = "budget-frontend-web-vitals", "budget-checkout-api", 
 def built(tmp_path_factory) -> Path:
     """The example's budget rules and behaviour tests as `make render STACK=dev` writes them."""
     target = tmp_path_factory.mktemp("example")
-    artifacts = build.stack_artifacts("dev")
-    for name, text in {**artifacts.files(), **artifacts.test_files()}.items():
+    stack = build.load("dev")
+    tests = behaviour.test_files(stack.catalog, stack.settings, stack.artifacts.rule_files)
+    for name, text in {**stack.artifacts.files(), **tests}.items():
         if name.startswith(("rules/budget-", "rule-tests/budget-")):
             (target / name).parent.mkdir(exist_ok=True)
             (target / name).write_text(text)

@@ -6,7 +6,7 @@ import pytest
 
 import catalog
 from model.loading import load_catalog
-from render import budgets
+from render.rules import budgets
 from tests.conftest import DATA
 
 EXAMPLE = budgets.budget_rule_files(catalog.load("example"))

@@ -7,11 +7,11 @@ import copy
 import pytest
 import yaml
 
-from cli import engine, tools
+from cli import recorder, tools
 from model.chaos import ChaosExperiment
 from model.errors import InputError
 from model.loading import load_catalog
-from render import chaos
+from render.resources import chaos
 from stacks import from_values
 from tests.conftest import stack_values, write_yaml
 
@@ -118,7 +118,7 @@ def test_the_example_runs_only_approved_experiments_in_prod():
 
 
 def test_litmus_creates_every_chaos_object_after_its_release():
-    inventory = engine.run("dev")
+    inventory = recorder.run("dev")
     litmus = next(r for r in inventory.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "litmus-core")
     engines = inventory.of_type("kubernetes:litmuschaos.io/v1alpha1:ChaosEngine")
     assert len(engines) == 4
@@ -217,7 +217,7 @@ def test_a_running_experiment_silences_the_services_warnings_but_not_its_own_ver
 
 
 def test_the_policy_pack_reads_the_approval_the_program_writes():
-    """The pack imports no project code; its defaults must still name what render.chaos writes."""
+    """The pack imports no project code; its defaults must still name what render.resources.chaos writes."""
     from policies.guardrails import chaos as chaos_policy
 
     stack = from_values("prod", stack_values("prod"))
@@ -229,7 +229,7 @@ def test_the_policy_pack_reads_the_approval_the_program_writes():
 # --- Every fault class of the report ---------------------------------------------------------------------------
 
 # Expected env values come from litmus-go's environment readers at tag 3.28.0 (pkg/generic/*/environment) and the
-# report's numbers (2 s latency, 500 MB memory), not from render.chaos.
+# report's numbers (2 s latency, 500 MB memory), not from render.resources.chaos.
 FAULT_CASES = {
     "Network latency of 2 s becomes pod-network-latency in milliseconds.": (
         {"fault": "pod-network-latency", "network_latency": "2s"}, "pod-network-latency", {"NETWORK_LATENCY": "2000"}),
@@ -325,7 +325,7 @@ def _scheduled(stack, name: str) -> tuple[dict, dict]:
     objects = stack.artifacts.chaos_objects
     cronjob = next(o for o in objects if o["kind"] == "CronJob" and o["metadata"]["name"] == f"chaos-{name}")
     template = next(o for o in objects if o["kind"] == "ConfigMap" and o["metadata"]["name"] == f"chaos-{name}")
-    return cronjob, yaml.safe_load(template["data"]["engine.yaml"])
+    return cronjob, yaml.safe_load(template["data"]["recorder.yaml"])
 
 
 LEVELS = {
@@ -347,7 +347,7 @@ def test_each_level_is_a_cronjob_in_the_teams_time(case):
     pod = spec["jobTemplate"]["spec"]["template"]["spec"]
     (create,) = pod["containers"]
     assert create["image"] == "registry.k8s.io/kubectl:v1.35.2"
-    assert create["args"] == ["create", "-f", "/run/chaos/engine.yaml"]
+    assert create["args"] == ["create", "-f", "/run/chaos/recorder.yaml"]
     assert pod["serviceAccountName"] == "chaos-scheduler"
     # A unique engine per run: the API server appends a random suffix to generateName.
     assert "name" not in engine_["metadata"] and engine_["metadata"]["generateName"] == f"{name}-"
@@ -376,7 +376,7 @@ def _run_gate(tmp_path, answer: str | None) -> str:
     etc, run, bin_ = tmp_path / "etc", tmp_path / "run", tmp_path / "bin"
     for d in (etc, run, bin_):
         d.mkdir()
-    (etc / "engine.yaml").write_text(template["data"]["engine.yaml"])
+    (etc / "recorder.yaml").write_text(template["data"]["recorder.yaml"])
     script = gate["command"][2].replace("/etc/chaos", str(etc)).replace("/run/chaos", str(run)).replace("/tmp/answer", str(tmp_path / "answer"))
     fake = "#!/bin/sh\nexit 4\n" if answer is None else (
         '#!/bin/sh\nwhile [ "$1" != "-O" ]; do shift; done\nprintf \'%s\' \'' + answer + '\' > "$2"\n'
@@ -387,11 +387,11 @@ def _run_gate(tmp_path, answer: str | None) -> str:
     env["PATH"] = f"{bin_}:{os.environ['PATH']}"
     result = subprocess.run([shutil.which("sh"), "-c", script], env=env, capture_output=True, text=True, timeout=30)
     assert result.returncode == 0, result.stderr
-    return (run / "engine.yaml").read_text()
+    return (run / "recorder.yaml").read_text()
 
 
 GATES = {
-    "A quiet service gets an active engine.": ('{"status":"success","data":{"resultType":"vector","result":[]}}', "active", "scheduled"),
+    "A quiet service gets an active recorder.": ('{"status":"success","data":{"resultType":"vector","result":[]}}', "active", "scheduled"),
     "A burning SLO or an open P0/P1 gets a stopped engine recording the skip.": (
         '{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1,"1"]}]}}', "stop", "skipped"),
     "Unreadable metrics skip the run: the gate fails closed.": (None, "stop", "skipped"),
@@ -432,11 +432,11 @@ def test_the_policy_pack_checks_the_engines_a_schedule_creates():
     (engine_,) = chaos_policy.engines("kubernetes:core/v1:ConfigMap", template, "x")
     assert list(chaos_policy.blast_radius_problems(engine_, config)) == []
     two_nodes = copy.deepcopy(template)
-    engine_doc = yaml.safe_load(two_nodes["data"]["engine.yaml"])
+    engine_doc = yaml.safe_load(two_nodes["data"]["recorder.yaml"])
     for entry in engine_doc["spec"]["experiments"][0]["spec"]["components"]["env"]:
         if entry["name"] == "TARGET_NODE":
             entry["value"] = "a,b"
-    two_nodes["data"]["engine.yaml"] = yaml.safe_dump(engine_doc)
+    two_nodes["data"]["recorder.yaml"] = yaml.safe_dump(engine_doc)
     (engine_,) = chaos_policy.engines("kubernetes:core/v1:ConfigMap", two_nodes, "x")
     assert list(chaos_policy.blast_radius_problems(engine_, config)) == [
         ("data.engine.yaml spec.experiments[0] node-drain", "targets 2 nodes at once; at most one")

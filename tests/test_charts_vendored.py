@@ -51,7 +51,7 @@ def test_the_published_index_copies_hold_the_entries_as_published():
 def test_image_tags_are_the_published_charts_app_versions():
     from components.litmus import EXPORTER_IMAGE
     from components.oncall import IMAGE_TAG
-    from render.chaos import RUNNER_IMAGE
+    from render.resources.chaos import RUNNER_IMAGE
 
     oncall = charts.published_entry(charts.lock()["oncall"])
     assert IMAGE_TAG == oncall["appVersion"] == "v1.16.5"

@@ -8,13 +8,13 @@ import pytest
 
 import catalog
 import render
-from cli import build, checks, engine
+from cli import build, checks, recorder
 from components.common import deep_merge
 from components.karma import Karma, KarmaArgs
 from components.victoriametrics import VictoriaMetrics, VictoriaMetricsArgs, vm_retention
 from model.base import Duration
 from model.errors import InputError
-from render import botkube, falco, otel
+from render.systems import botkube, falco, otel
 from stacks import from_values
 from tests.conftest import SMALL_CATALOG, STACKS, stack_values
 
@@ -58,7 +58,7 @@ def test_the_escape_hatches_reach_the_operator_values_and_the_custom_resources()
         extra_values={"replicaCount": 5, "operator": {"enable_converter_ownership": False}},
         extra_specs={"VMAlert": {"evaluationInterval": "15s"}, "VMAgent": {"scrapeInterval": "10s"}},
     )
-    inventory = engine.run_program(lambda: VictoriaMetrics("vm", args))
+    inventory = recorder.run_program(lambda: VictoriaMetrics("vm", args))
     operator = next(r for r in inventory.of_type(RELEASE) if r.inputs["name"] == "vm-operator")
     assert operator.inputs["values"]["replicaCount"] == 5
     # Nested values merge: the override leaves the neighbouring keys in place.
@@ -70,12 +70,12 @@ def test_the_escape_hatches_reach_the_operator_values_and_the_custom_resources()
 
 def test_a_vmalert_without_alertmanagers_is_refused():
     with pytest.raises(ValueError, match="at least one Alertmanager"):
-        engine.run_program(lambda: VictoriaMetrics("vm", _vm_args(notifier_urls=[])))
+        recorder.run_program(lambda: VictoriaMetrics("vm", _vm_args(notifier_urls=[])))
 
 
 def test_only_the_ha_pair_labels_what_it_sends_to_thanos():
     for ha in (True, False):
-        inventory = engine.run_program(lambda: VictoriaMetrics("vm", _vm_args(high_availability=ha)))
+        inventory = recorder.run_program(lambda: VictoriaMetrics("vm", _vm_args(high_availability=ha)))
         remote = inventory.by_name("vm-vmagent").inputs["spec"]["remoteWrite"]
         assert "inlineUrlRelabelConfig" not in remote[0]
         assert ("inlineUrlRelabelConfig" in remote[1]) is ha
@@ -87,7 +87,7 @@ def test_karmas_escape_hatch_replaces_lists_and_merges_maps():
         config={"alertmanager": {"servers": []}},
         extra_values={"resources": {"limits": {"memory": "1Gi"}}, "tolerations": [{"operator": "Exists"}]},
     )
-    inventory = engine.run_program(lambda: Karma("karma", args))
+    inventory = recorder.run_program(lambda: Karma("karma", args))
     (release,) = inventory.of_type(RELEASE)
     values = release.inputs["values"]
     assert values["resources"]["limits"] == {"cpu": "500m", "memory": "1Gi"}
@@ -233,10 +233,10 @@ def test_botkube_never_reads_secrets():
 
 
 def test_botkube_tokens_reach_only_its_secret():
-    inventory = engine.run("dev")
+    inventory = recorder.run("dev")
     secret = inventory.by_name("alerting-botkube-communications")
-    document = engine.reveal(secret.inputs["stringData"])["comm_config.yaml"]
-    assert engine.placeholder("slack-bot-token") in document and engine.placeholder("botkube-slack-app-token") in document
+    document = recorder.reveal(secret.inputs["stringData"])["comm_config.yaml"]
+    assert recorder.placeholder("slack-bot-token") in document and recorder.placeholder("botkube-slack-app-token") in document
     release = next(r for r in inventory.of_type(RELEASE) if r.inputs["name"] == "botkube")
     assert release.inputs["values"]["existingCommunicationsSecretName"] == "botkube-communications"
 
@@ -291,9 +291,9 @@ def test_the_secrets_the_platform_needs_are_named_by_their_config_keys():
 
 
 def test_sloth_handles_only_the_slos_it_owns_with_the_catalogs_period():
-    from render.slo_crs import SLOTH_LABEL_SELECTOR
+    from render.resources.slo import SLOTH_LABEL_SELECTOR
 
-    inventory = engine.run("dev")
+    inventory = recorder.run("dev")
     (sloth,) = [r for r in inventory.of_type("kubernetes:helm.sh/v3:Release") if r.inputs["chart"] == "sloth"]
     values = sloth.inputs["values"]["sloth"]
     assert values["labelSelector"] == SLOTH_LABEL_SELECTOR

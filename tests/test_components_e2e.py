@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cli import engine, tools
-from render.topology import THANOS_REPLICA_LABEL
+from cli import recorder, tools
+from render.systems.topology import THANOS_REPLICA_LABEL
 
 pytestmark = pytest.mark.e2e
 WAIT_SECONDS = 30
@@ -75,7 +75,7 @@ def wait_for(condition, what: str, logs: list[Path]):
 
 @pytest.fixture(scope="module")
 def prod():
-    return engine.run("prod")
+    return recorder.run("prod")
 
 
 def spec_of(inventory, kind: str) -> dict:

@@ -13,7 +13,8 @@ import pytest
 
 import catalog
 from cli import tools
-from render import dashboards, kpis
+from render.rules import kpis
+from render.systems import dashboards
 from tests.test_components_e2e import free_port, get_json, running, wait_for
 
 ORG = catalog.load("example")

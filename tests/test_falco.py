@@ -3,7 +3,7 @@ list and filter compiler for the catalog's rules, Helm's rendering of the falco 
 schema, and the Alertmanager routes (amtool) for the priority of a Falco event.
 
 Expected values come from the vendored upstream files (cli/data/falco, see SOURCE.md there) and from the issue's
-classes, never from render.falco.
+classes, never from render.systems.falco.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from cli import build, falco_checks, falco_rules, tools
 from cli.release_checks import rendered
 from model.errors import InputError
 from model.security import UPSTREAM_RULES, Maturity, ThreatClass
-from render import falco
+from render.systems import falco
 from render.yamlio import dump
 from stacks import from_values
 from tests.conftest import PROJECT_DIR, stack_values, write_yaml

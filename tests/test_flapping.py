@@ -8,8 +8,9 @@ import subprocess
 import pytest
 
 import catalog
+from behaviour import flapping as flapping_tests
 from cli import tools
-from render import flapping, rules
+from render.rules import flapping, health as rules
 from render.yamlio import dump
 from tests.test_kpis import _settings
 
@@ -25,7 +26,7 @@ def build(tmp_path_factory):
     shipped = {**rules.service_health_rules(ORG), **rules.outage_rules(ORG), **flapping.flapping_rules(ORG, settings)}
     for name, content in shipped.items():
         (root / "rules" / name).write_text(dump(content))
-    tests = flapping.flapping_rule_tests(ORG, settings)
+    tests = flapping_tests.flapping_rule_tests(ORG, settings)
     for name, content in tests.items():
         (root / "rule-tests" / name).write_text(dump(content))
     return root, tests

@@ -18,9 +18,9 @@ import pytest
 import yaml
 
 import catalog
-from render.incidents import SLACK_API, incident_plans
-from render.oncall import chain_steps
-from render.rules import service_health_rules
+from render.systems.incidents import SLACK_API, incident_plans
+from render.systems.oncall import chain_steps
+from render.rules.health import service_health_rules
 from tests.api_standins import JiraStandIn, SlackStandIn
 from tests.conftest import DATA
 from tests.oncall_webhooks import AlertGroup, OnCall, User

@@ -1,5 +1,5 @@
 """The alerting KPIs: every recorded value of the shipped rules checked with promtool and vmalert-tool on the
-scenario of render/kpi_tests.py, against numbers worked out by hand from that scenario."""
+scenario of behaviour/kpis.py, against numbers worked out by hand from that scenario."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pytest
 import catalog
 from cli import tools
 from model.settings import Settings
-from render import kpi_tests, kpis
+from behaviour import kpis as kpi_tests
+from render.rules import kpis
 from render.yamlio import dump
 from tests.conftest import stack_values
 

@@ -48,3 +48,26 @@ def test_the_platform_is_built_from_settings_and_artifacts():
     assert [(a.arg, ast.unparse(a.annotation) if a.annotation else None) for a in init.args.args] == [
         ("self", None), ("name", "str"), ("settings", "Settings"), ("artifacts", "Artifacts"), ("opts", "pulumi.ResourceOptions | None"),
     ]
+
+
+ROOT = COMPONENTS[0].parent.parent
+PROGRAM = sorted(p for folder in ("components", "render", "stacks", "model") for p in (ROOT / folder).rglob("*.py"))
+RENDER_CONCERNS = {"alertmanager", "rules", "resources", "systems"}
+
+
+@pytest.mark.parametrize("path", PROGRAM, ids=[str(p.relative_to(ROOT)) for p in PROGRAM])
+def test_the_program_never_generates_behaviour_tests(path):
+    """Behaviour tests are the CLI's: a generation error must surface where the checks run, never be carried (or
+    skipped) inside what `pulumi up` renders."""
+    found = [f"{m}.{n}" if n else m for m, n in imports(path) if m == "behaviour" or m.startswith("behaviour.")]
+    assert not found, f"{path.relative_to(ROOT)} imports {found}: only cli/ generates behaviour tests"
+
+
+def test_render_is_split_by_concern():
+    """Every renderer sits in the folder of what it renders; only the hand-off (`Artifacts`) and the YAML writer
+    stay at the top."""
+    render = ROOT / "render"
+    assert {p.name for p in render.iterdir() if p.is_dir() and p.name != "__pycache__"} == RENDER_CONCERNS
+    assert {p.name for p in render.glob("*.py")} == {"__init__.py", "yamlio.py"}
+    for concern in RENDER_CONCERNS:
+        assert (render / concern / "__init__.py").read_text().startswith('"""'), f"render/{concern} says what it holds"

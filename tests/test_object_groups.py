@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from cli import engine
+from cli import recorder
 from components.common import documents
 from components.victoriametrics import vmrule_document
 from tests.conftest import STACKS
@@ -24,7 +24,7 @@ KINDS = {
 
 @pytest.fixture(scope="module", params=STACKS)
 def run(request):
-    inventory = engine.run(request.param)
+    inventory = recorder.run(request.param)
     return inventory, inventory.stack_built.artifacts
 
 

@@ -6,11 +6,11 @@ import pytest
 import yaml
 
 import catalog
-from cli import engine
+from cli import recorder
 from model.errors import InputError
 from model.loading import load_catalog
-from render.incidents import incident_plans
-from render.oncall import Step, escalation_plans
+from render.systems.incidents import incident_plans
+from render.systems.oncall import Step, escalation_plans
 from tests.conftest import PROJECT_DIR, write_yaml
 
 ONCALL = "grafana:onCall"
@@ -96,7 +96,7 @@ def test_escalation_a_rotation_cannot_carry_out_is_refused(case, small_catalog_d
 
 @pytest.fixture(scope="module")
 def prod():
-    return engine.run("prod")
+    return recorder.run("prod")
 
 
 def test_prod_manages_escalation_in_oncall_through_its_api(prod, plans):
@@ -108,7 +108,7 @@ def test_prod_manages_escalation_in_oncall_through_its_api(prod, plans):
     # The other Grafana provider is Grafana's own API, for teams and folders (components/grafana_access.py).
     (provider,) = [p for p in prod.of_type("pulumi:providers:grafana") if "oncallUrl" in p.inputs]
     assert provider.inputs["oncallUrl"] == "https://oncall.alerting.example.com"
-    assert engine.is_secret(provider.inputs["oncallAccessToken"])
+    assert recorder.is_secret(provider.inputs["oncallAccessToken"])
 
 
 def test_escalation_steps_point_at_the_teams_schedules_and_people(prod):
@@ -121,8 +121,8 @@ def test_escalation_steps_point_at_the_teams_schedules_and_people(prod):
 
 def test_integration_urls_reach_alertmanager_only_as_secret_receiver_files(prod, plans):
     receivers = prod.by_name("alerting-alertmanager-receivers")
-    assert engine.is_secret(receivers.inputs["stringData"])
-    data = engine.reveal(receivers.inputs["stringData"])
+    assert recorder.is_secret(receivers.inputs["stringData"])
+    data = recorder.reveal(receivers.inputs["stringData"])
     for plan in plans.values():
         assert data[plan.integration_secret].startswith("https://oncall.offline.invalid/integrations/v1/alertmanager/")
     # the platform fills them itself: the stack does not ask the user for them
@@ -133,7 +133,7 @@ def test_integration_urls_reach_alertmanager_only_as_secret_receiver_files(prod,
 def test_without_managed_escalation_the_integration_urls_are_secrets_the_user_sets(plans):
     oncall = yaml.safe_load((PROJECT_DIR / "Pulumi.prod.yaml").read_text())["config"]["alerting-platform:oncall"]
     oncall["escalation"]["manage"] = False
-    unmanaged = engine.run("prod", {"oncall": oncall})
+    unmanaged = recorder.run("prod", {"oncall": oncall})
     assert not [r for r in unmanaged.resources if r.type.startswith(ONCALL)]
     assert {plan.integration_secret for plan in plans.values()} <= set(unmanaged.placeholders)
     assert "oncall-api-token" not in unmanaged.placeholders
@@ -148,11 +148,11 @@ def test_the_incident_lifecycle_is_declared_in_oncall_from_the_catalog(prod):
     assert postmortem["triggerType"] == "resolve" and postmortem["url"] == "https://example.atlassian.net/rest/api/2/issue"
     assert postmortem["integrationFilters"] == [f"{prefix}-alertmanager-id"] and postmortem["forwardWholePayload"] is False
     # Templates name earlier webhooks by the ids OnCall gave them.
-    assert f'"{prefix}-incident-reopened-id" not in r' in engine.reveal(postmortem["triggerTemplate"])
-    assert "@@" not in engine.reveal(prod.by_name(f"{prefix}-incident-invite-0").inputs["data"])
+    assert f'"{prefix}-incident-reopened-id" not in r' in recorder.reveal(postmortem["triggerTemplate"])
+    assert "@@" not in recorder.reveal(prod.by_name(f"{prefix}-incident-invite-0").inputs["data"])
     # Credentials only as secrets: the bot token in the Authorization header, the Jira password for basic auth.
     timeline = prod.by_name(f"{prefix}-incident-timeline").inputs
-    assert engine.is_secret(timeline["authorizationHeader"]) and engine.is_secret(postmortem["password"])
+    assert recorder.is_secret(timeline["authorizationHeader"]) and recorder.is_secret(postmortem["password"])
     assert postmortem["user"] == "oncall-bot@example.com"
     route = prod.by_name(f"{prefix}-incident-route").inputs
     assert (route["routingType"], route["position"]) == ("jinja2", 0)

@@ -9,7 +9,8 @@ from functools import reduce
 import pytest
 import yaml
 
-from cli import build, checks, engine, helm
+from cli import build, checks, recorder, helm
+from alerting_facts.charts import PROFILES, Workload
 from cli.charts import lock
 from stacks import from_values
 from stacks.config import decode
@@ -23,7 +24,7 @@ VM = "kubernetes:operator.victoriametrics.com/v1beta1"
 def built(request, tmp_path_factory):
     """(inventory, files written to build/<stack>/, settings) of one stack."""
     inventory, _, files = build.render_stack(request.param, tmp_path_factory.mktemp(request.param))
-    config, _, _ = engine.stack_config(request.param)
+    config, _, _ = recorder.stack_config(request.param)
     settings = from_values(request.param, {k: decode(v) for k, v in config.items()}).settings
     return inventory, files, settings
 
@@ -39,7 +40,7 @@ def dig(values: dict, path: str):
 
 def wholly_secret(data) -> bool:
     """Every value of a Secret's data reaches the engine wrapped as a Pulumi secret (the map, or each value)."""
-    return engine.is_secret(data) or (bool(data) and all(engine.is_secret(v) for v in data.values()))
+    return recorder.is_secret(data) or (bool(data) and all(recorder.is_secret(v) for v in data.values()))
 
 
 def custom(inventory, kind: str) -> list:
@@ -199,7 +200,7 @@ def test_grafana_has_both_datasources_and_the_oncall_app(built):
     assert sources["thanos"] == "http://thanos-query-frontend.monitoring.svc:10902"
     assert values["plugins"] == ["grafana-oncall-app"]
     plugin = inventory.by_name("alerting-grafana-oncall-plugin")
-    assert "onCallApiUrl: http://oncall-engine.monitoring.svc:8080" in plugin.inputs["data"]["oncall.yaml"]
+    assert "onCallApiUrl: http://oncall-recorder.monitoring.svc:8080" in plugin.inputs["data"]["oncall.yaml"]
 
 
 # --- Production shape -------------------------------------------------------------------------------------------
@@ -209,7 +210,7 @@ STATELESS_REPLICAS = [
     ("vm-operator", "replicaCount"),
     ("karma", "replicaCount"),
     ("grafana", "replicas"),
-    ("oncall", "engine.replicaCount"),
+    ("oncall", "recorder.replicaCount"),
     ("thanos", "query.replicas"),
     ("thanos", "queryFrontend.replicas"),
     ("thanos", "receive.router.replicas"),
@@ -295,83 +296,66 @@ def test_thanos_receive_replicates_in_prod_and_the_compactor_keeps_three_resolut
     assert values["objstoreConfig"] == {"create": False, "name": "thanos-objstore", "key": "objstore.yml"}
 
 
-# Where each chart takes the container security context, and the exceptions with their reasons.
-CONTAINER_SECURITY = {
-    "vm-operator": ["securityContext"],
-    "alertmanager": ["securityContext"],
-    "karma": ["containerSecurityContext"],
-    "grafana": ["containerSecurityContext"],
-    "oncall": ["securityContext", "init.securityContext"],
-    "pyrra": ["securityContext"],
-    "sloth": ["securityContext.container"],
-    "falcosidekick": ["securityContext"],
-    "botkube": ["containerSecurityContext"],
-    "otel-collector": ["securityContext"],
-    "node-exporter": ["containerSecurityContext"],
-    "goldpinger": ["containerSecurityContext"],
-    "thanos": [
-        f"{c}.securityContext"
-        for c in ("query", "queryFrontend", "receive.ingestor", "receive.router", "storeGateway", "compact")
-    ],
-}
+# Where each chart takes resources and security contexts is its profile (alerting_facts.charts), the one the policy
+# pack judges by: each release's rendered workloads are checked at the profile's paths.
 WRITABLE_ROOT = {"oncall": "celery beat writes its schedule file into the image's working directory"}
-NO_SECURITY_VALUES = {
-    "falco": "reads kernel events; least-privileged modern eBPF in the privileged `falco` namespace",
-    "litmus": "the litmus-core chart has no security-context values; `baseline` namespace",
-    "falco-talon": "the chart renders only runAsUser and fsGroup (1234) into its pod, no container security context",
-    "prometheus-operator-crds": "installs CRDs only, no pods",
-}
 
 
-CERT_MANAGER_SECURITY = ["containerSecurityContext", "webhook.containerSecurityContext",
-                         "cainjector.containerSecurityContext", "startupapicheck.containerSecurityContext"]
+def workloads(release: dict) -> list[Workload]:
+    """The workloads the release's chart renders with these values, by the chart's shared profile."""
+    profile = PROFILES.get(release["chart"])
+    assert profile is not None, f"chart {release['chart']} has no profile in alerting_facts.charts"
+    return profile.rendered(release["values"])
 
 
-def test_every_release_is_either_hardened_or_a_named_exception(built):
-    inventory, _, settings = built
-    tls = {"cert-manager", "trust-manager"} if settings.tls.enabled else set()
-    assert set(releases(inventory)) == set(CONTAINER_SECURITY) | set(NO_SECURITY_VALUES) | tls
+def hardened(release: dict) -> list[tuple[str, ...]]:
+    """The container security contexts the platform must harden: every rendered workload's, except where the chart
+    runs it as root whatever the values say (the profile names why)."""
+    return [path for w in workloads(release) if w.runs_as_root is None for path in w.container_security]
 
 
-def test_cert_manager_runs_every_container_restricted_with_resources(built):
-    inventory, _, settings = built
-    if not settings.tls.enabled:
-        assert "cert-manager" not in releases(inventory)
-        return
-    values = releases(inventory)["cert-manager"]["values"]
-    for path in CERT_MANAGER_SECURITY:
-        context = dig(values, path)
-        assert context["allowPrivilegeEscalation"] is False and context["runAsNonRoot"] is True, path
-        assert context["capabilities"] == {"drop": ["ALL"]} and context["readOnlyRootFilesystem"] is True, path
-        limits = dig(values, path.replace("containerSecurityContext", "resources"))["limits"]
-        assert "memory" in limits and "cpu" in limits, path
-
-
-@pytest.mark.parametrize("release", CONTAINER_SECURITY)
-def test_containers_run_non_root_without_privilege_escalation_on_a_read_only_root(release, built):
+def test_every_release_is_hardened_or_its_chart_says_why_not(built):
     inventory, _, _ = built
-    values = releases(inventory)[release]["values"]
-    for path in CONTAINER_SECURITY[release]:
-        context = dig(values, path)
+    unhardened = {}
+    for name, release in releases(inventory).items():
+        for w in workloads(release):
+            if not w.container_security or w.runs_as_root:
+                unhardened[f"{name} {w.name}"] = w.runs_as_root or "the chart has no container security-context values"
+    # Falco reads kernel events as root; Talon's and Litmus' charts have no container security contexts.
+    assert set(unhardened) == {"falco falco", "falco-talon falco-talon", "litmus operator"}, unhardened
+
+
+HARDENED_RELEASES = ["alertmanager", "karma", "grafana", "oncall", "thanos", "vm-operator", "pyrra", "sloth",
+                     "falcosidekick", "botkube", "otel-collector", "node-exporter", "goldpinger", "cert-manager", "trust-manager"]
+
+
+@pytest.mark.parametrize("name", HARDENED_RELEASES)
+def test_containers_run_non_root_without_privilege_escalation_on_a_read_only_root(name, built):
+    inventory, _, settings = built
+    release = releases(inventory).get(name)
+    if release is None:
+        assert name in ("cert-manager", "trust-manager") and not settings.tls.enabled
+        return
+    paths = hardened(release)
+    assert paths
+    for path in paths:
+        context = dig(release["values"], ".".join(path))
         assert context["allowPrivilegeEscalation"] is False, path
         assert context["runAsNonRoot"] is True, path
         assert context["capabilities"] == {"drop": ["ALL"]}, path
-        assert context["readOnlyRootFilesystem"] is (release not in WRITABLE_ROOT), path
+        assert context["readOnlyRootFilesystem"] is (name not in WRITABLE_ROOT), path
 
 
-@pytest.mark.parametrize("release", sorted(set(CONTAINER_SECURITY) | {"falco", "falco-talon", "litmus"}))
-def test_every_workload_release_sets_resources(release, built):
+def test_every_rendered_workload_sets_requests_and_memory_limits(built):
     inventory, _, _ = built
-    values = releases(inventory)[release]["values"]
-
-    def found(node) -> bool:
-        if isinstance(node, dict):
-            if "requests" in node and "limits" in node and "memory" in node["limits"]:
-                return True
-            return any(found(v) for v in node.values())
-        return False
-
-    assert found(values)
+    unsized = [
+        f"{name} {w.name} {'.'.join(path)}"
+        for name, release in releases(inventory).items()
+        for w in workloads(release)
+        for path in w.resources
+        if not (isinstance(r := dig(release["values"], ".".join(path)), dict) and r.get("requests") and "memory" in r.get("limits", {}))
+    ]
+    assert not unsized
 
 
 def test_directly_created_workloads_are_hardened_and_sized(built):
@@ -458,13 +442,13 @@ def test_generated_passwords_stay_pulumi_secrets_and_appear_in_no_other_resource
     }
     values = [f"offline-random-{p.name}" for p in passwords]
     for res in inventory.resources:
-        text = repr(engine.reveal(res.inputs))
+        text = repr(recorder.reveal(res.inputs))
         leaks = [v for v in values if v in text]
         if res.type == "kubernetes:core/v1:Secret":
             assert wholly_secret(res.inputs["stringData"]), res.name
         elif res.type == "pulumi:providers:grafana" and "auth" in res.inputs:
             # Grafana's own API, signed in as its admin (components/grafana_access.py): a provider credential.
-            assert engine.is_secret(res.inputs["auth"]) and leaks == ["offline-random-alerting-grafana-admin-password"], res.name
+            assert recorder.is_secret(res.inputs["auth"]) and leaks == ["offline-random-alerting-grafana-admin-password"], res.name
         else:
             assert not leaks, f"{res.name} carries {leaks}"
     assert not [name for name, text in files.items() if any(v in text for v in values)]
@@ -480,24 +464,24 @@ def test_no_secret_value_reaches_a_non_secret_resource_or_the_build(built):
     assert inventory.placeholders
     for res in inventory.resources:
         # Everywhere, a secret travels wrapped as a Pulumi secret ...
-        assert not [v for v in inventory.placeholders.values() if v in repr(engine.redact(res.inputs))], res.name
+        assert not [v for v in inventory.placeholders.values() if v in repr(recorder.redact(res.inputs))], res.name
         if res.type in SECRET_HOLDERS:
             continue
         # ... and only the resources meant to hold secrets get one at all.
-        text = repr(engine.reveal(res.inputs))
+        text = repr(recorder.reveal(res.inputs))
         assert not [v for v in inventory.placeholders.values() if v in text], res.name
     assert not [name for name, text in files.items() for v in inventory.placeholders.values() if v in text]
 
 
 def test_database_passwords_reach_oncall_only_through_its_secret(built):
     inventory, _, settings = built
-    secret = engine.reveal(inventory.by_name("alerting-oncall-postgres").inputs["stringData"])
+    secret = recorder.reveal(inventory.by_name("alerting-oncall-postgres").inputs["stringData"])
     if settings.oncall.postgres:
-        assert secret["password"] == engine.placeholder(settings.oncall.postgres.password.secret)
+        assert secret["password"] == recorder.placeholder(settings.oncall.postgres.password.secret)
     else:
         # Generated for the in-cluster server, and the same value the server itself gets.
         assert secret["password"] == "offline-random-alerting-oncall-database-password"
-        server = engine.reveal(inventory.by_name("alerting-oncall-database-secret").inputs["stringData"])
+        server = recorder.reveal(inventory.by_name("alerting-oncall-database-secret").inputs["stringData"])
         assert server["password"] == secret["password"]
     values = releases(inventory)["oncall"]["values"]["externalPostgresql"]
     assert values["existingSecret"] == "oncall-postgres" and "password" not in values

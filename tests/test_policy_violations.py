@@ -163,7 +163,7 @@ CASES: dict[str, Case] = {
     "A chart the pack has no profile of is reported, not guessed at": Case(
         "dev", "kubernetes-requests-and-limits",
         program("dev", "karma-release", lambda i: i.update(chart="karma-fork")),
-        "chart karma-fork has no profile in the policy pack",
+        "chart karma-fork has no profile, so where it takes",
     ),
     "Falco's privileges are reported without its exception": Case(
         "dev", "kubernetes-no-privileged-containers", program("dev"),

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from cli import engine
+from cli import recorder
 from tests.conftest import STACKS, stack_values
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
 @pytest.fixture(scope="module", params=STACKS)
-def inventory(request) -> engine.Inventory:
-    return engine.run(request.param)
+def inventory(request) -> recorder.Inventory:
+    return recorder.run(request.param)
 
 
 def test_the_program_registers_a_platform_with_its_components(inventory):
@@ -45,9 +45,9 @@ def test_the_alertmanager_release_runs_the_rendered_config(inventory):
 
 def test_receiver_credentials_reach_the_cluster_only_as_a_pulumi_secret(inventory):
     secret = inventory.by_name("alerting-alertmanager-receivers")
-    assert engine.is_secret(secret.inputs["stringData"])
-    revealed = engine.reveal(secret.inputs["stringData"])
-    assert revealed["slack-bot-token"] == engine.placeholder("slack-bot-token")
+    assert recorder.is_secret(secret.inputs["stringData"])
+    revealed = recorder.reveal(secret.inputs["stringData"])
+    assert revealed["slack-bot-token"] == recorder.placeholder("slack-bot-token")
 
 
 def test_no_placeholder_secret_appears_outside_kubernetes_secrets_and_provider_credentials(inventory):
@@ -55,9 +55,9 @@ def test_no_placeholder_secret_appears_outside_kubernetes_secrets_and_provider_c
     carriers = ("kubernetes:core/v1:Secret", "pulumi:providers:grafana", "grafana:onCall/outgoingWebhook:OutgoingWebhook")
     for res in inventory.resources:
         if res.type in carriers:
-            assert not any(v in repr(engine.redact(res.inputs)) for v in inventory.placeholders.values()), res.name
+            assert not any(v in repr(recorder.redact(res.inputs)) for v in inventory.placeholders.values()), res.name
             continue
-        text = repr(engine.reveal(res.inputs))
+        text = repr(recorder.reveal(res.inputs))
         for value in inventory.placeholders.values():
             assert value not in text, f"{res.name} carries the secret of {value}"
 

@@ -15,7 +15,7 @@ from alerting_facts import names
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "packages" / "alerting_facts"
 SOURCES = sorted(
-    p for folder in ("components", "render", "model", "routing", "stacks", "cli", "policies")
+    p for folder in ("components", "render", "behaviour", "model", "routing", "stacks", "cli", "policies")
     for p in (ROOT / folder).rglob("*.py")
 )
 

@@ -13,7 +13,8 @@ import catalog
 from cli import build, checks
 from model.base import Duration
 from model.slo import AlertTier, resolved_slos
-from render import slo_tests
+import behaviour
+from behaviour import slo as slo_tests
 from tests.conftest import DATA
 
 VARIETY = DATA / "catalogs" / "slo-variety.yaml"
@@ -171,7 +172,8 @@ def test_a_behaviour_test_that_cannot_be_generated_names_the_catalog_and_the_slo
 
     monkeypatch.setattr(slo_tests, "SCENARIOS", {"fast": cannot})
     with pytest.raises(InputError) as raised:
-        dict(build.load("dev").artifacts.rule_tests)
+        stack = build.load("dev")
+        behaviour.rule_tests(stack.catalog, stack.settings, stack.artifacts.rule_files)
     (problem,) = raised.value.problems
     assert (problem.source, problem.path) == ("catalog/example", where)
     assert problem.message.startswith("its behaviour test cannot be generated: SLO ")

@@ -11,7 +11,8 @@ from cli.checks import validate_object
 from model.base import Duration
 from model.loading import load_catalog
 from model.slo import Engine, resolved_slos
-from render import sli, slo_crs, slo_rules
+from render.resources import slo as slo_crs
+from render.rules import sli, slo as slo_rules
 from tests.conftest import DATA
 
 ORGS = {"example": catalog.load("example"), "variety": load_catalog(DATA / "catalogs" / "slo-variety.yaml")}
@@ -134,11 +135,11 @@ def test_pyrra_reads_the_target_as_a_string_percent_and_the_period_as_its_window
 
 
 def test_the_artifacts_carry_both_kinds_of_object_for_the_components():
-    from cli import engine
+    from cli import recorder
     from stacks import from_values
     from stacks.config import decode
 
-    values, _, _ = engine.stack_config("dev", {})
+    values, _, _ = recorder.stack_config("dev", {})
     artifacts = from_values("dev", {k: decode(v) for k, v in values.items()}).artifacts
     assert [o["kind"] for o in artifacts.sloth_slos] == ["PrometheusServiceLevel"] * 7
     assert [o["kind"] for o in artifacts.pyrra_slos] == ["ServiceLevelObjective"] * 6

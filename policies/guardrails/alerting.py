@@ -144,7 +144,7 @@ ALERT_RULE_LABELS = resource_policy(
         "requiredAnnotations": {"type": "array", "items": {"type": "string"}, "default": ["runbook_url"]},
         "severities": {"type": "array", "items": {"type": "string"}, "default": ["critical", "warning", "info"]},
     },
-    remediation="Give the service a `runbook_url` in the catalog and build alerts with render.rules.alert(); for Sloth "
+    remediation="Give the service a `runbook_url` in the catalog and build alerts with render.rules.health.alert(); for Sloth "
     "and Pyrra SLOs set the labels and annotations on the SLO object.",
 )
 

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from aiosmtpd.controller import Controller
 
-# Every notification carries the group's Karma link, which names the alertname (render/templates/alerting.tmpl).
+# Every notification carries the group's Karma link, which names the alertname (render/alertmanager/templates/alerting.tmpl).
 _ALERTNAME = re.compile(r"alertname%3D([A-Za-z0-9_]+)")
 _ORIGIN = re.compile(r"Sent by ([a-z0-9-]+) ·|^([a-z0-9-]+) · Alertmanager")
 

@@ -22,8 +22,8 @@ from cli import tools
 from model.catalog import Organisation
 from model.settings import Settings
 from render import render
-from render.alertmanager import secret_files
-from render.topology import ALERTMANAGER_SECRETS_DIR
+from render.alertmanager.config import secret_files
+from render.systems.topology import ALERTMANAGER_SECRETS_DIR
 from render.yamlio import dump
 from tests.e2e import cluster as am
 from tests.e2e.sinks import CaptureServer, Delivery, SmtpSink

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from render import tls
+from render.systems import tls
 from render.yamlio import dump
 from tests.e2e import cluster as am
 

@@ -1,7 +1,7 @@
 """End to end: Alertmanager serves its API over TLS with the rendered `--web.config.file`, on the real binary on
 loopback, and the silence backup's rendered amtool script reads it back verifying the server by the platform's CA.
 Certificates are made with openssl as the platform's cert-manager issuer makes them (test_alertmanager_tls.issue),
-for the names `render.tls.alertmanager_certificate` asks for plus `localhost`, the loopback stand-in for the Service.
+for the names `render.systems.tls.alertmanager_certificate` asks for plus `localhost`, the loopback stand-in for the Service.
 A client speaking plain HTTP, and amtool trusting another CA, are refused."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from cli import audit, tools
-from render import backup, tls
+from render.systems import backup, tls
 from render.yamlio import dump
 from tests.e2e import cluster as am
 from tests.e2e.test_alertmanager_tls import issue, prepare, silence

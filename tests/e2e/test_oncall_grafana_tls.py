@@ -28,7 +28,7 @@ import certifi
 import pytest
 
 from components.oncall import OnCallArgs, PostgresConnection, RedisConnection, chart_values
-from render import tls
+from render.systems import tls
 from tests.e2e.test_alertmanager_tls import issue
 
 pytestmark = pytest.mark.e2e

@@ -25,7 +25,7 @@ import pytest
 
 from cli import replay
 from model.slo import resolved_slos
-from render import slo_rules
+from render.rules import slo as slo_rules
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,7 @@ The tree, top to bottom:
                                               and the catalog entry of their service (model.priority)
 
 No route uses `continue`: every alert reaches exactly one receiver, which bundles the integrations its priority
-deserves (render.receivers). Timing per priority is in TIMING.
+deserves (render.alertmanager.receivers). Timing per priority is in TIMING.
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from model.catalog import Impact, Organisation, Priority, Service, Severity, Team, Tier
 from model.priority import classify
 from model.settings import Settings
-from render import falco, inhibition, notification_templates, receivers, time_intervals
-from render.receivers import CATCH_ALL, receiver_name
-from render.topology import alertmanager_secret_path
+from render.alertmanager import inhibition, notification_templates, receivers, time_intervals
+from render.systems import falco
+from render.alertmanager.receivers import CATCH_ALL, receiver_name
+from render.systems.topology import alertmanager_secret_path
 
 GROUP_BY = ["alertname", "team", "service", "cluster", "priority"]
 

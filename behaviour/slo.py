@@ -46,7 +46,8 @@ from model.slo import (
     resolved_slos,
 )
 from model.slo import AlertTier
-from render import series, sli, slo_rules
+from behaviour import series
+from render.rules import sli, slo as slo_rules
 
 SAMPLE = 30_000
 """Input samples every 30s: a one-minute rate needs two samples inside its window in Prometheus."""

@@ -31,8 +31,9 @@ from model.base import Duration
 from model.budgets import Budget
 from model.catalog import Organisation, Service, Team
 from model.promql import Selector, example_labels, labels_inside_not
-from render import budgets, series
-from render.budgets import ContainerMemory, Histogram, NodeUtilisation, Requests, Signal
+from behaviour import series
+from render.rules import budgets
+from render.rules.budgets import ContainerMemory, Histogram, NodeUtilisation, Requests, Signal
 
 MINUTE = series.INTERVAL_MS
 HOUR = 60 * MINUTE

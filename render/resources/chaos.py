@@ -21,10 +21,10 @@ from model.catalog import Organisation, Service, Severity, Team
 from model.chaos import LITMUS_FAULT, NODE_FAULTS, ChaosExperiment, ChaosFault, ChaosLevel
 from model.errors import Loc
 from model.settings import Settings
-from render.inhibition import CHAOS_RUNNING
-from render.rules import alert
-from render.time_intervals import weekday_numbers
-from render.topology import metrics_query_url
+from render.alertmanager.inhibition import CHAOS_RUNNING
+from render.rules.health import alert
+from render.alertmanager.time_intervals import weekday_numbers
+from render.systems.topology import metrics_query_url
 
 LITMUS_API = "litmuschaos.io/v1alpha1"
 LITMUS_VERSION = "3.28.0"

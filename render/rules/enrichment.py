@@ -18,6 +18,7 @@ tools) the templates fall back to the same facts looked up by the alert's `servi
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from urllib.parse import quote_plus
@@ -107,8 +108,8 @@ def incidents_search(labels: Mapping[str, str]) -> str:
 
 def incidents_url(settings: Settings, labels: Mapping[str, str]) -> str:
     """OnCall's alert groups of the same alert and service, resolved in the last 90 days."""
-    # Imported here: render.oncall reaches the notification templates, which import this module.
-    from render.oncall import ONCALL_PLUGIN_ID
+    # Imported here: render.systems.oncall reaches the notification templates, which import this module.
+    from render.systems.oncall import ONCALL_PLUGIN_ID
 
     return (f"{oncall_url(settings)}/a/{ONCALL_PLUGIN_ID}/alert-groups?search={quote_plus(incidents_search(labels), safe='')}"
             f"&status={RESOLVED}&started_at={quote_plus(INCIDENTS_RANGE, safe='')}")
@@ -144,17 +145,7 @@ class Enrichment:
 
     def annotations(self, labels: Mapping[str, str]) -> dict[str, str]:
         """The enrichment of an alert with these labels (`alertname` among them)."""
-        out: dict[str, str] = {}
-        name = labels.get("service")
-        service = self.org.service_index[name][1] if name in self.org.service_index else None
-        if service is not None:
-            out["depends_on"] = names_text(service.depends_on)
-            out["dependants"] = names_text(self.dependants.get(service.name, []))
-            out["impact"] = impact_text(service, self.org.major_impact_users)
-            if labels.get("severity") in {s.value for s in Severity}:
-                out["priority_reason"] = reason(Severity(labels["severity"]), service.tier, service.impact, self.org.major_impact_users)
-        out["history_url"] = history_url(self.settings, labels)
-        out["incidents_url"] = incidents_url(self.settings, labels)
+        out = dict(self._common(labels.get("alertname", ""), labels.get("service"), labels.get("severity")))
         r = self.slos.get(labels.get("slo", ""))
         tier = labels.get("sloth_severity")
         if labels.get("alertname") == BURN_ALERT and r is not None and tier in {t.value for t in AlertTier}:
@@ -162,6 +153,23 @@ class Enrichment:
             if text:
                 out["burn_impact"] = text
         return out
+
+    @functools.lru_cache(maxsize=65536)  # noqa: B019 - one Enrichment per render, released with it
+    def _common(self, alertname: str, name: str | None, severity: str | None) -> tuple[tuple[str, str], ...]:
+        """What an alert's enrichment takes from its name, service and severity alone: the same for every SLO of a
+        service, so worked out once per combination."""
+        out: dict[str, str] = {}
+        service = self.org.service_index[name][1] if name in self.org.service_index else None
+        if service is not None:
+            out["depends_on"] = names_text(service.depends_on)
+            out["dependants"] = names_text(self.dependants.get(service.name, []))
+            out["impact"] = impact_text(service, self.org.major_impact_users)
+            if severity in {s.value for s in Severity}:
+                out["priority_reason"] = reason(Severity(severity), service.tier, service.impact, self.org.major_impact_users)
+        labels = {"alertname": alertname, **({"service": name} if name else {})}
+        out["history_url"] = history_url(self.settings, labels)
+        out["incidents_url"] = incidents_url(self.settings, labels)
+        return tuple(out.items())
 
     def rule(self, rule: dict) -> dict:
         """An alert rule with its enrichment after its own annotations (which win)."""
@@ -238,7 +246,7 @@ def link_templates(settings: Settings) -> str:
     """`alerting.history.built` and `alerting.incidents.built`: history_url() and incidents_url() as Go templates
     over a notification's common labels (Alertmanager's `dict`, `list` and `toJson` marshal maps with sorted keys,
     as `_json` does)."""
-    from render.oncall import ONCALL_PLUGIN_ID  # see incidents_url
+    from render.systems.oncall import ONCALL_PLUGIN_ID  # see incidents_url
 
     history = (_HISTORY_TEMPLATE.replace("@DATASOURCE@", METRICS_DATASOURCE).replace("@FROM@", HISTORY_FROM)
                .replace("@PANE@", HISTORY_PANE).replace("@GRAFANA@", settings.url("grafana")))

@@ -4,8 +4,8 @@ The labels this relies on:
 - `severity`: a critical alert silences the warning and info alerts of the same alertname and service.
 - `symptom="false"`: the alert is about the service itself being broken (its pods are down), not a symptom that a
   failing dependency could explain. Every other alert of a service is a symptom.
-- `scope="cluster"` / `scope="namespace"`: an outage of a whole cluster or namespace (render.rules.outage_rules).
-- `alertname="ChaosExperimentRunning"`: a chaos experiment is injecting a fault into the service (render.chaos).
+- `scope="cluster"` / `scope="namespace"`: an outage of a whole cluster or namespace (render.rules.health.outage_rules).
+- `alertname="ChaosExperimentRunning"`: a chaos experiment is injecting a fault into the service (render.resources.chaos).
 """
 
 from __future__ import annotations

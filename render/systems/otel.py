@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from model.settings import Settings
-from render.topology import vmagent_remote_write_url
+from render.systems.topology import vmagent_remote_write_url
 
 OTLP_GRPC_PORT = 4317
 OTLP_HTTP_PORT = 4318

@@ -14,7 +14,7 @@ from __future__ import annotations
 import posixpath
 
 from alerting_facts.names import PROJECT
-from render.topology import (
+from render.systems.topology import (
     ALERTMANAGER_RELEASE,
     FALCO_NAMESPACE,
     FALCOSIDEKICK_RELEASE,

@@ -14,8 +14,8 @@ from model.priority import classify
 from model.promql import number
 from model.slo import Engine, RawSLI, ResolvedSLO, enabled, pyrra_can_window, resolved_slos
 from model.slo import AlertTier
-from render import sli, slo_rules
-from render.topology import MONITORING_NAMESPACE
+from render.rules import sli, slo as slo_rules
+from render.systems.topology import MONITORING_NAMESPACE
 
 SLOTH_API = "sloth.slok.dev/v1"
 PYRRA_API = "pyrra.dev/v1alpha1"

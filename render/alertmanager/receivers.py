@@ -10,7 +10,7 @@
 | P3       | a ticket (native Jira, else Jira webhooks) and e-mail   | the same                           |
 
 A team's `generic` webhooks get every priority. A receiver never ends up empty: whatever a team lacks falls back to
-its alerts channel. Credentials are only ever `*_file` paths (render.topology.alertmanager_secret_path).
+its alerts channel. Credentials are only ever `*_file` paths (render.systems.topology.alertmanager_secret_path).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import re
 
 from model.catalog import Jira, Organisation, PagerDuty, Priority, SlackChannel, Team, Webhook
 from model.settings import Settings
-from render.notification_templates import use
-from render.topology import alertmanager_secret_path
+from render.alertmanager.notification_templates import use
+from render.systems.topology import alertmanager_secret_path
 
 CATCH_ALL = "catch-all"
 """Alerts whose team is missing or unknown: the platform team triages them."""
@@ -174,7 +174,7 @@ def team_receivers(org: Organisation, team: Team, settings: Settings) -> list[di
     if paging and team.pagerduty:
         p1.append(("pagerduty_configs", pagerduty(team.pagerduty, "error")))
         if org.runs_incidents(team) and Priority.P1 in org.incident_policy(team).priorities:
-            p1 += oncall  # the incident lifecycle runs on OnCall (render.incidents)
+            p1 += oncall  # the incident lifecycle runs on OnCall (render.systems.incidents)
     elif paging:
         p1 += oncall
     p1 += [alerts_channel, *mail]

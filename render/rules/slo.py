@@ -22,13 +22,15 @@ forms: traffic-weighted, never a mean of ratios.
 
 from __future__ import annotations
 
+import functools
+
 from alerting_facts.names import PROJECT
 from model.base import Duration
 from model.catalog import Organisation, Severity
 from model.promql import number, quote
 from model.slo import AlertWindow, BurnBasis, Engine, EvaluationForm, RawSLI, ResolvedSLO, enabled, resolved_slos
 from model.slo import AlertTier
-from render import rules, sli
+from render.rules import health as rules, sli
 
 ALERT = "ErrorBudgetBurn"
 EXHAUSTED_ALERT = "ErrorBudgetExhausted"
@@ -55,7 +57,13 @@ def ids(r: ResolvedSLO) -> dict[str, str]:
 
 
 def selector(r: ResolvedSLO) -> str:
-    return "{" + ", ".join(f"{k}={quote(v)}" for k, v in ids(r).items()) + "}"
+    return _selector(r.id, r.service.name, r.slo.name)
+
+
+@functools.cache
+def _selector(sloth_id: str, service: str, slo: str) -> str:
+    # Every recorded series and alert of an SLO names it; the same three strings are quoted dozens of times.
+    return "{" + ", ".join(f"{k}={quote(v)}" for k, v in {"sloth_id": sloth_id, "sloth_service": service, "sloth_slo": slo}.items()) + "}"
 
 
 def series_labels(r: ResolvedSLO) -> dict[str, str]:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from model.catalog import Organisation, Priority
 from model.settings import Settings
-from render import access, tls
-from render.topology import alertmanager_replica_urls
+from render.systems import access, tls
+from render.systems.topology import alertmanager_replica_urls
 
 ACK_DURATION = "30m"
 PRIORITY_COLOURS = {Priority.P0: "#d7191c", Priority.P1: "#fdae61", Priority.P2: "#abd9e9", Priority.P3: "#cccccc"}
@@ -28,7 +28,7 @@ def render(settings: Settings, org: Organisation) -> dict:
             "name": f"{cluster}-{i}",
             "cluster": cluster,
             "uri": url,
-            # Links to Alertmanager's UI only where it is published (not with signed-in users: see render.access).
+            # Links to Alertmanager's UI only where it is published (not with signed-in users: see render.systems.access).
             **({} if settings.access.user_header else {"external_uri": settings.url("alertmanager")}),
             "timeout": "10s",
             # Silences go through Karma, which can reach each replica inside the cluster.

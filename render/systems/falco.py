@@ -23,8 +23,8 @@ from model.security import (
     unexpected_process_rule,
 )
 from model.settings import Settings
-from render import tls
-from render.topology import FALCO_NAMESPACE, FALCO_TALON_PORT, FALCO_TALON_RELEASE, alertmanager_replica_urls, service_host
+from render.systems import tls
+from render.systems.topology import FALCO_NAMESPACE, FALCO_TALON_PORT, FALCO_TALON_RELEASE, alertmanager_replica_urls, service_host
 
 SOURCE = "falco"
 """The `source` label falcosidekick puts on every event it sends to Alertmanager."""
@@ -207,7 +207,7 @@ def sidekick_alertmanager(org: Organisation, settings: Settings) -> dict:
 
     Every replica gets every event (falcosidekick takes a comma-separated list), like from VMAlert: a load-balanced
     Service would leave each replica with a different set of alerts. API v2, because Alertmanager removed v1. The
-    team comes from each event (render.falco.falco_config), so it is not an extra label, which would override it.
+    team comes from each event (render.systems.falco.falco_config), so it is not an extra label, which would override it.
     """
     labels = {"cluster": settings.cluster_name}
     return {

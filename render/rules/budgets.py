@@ -24,7 +24,7 @@ from model.budgets import (
 )
 from model.catalog import Organisation, Service, Severity, Team
 from model.promql import Matcher, Selector, number, quote
-from render import rules
+from render.rules import health as rules
 
 BREACH = "PerformanceBudgetBreach"
 REGRESSION = "PerformanceRegression"

@@ -5,13 +5,13 @@ from __future__ import annotations
 from model.base import Duration
 from model.catalog import Organisation, Priority, Service, Severity, Team, Tier
 from model.priority import classify
-from render.inhibition import SCOPE_LABEL, SYMPTOM_LABEL
+from render.alertmanager.inhibition import SCOPE_LABEL, SYMPTOM_LABEL
 
 RULE_API_VERSION = "v1"
 FLAP_HOLD = Duration.of(minutes=5)
 """How long the availability alerts keep firing after their condition clears (`keep_firing_for`): a target that
 comes back for a few minutes and falls over again is one alert, not a resolve and a new page. SLO and budget alerts
-judge windows long enough not to flap; any alert that does is reported by render.flapping."""
+judge windows long enough not to flap; any alert that does is reported by render.rules.flapping."""
 
 
 def service_selector(service: Service, extra: str = "") -> str:
@@ -38,7 +38,7 @@ def alert(
     runbook and dashboard.
 
     `symptom=False` marks an alert about the service itself being broken (its pods are down) rather than a symptom
-    a failing dependency could explain: inhibition by dependencies leaves it alone (see render.inhibition).
+    a failing dependency could explain: inhibition by dependencies leaves it alone (see render.alertmanager.inhibition).
     """
     rule: dict = {"alert": name, "expr": expr}
     if for_ is not None and for_.milliseconds:
@@ -139,7 +139,7 @@ def _outage_rule(
 
 def outage_rules(org: Organisation) -> dict[str, dict]:
     """Alerts for a whole namespace or cluster going down; while they fire they silence the per-service alerts
-    inside (render.inhibition), so an outage pages once, as urgently as the most urgent service it takes down."""
+    inside (render.alertmanager.inhibition), so an outage pages once, as urgently as the most urgent service it takes down."""
     services = [s for _, s in org.services()]
     if not services:
         return {}

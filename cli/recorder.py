@@ -261,7 +261,8 @@ def _run_mocked(inventory: Inventory, config: dict[str, str], secret_keys: list[
     from pulumi.runtime import mocks
     from pulumi.runtime import settings as runtime_settings
     from pulumi.runtime.stack import run_pulumi_func
-    from pulumi.runtime.sync_await import _sync_await
+
+    from cli.sdk_internals import clear_pending_work, forget_root_resource, run_to_completion
 
     class Mocks(mocks.Mocks):
         def new_resource(self, args: mocks.MockResourceArgs):
@@ -297,12 +298,11 @@ def _run_mocked(inventory: Inventory, config: dict[str, str], secret_keys: list[
             return response
 
     # Every run starts from a clean runtime: no root stack, no config, no pending RPCs from an earlier run.
-    runtime_settings.ROOT.set(None)
+    forget_root_resource()
     pulumi.runtime.set_all_config(config, secret_keys)
     mocks_ = Mocks()
     mocks.set_mocks(mocks_, project=PROJECT, stack=inventory.stack, preview=False, monitor=RecordingMonitor(mocks_))
-    runtime_settings.SETTINGS.rpc_manager.clear()
-    runtime_settings.SETTINGS.outputs.clear()
+    clear_pending_work()
 
     exports: dict[str, Any] = {}
 
@@ -313,7 +313,7 @@ def _run_mocked(inventory: Inventory, config: dict[str, str], secret_keys: list[
             output = pulumi.Output.from_input(value)
             exports[key] = (await output.future(), await output.is_secret())
 
-    _sync_await(run_pulumi_func(lambda: _sync_await(program())))
+    run_to_completion(run_pulumi_func(lambda: run_to_completion(program())))
     for key, (value, secret) in exports.items():
         inventory.outputs[key] = value
         if secret:

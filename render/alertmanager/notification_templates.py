@@ -9,7 +9,7 @@ from pathlib import Path
 
 from model.catalog import Organisation
 from model.settings import Settings
-from render.enrichment import direct_dependants, impact_text, link_templates, names_text
+from render.rules.enrichment import direct_dependants, impact_text, link_templates, names_text
 
 LAYOUT_FILE = "alerting.tmpl"
 CATALOG_FILE = "catalog.tmpl"

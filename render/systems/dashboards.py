@@ -1,7 +1,7 @@
 """The dashboards a team opens first, as code: grafana-foundation-sdk builders, one team dashboard (a `team` variable
 over the catalog's teams) and one organisation dashboard.
 
-They read the KPIs of render.kpis, the SLO recordings of render.slo_rules, the `ALERTS` series and the chaos
+They read the KPIs of render.rules.kpis, the SLO recordings of render.rules.slo, the `ALERTS` series and the chaos
 exporter; every query is a plain PromQL expression VictoriaMetrics answers (tests/test_dashboards.py runs each
 one). Grafana loads them from a ConfigMap through a file provider (components/grafana.py): read-only, versioned
 with the release, no API token needed at deploy time.
@@ -17,7 +17,7 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import dashboard as model
 
 from model.catalog import Organisation
-from render.kpis import FIRING, META_LABEL, ORG_DASHBOARD_UID, TEAM_DASHBOARD_UID
+from render.rules.kpis import FIRING, META_LABEL, ORG_DASHBOARD_UID, TEAM_DASHBOARD_UID
 
 DATASOURCE = model.DataSourceRef(type_val="prometheus", uid="victoriametrics")
 """The default datasource components/grafana.py provisions, by its fixed uid."""

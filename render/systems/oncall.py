@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from model.base import Duration
 from model.catalog import EscalationTarget, OnCall, Organisation, Team
-from render.receivers import oncall_secret
+from render.alertmanager.receivers import oncall_secret
 
 ONCALL_PLUGIN_ID = "grafana-oncall-app"
 ONCALL_PLUGIN_FILE = "oncall.yaml"

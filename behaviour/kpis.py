@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from model.catalog import Organisation, Team
 from model.settings import Settings
-from render import kpis, series
+from behaviour import series
+from render.rules import kpis
 
 WEEK = 12 * 60
 """Minutes in the test."""

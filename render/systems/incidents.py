@@ -36,11 +36,11 @@ from typing import Literal
 
 from model.catalog import EscalationTarget, IncidentPolicy, Organisation, Team
 from model.errors import InputError, Problem
-from render.falco import SOURCE as FALCO_SOURCE
-from render.falco import THREAT_PRIORITY, UNCLASSIFIED_PRIORITY
-from render.oncall import Step, chain_steps, shift_names
-from render.receivers import jira_api_url
-from render.time_intervals import weekday_numbers
+from render.systems.falco import SOURCE as FALCO_SOURCE
+from render.systems.falco import THREAT_PRIORITY, UNCLASSIFIED_PRIORITY
+from render.systems.oncall import Step, chain_steps, shift_names
+from render.alertmanager.receivers import jira_api_url
+from render.alertmanager.time_intervals import weekday_numbers
 
 SLACK_API = "https://slack.com/api"
 INVITE_BATCH = 30
@@ -119,7 +119,7 @@ def _verbatim(text: str) -> str:
 
 def _priority_expr(labels: str) -> str:
     """The alert group's priority: its `priority` label, except for Falco events, which carry Falco's own priority
-    there and are ours by their `threat` label (render.falco.THREAT_PRIORITY, as the Alertmanager routes decide)."""
+    there and are ours by their `threat` label (render.systems.falco.THREAT_PRIORITY, as the Alertmanager routes decide)."""
     threats = _lit({t.value: p.value for t, p in THREAT_PRIORITY.items()})
     return (
         f"(({threats}.get({labels}.get('threat')) or {_lit(UNCLASSIFIED_PRIORITY.value)}) "
