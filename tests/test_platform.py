@@ -200,7 +200,7 @@ def test_grafana_has_both_datasources_and_the_oncall_app(built):
     assert sources["thanos"] == "http://thanos-query-frontend.monitoring.svc:10902"
     assert values["plugins"] == ["grafana-oncall-app"]
     plugin = inventory.by_name("alerting-grafana-oncall-plugin")
-    assert "onCallApiUrl: http://oncall-recorder.monitoring.svc:8080" in plugin.inputs["data"]["oncall.yaml"]
+    assert "onCallApiUrl: http://oncall-engine.monitoring.svc:8080" in plugin.inputs["data"]["oncall.yaml"]
 
 
 # --- Production shape -------------------------------------------------------------------------------------------
@@ -210,7 +210,7 @@ STATELESS_REPLICAS = [
     ("vm-operator", "replicaCount"),
     ("karma", "replicaCount"),
     ("grafana", "replicas"),
-    ("oncall", "recorder.replicaCount"),
+    ("oncall", "engine.replicaCount"),
     ("thanos", "query.replicas"),
     ("thanos", "queryFrontend.replicas"),
     ("thanos", "receive.router.replicas"),
