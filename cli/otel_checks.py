@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from cli.checks import Finding, check
-from cli.release_checks import rendered
+from cli import release_checks  # a module, not its name: cli.checks imports this one while release_checks is loading
 from render import yamlio
 
 COLLECTOR_CONFIG = Path("otel") / "collector.yaml"
@@ -56,7 +56,7 @@ def otel_collector_config(build_dir: Path) -> Iterator[Finding]:
     config = yamlio.load(path.read_text()) or {}
     problems = collector_problems(config)
     yield Finding("otel collector config", str(COLLECTOR_CONFIG), not problems, "\n".join(problems))
-    for release in rendered(build_dir):
+    for release in release_checks.rendered(build_dir):
         if not release.ok or release.release.chart != "opentelemetry-collector":
             continue
         for obj in release.objects:
