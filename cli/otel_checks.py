@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from cli.checks import Finding, check
-from cli import release_checks
+from cli import release_checks  # a module, not its name: cli.checks imports this one while release_checks is loading
 from render import yamlio
 
 COLLECTOR_CONFIG = Path("otel") / "collector.yaml"

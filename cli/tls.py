@@ -8,6 +8,7 @@ from the same issuer that it can read (a Secret's `ca.crt` it mounts, or the ope
 
 from __future__ import annotations
 
+import configparser
 import posixpath
 import re
 from collections.abc import Iterator
@@ -15,7 +16,18 @@ from dataclasses import dataclass
 
 import yaml
 
-from cli.wiring import Obj, WiredUrl, _containers, _get, issued_secrets, service_of, service_selects, wired, workloads
+from cli.wiring import (
+    Obj,
+    WiredUrl,
+    _containers,
+    _get,
+    bundled_configmaps,
+    issued_secrets,
+    service_of,
+    service_selects,
+    wired,
+    workloads,
+)
 from pathlib import Path
 
 # Flags naming a TLS config file: the file's format is the exporter-toolkit web config (`tls_server_config`) or
@@ -107,7 +119,8 @@ def _config_problems(objects: list[Obj], namespace: str, template: dict, contain
 
 
 def tls_problems(objects: list[Obj]) -> Iterator[tuple[str, str, list[str]]]:
-    """(subject, what, problems) for every TLS config a container starts with, and every cluster that gossips in clear."""
+    """(subject, what, problems) for every TLS config a container starts with, every cluster that gossips in clear,
+    and every Grafana's HTTPS settings (grafana_problems)."""
     runs_cert_manager = any(o.kind == "Certificate" and str(o.body.get("apiVersion", "")).startswith("cert-manager.io/") for o in objects)
     for workload, template in workloads(objects):
         for container in _containers(template):
@@ -130,6 +143,7 @@ def tls_problems(objects: list[Obj]) -> Iterator[tuple[str, str, list[str]]]:
                     ["its replicas gossip in plain text: no --cluster.tls-config"] if clear else []
                 )
     yield from vm_problems(objects)
+    yield from grafana_problems(objects)
 
 
 # The components of the VictoriaMetrics operator's storage objects that serve HTTP, and the Service the operator puts in
@@ -207,7 +221,8 @@ def _args(container: dict) -> list[str]:
 
 
 def tls_servers(objects: list[Obj]) -> dict[tuple[str, str], Obj]:
-    """(namespace, Service) -> the Certificate its pods serve HTTPS with (`--web.config.file`'s cert_file)."""
+    """(namespace, Service) -> the Certificate its pods serve HTTPS with (`--web.config.file`'s cert_file, or
+    grafana.ini's `[server] cert_file`)."""
     issued = issued_secrets(objects)
     served: list[tuple[str, dict, Obj]] = []
     for workload, template in workloads(objects):
@@ -221,6 +236,7 @@ def tls_servers(objects: list[Obj]) -> dict[tuple[str, str], Obj]:
             secret = _get(found[1], "secret", "secretName") if found else None
             if (workload.namespace, secret) in issued:
                 served.append((workload.namespace, _get(template, "metadata", "labels") or {}, issued[(workload.namespace, secret)]))
+    served += grafana_servers(objects)
     servers = {
         (svc.namespace, svc.name): cert
         for svc in objects
@@ -290,6 +306,10 @@ def _client_ca(url: WiredUrl, objects: list[Obj]) -> tuple[str, object] | None:
     if url.source.startswith("release ") and url.path == "config.alertmanager.hostport":
         path = _get(doc, "config", "tlsclient", "cacertfile") or _get(doc, "config", "mutualtlsclient", "cacertfile")
         return ("file", (runs(url.source.removesuffix(" values")), path)) if path else None
+    if url.source.startswith("release ") and url.path == "externalGrafana.url":  # OnCall's engine, with Python requests
+        return ("bundle", _requests_clients(url, objects))
+    if url.source.startswith("manifests/") and isinstance(doc, dict) and doc.get("kind") == "ConfigMap" and "jsonData" in _data(doc, url.path):
+        return ("plugin", _plugin_clients(url, objects))  # a Grafana app's provisioning: its backend, in Grafana's pods
     if url.source.startswith("manifests/") and isinstance(doc, dict) and doc.get("kind") in ("CronJob", "Job"):
         # The address in the script itself (the silence backup), or in the env of a container whose script reads it
         # (the chaos gate): the HTTP config the script writes names the CA.
@@ -416,7 +436,12 @@ def client_problems(objects: list[Obj], build_dir: Path) -> Iterator[tuple[str, 
             problems.append(f"speaks {url.scheme or 'no scheme'} to a server that serves HTTPS only")
         if not _names(cert, url.host):
             problems.append(f"Certificate {cert.name} is not valid for {url.host!r}, the name this client verifies")
-        problems += _ca_problems(_client_ca(url, objects), cert, objects)
+        how = _client_ca(url, objects)
+        if how and how[0] == "plugin":
+            clients, forwarding = how[1]  # type: ignore[misc]
+            problems += forwarding + bundle_problems(clients, cert, objects, GO_CA_FILE_ENV)
+        else:
+            problems += bundle_problems(how[1], cert, objects) if how and how[0] == "bundle" else _ca_problems(how, cert, objects)  # type: ignore[arg-type]
         address = f"{url.host}:{url.port}" if url.port else url.host
         yield url.where, address, problems
 
@@ -685,3 +710,222 @@ def thanos_client_problems(objects: list[Obj]) -> Iterator[tuple[str, str, list[
                 elif not _same_issuer(cert, server.client_ca):
                     problems.append(f"its certificate {cert.name} comes from another issuer than the CA the server verifies clients by")
             yield f"{workload} {container.get('name')}: {flag}", address, problems
+# --- Grafana: `[server]` of grafana.ini, the kubelet's probes, and OnCall's `requests` as its client ---------------
+
+GRAFANA_INI = "/etc/grafana/grafana.ini"
+GRAFANA_TLS_PROTOCOLS = ("https", "h2")
+"""The `[server] protocol` values under which Grafana reads `cert_file` and `cert_key` and serves TLS only (Grafana's
+pkg/setting/setting.go, readServerSettings)."""
+GRAFANA_MIN_TLS = ("TLS1.2", "TLS1.3")
+CA_FILE = "ca.crt"
+CA_BUNDLE_ENV = "REQUESTS_CA_BUNDLE"
+"""What Python `requests` verifies by when a call passes no `verify` (Session.merge_environment_settings): it replaces
+requests' own bundle (certifi's), so it must hold the public CAs as well as the platform's."""
+GO_CA_FILE_ENV = "SSL_CERT_FILE"
+"""What Go's crypto/x509 reads its roots from on Linux instead of the system's file: the same holds."""
+DEFAULT_TRUST = {CA_BUNDLE_ENV: "requests verifies by certifi's bundle, which lacks the platform's CA",
+                 GO_CA_FILE_ENV: "Go verifies by the image's system CAs, which lack the platform's CA"}
+
+
+def _is_grafana(container: dict) -> bool:
+    image = str(container.get("image", "")).rsplit("@", 1)[0].rsplit(":", 1)[0]
+    return image.endswith("/grafana") and any(m.get("mountPath") == GRAFANA_INI for m in container.get("volumeMounts") or [])
+
+
+def _mounted_text(objects: list[Obj], namespace: str, template: dict, container: dict, path: str) -> str | None:
+    """The text of a file a container reads from a ConfigMap or Secret the build renders or creates: a file mounted by
+    `subPath` at `path`, or a file of a volume mounted as a directory."""
+    volumes = {v.get("name"): v for v in _get(template, "spec", "volumes") or []}
+    exact = next(((m, volumes[m["name"]]) for m in container.get("volumeMounts") or []
+                  if m.get("mountPath") == path and m.get("subPath") and m.get("name") in volumes), None)
+    found = exact or _mount(template, container, path)
+    if found is None:
+        return None
+    mount, volume = found
+    key = mount.get("subPath") or posixpath.relpath(path, mount["mountPath"])
+    for kind, ref, field in (("ConfigMap", ("configMap", "name"), "data"), ("Secret", ("secret", "secretName"), "stringData")):
+        name = _get(volume, *ref)
+        if name is None:
+            continue
+        source = next((o for o in objects if o.kind == kind and o.namespace == namespace and o.name == name), None)
+        return (source.body.get(field) or {}).get(key) if source else None
+    return None
+
+
+def _grafana_server(objects: list[Obj], namespace: str, template: dict, container: dict) -> dict[str, str] | None:
+    """grafana.ini's `[server]` section as the container reads it; None where the file cannot be read."""
+    text = _mounted_text(objects, namespace, template, container, GRAFANA_INI)
+    if text is None:
+        return None
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read_string(text)
+    except configparser.Error:
+        return None
+    return dict(parser["server"]) if parser.has_section("server") else {}
+
+
+def _grafana_certificate(objects: list[Obj], namespace: str, template: dict, container: dict, server: dict) -> tuple[Obj | None, list[str]]:
+    """The Certificate Grafana serves with and why its cert_file and cert_key are not what a Certificate writes."""
+    issued = issued_secrets(objects)
+    problems, certificates = [], []
+    for field in ("cert_file", "cert_key"):
+        path = server.get(field)
+        if not path:
+            problems.append(f"[server] {field} is not set")
+            continue
+        found = _mount(template, container, path)
+        secret = _get(found[1], "secret", "secretName") if found else None
+        if secret is None:
+            problems.append(f"[server] {field} {path} is in no mounted Secret")
+        elif (namespace, secret) not in issued:
+            problems.append(f"[server] {field} {path} is in Secret {secret!r}, which no cert-manager Certificate writes")
+        else:
+            certificates.append(issued[(namespace, secret)])
+    for cert in {c.name: c for c in certificates}.values():
+        issuer, kind = _get(cert.body, "spec", "issuerRef", "name"), _get(cert.body, "spec", "issuerRef", "kind") or "Issuer"
+        if not any(o.kind == kind and o.name == issuer and (kind == "ClusterIssuer" or o.namespace == namespace) for o in objects):
+            problems.append(f"Certificate {cert.name}: its {kind} {issuer!r} is not created")
+    return (certificates[0] if certificates and not problems else None), problems
+
+
+def grafana_problems(objects: list[Obj]) -> Iterator[tuple[str, str, list[str]]]:
+    """(subject, what, problems) of every Grafana container where the build runs cert-manager: it serves HTTPS with a
+    certificate a Certificate writes, at TLS 1.2 at least, and the kubelet probes it over HTTPS (a plain-HTTP probe of
+    a TLS listener gets `400` and restarts the pod); no sidecar of its pod reloads it over plain HTTP."""
+    if not any(o.kind == "Certificate" and str(o.body.get("apiVersion", "")).startswith("cert-manager.io/") for o in objects):
+        return
+    for workload, template in workloads(objects):
+        for container in _containers(template):
+            if not _is_grafana(container):
+                continue
+            subject = f"{workload} {container.get('name')}"
+            server = _grafana_server(objects, workload.namespace, template, container)
+            if server is None:
+                yield subject, "serves HTTPS", [f"{GRAFANA_INI} cannot be read from what the container mounts"]
+                continue
+            protocol = server.get("protocol", "http")
+            if protocol not in GRAFANA_TLS_PROTOCOLS:
+                yield subject, "serves HTTPS", [f"[server] protocol is {protocol!r}: its API and UI are served in plain text"]
+                continue
+            _cert, problems = _grafana_certificate(objects, workload.namespace, template, container, server)
+            if server.get("min_tls_version", "TLS1.2") not in GRAFANA_MIN_TLS:
+                problems.append(f"[server] min_tls_version {server['min_tls_version']!r} is not one of {', '.join(GRAFANA_MIN_TLS)}")
+            yield subject, "serves HTTPS", problems
+            probes = []
+            for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+                get = _get(container, probe, "httpGet")
+                if isinstance(get, dict) and str(get.get("scheme", "HTTP")).upper() != "HTTPS":
+                    probes.append(f"its {probe} speaks {get.get('scheme', 'HTTP')} to a server that serves HTTPS only")
+            for other in _containers(template):
+                for env in other.get("env") or []:
+                    if env.get("name") == "REQ_URL" and str(env.get("value", "")).startswith("http://"):
+                        probes.append(f"sidecar {other.get('name')} reloads Grafana at {env['value']}, in plain HTTP")
+            yield subject, "probes and sidecars over HTTPS", probes
+
+
+def grafana_servers(objects: list[Obj]) -> list[tuple[str, dict, Obj]]:
+    """(namespace, pod labels, Certificate) of every Grafana pod that serves HTTPS with a Certificate's Secret."""
+    served = []
+    for workload, template in workloads(objects):
+        for container in _containers(template):
+            if not _is_grafana(container):
+                continue
+            server = _grafana_server(objects, workload.namespace, template, container) or {}
+            if server.get("protocol") in GRAFANA_TLS_PROTOCOLS:
+                cert, _ = _grafana_certificate(objects, workload.namespace, template, container, server)
+                if cert is not None:
+                    served.append((workload.namespace, _get(template, "metadata", "labels") or {}, cert))
+    return served
+
+
+def _env(container: dict, name: str) -> str | None:
+    return next((str(e.get("value")) for e in container.get("env") or [] if e.get("name") == name and "value" in e), None)
+
+
+def _requests_clients(url: WiredUrl, objects: list[Obj]) -> list[tuple[Obj, dict, dict]]:
+    """(workload, pod template, container) of the release's long-running and one-off containers that are handed the
+    address (in their environment): the ones that call it. Init containers only wait for the database."""
+    origin = url.source.removesuffix(" values")
+    return [
+        (w, t, c)
+        for w, t in workloads(objects) if w.origin == origin
+        for c in (t.get("spec") or {}).get("containers") or []
+        if any(url.host in str(e.get("value", "")) for e in c.get("env") or [])
+    ]
+
+
+def _issuer_ca_secret(server: Obj, objects: list[Obj]) -> str | None:
+    """The Secret a CA ClusterIssuer signs the server's certificate with (cert-manager reads it from its own namespace,
+    the cluster resource namespace, which is also trust-manager's trust namespace by default)."""
+    ref = _get(server.body, "spec", "issuerRef") or {}
+    issuer = next((o for o in objects if o.kind == (ref.get("kind") or "Issuer") and o.name == ref.get("name")), None)
+    return _get(issuer.body, "spec", "ca", "secretName") if issuer else None
+
+
+def bundle_problems(clients: list[tuple[Obj, dict, dict]], server: Obj, objects: list[Obj], env: str = CA_BUNDLE_ENV) -> list[str]:
+    """Each client verifies the server by the file `env` names (REQUESTS_CA_BUNDLE for Python `requests`,
+    SSL_CERT_FILE for Go): a trust-manager Bundle's ConfigMap it mounts, holding the public CAs (`useDefaultCAs`) and
+    the CA that signs the server's certificate."""
+    if not clients:
+        return ["no workload of this client is rendered with the address in its environment"]
+    bundles = bundled_configmaps(objects)
+    ca_secret = _issuer_ca_secret(server, objects)
+    problems = []
+    for workload, template, container in clients:
+        who = f"{workload} {container.get('name')}"
+        path = _env(container, env)
+        if path is None:
+            problems.append(f"{who}: no {env}: {DEFAULT_TRUST[env]}")
+            continue
+        found = _mount(template, container, path)
+        if found is None:
+            problems.append(f"{who}: {env} {path} is in no volume the container mounts")
+            continue
+        mount, volume = found
+        name = _get(volume, "configMap", "name")
+        bundle = bundles.get((workload.namespace, name)) if name else None
+        if bundle is None:
+            source = f"ConfigMap {name!r}" if name else f"volume {mount.get('name')!r}"
+            problems.append(f"{who}: {env} {path} is in {source}, which no trust-manager Bundle writes: it would "
+                            "replace the public CAs for every other call")
+            continue
+        relative = posixpath.relpath(path, mount["mountPath"])
+        items = _get(volume, "configMap", "items")
+        key = next((i.get("key") for i in items if i.get("path") == relative), None) if items else relative
+        if key != _get(bundle.body, "spec", "target", "configMap", "key"):
+            problems.append(f"{who}: {env} {path} is the key {key!r} of ConfigMap {name!r}, not Bundle {bundle.name}'s")
+        sources = _get(bundle.body, "spec", "sources") or []
+        if not any(s.get("useDefaultCAs") for s in sources):
+            problems.append(f"{who}: Bundle {bundle.name} lacks the public CAs (useDefaultCAs): every other call would fail")
+        if not any(_get(s, "secret", "name") == ca_secret and _get(s, "secret", "key") == CA_FILE for s in sources):
+            problems.append(f"{who}: Bundle {bundle.name} lacks the {CA_FILE} of Secret {ca_secret!r}, the CA of the server's "
+                            f"certificate {server.name}")
+    return problems
+
+
+def _data(configmap: object, path: str) -> str:
+    """A ConfigMap's file at `data.<file name>` (the name has dots of its own)."""
+    return str(_get(configmap, "data", path.removeprefix("data.")) or "") if path.startswith("data.") else ""
+
+
+def _plugin_clients(url: WiredUrl, objects: list[Obj]) -> tuple[list[tuple[Obj, dict, dict]], list[str]]:
+    """The Grafana containers whose app plugin the provisioning ConfigMap at `url` points at Grafana itself, and why
+    the plugin's process would not see SSL_CERT_FILE (Grafana v12.4 on hands a plugin only the host variables of
+    `[plugins] forward_host_env_vars`)."""
+    name = _get(url.document, "metadata", "name")
+    plugins = {a.get("type") for a in (yaml.safe_load(_data(url.document, url.path)) or {}).get("apps") or []}
+    clients, problems = [], []
+    for workload, template in workloads(objects):
+        mounted = {v.get("name") for v in _get(template, "spec", "volumes") or [] if _get(v, "configMap", "name") == name}
+        for container in _containers(template):
+            if not _is_grafana(container) or not any(m.get("name") in mounted for m in container.get("volumeMounts") or []):
+                continue
+            clients.append((workload, template, container))
+            parser = configparser.ConfigParser(interpolation=None)
+            parser.read_string(_mounted_text(objects, workload.namespace, template, container, GRAFANA_INI) or "")
+            forwarded = {p.strip() for p in parser.get("plugins", "forward_host_env_vars", fallback="").split(",")}
+            for plugin in sorted(plugins - forwarded):
+                problems.append(f"{workload} {container.get('name')}: [plugins] forward_host_env_vars lacks {plugin}: its "
+                                f"process never sees {GO_CA_FILE_ENV}")
+    return clients, problems

@@ -220,10 +220,26 @@ def issued_secrets(objects: list[Obj]) -> dict[tuple[str, str], Obj]:
     }
 
 
+def bundled_configmaps(objects: list[Obj]) -> dict[tuple[str, str], Obj]:
+    """(namespace, ConfigMap name) -> the trust-manager Bundle that writes that ConfigMap at run time: one named after
+    the Bundle in every namespace its `target.namespaceSelector` selects (all of them without one), by the namespace's
+    labels and the `kubernetes.io/metadata.name` label Kubernetes gives every namespace."""
+    namespaces = {o.name: {**o.labels, "kubernetes.io/metadata.name": o.name} for o in objects if o.kind == "Namespace"}
+    return {
+        (ns, o.name): o
+        for o in objects
+        if o.kind == "Bundle" and str(o.body.get("apiVersion", "")).startswith("trust.cert-manager.io/")
+        and _get(o.body, "spec", "target", "configMap")
+        for ns, labels in namespaces.items()
+        if selects(_get(o.body, "spec", "target", "namespaceSelector") or {}, labels)
+    }
+
+
 def reference_problems(objects: list[Obj]) -> Iterator[tuple[str, str, list[str]]]:
     """(origin, workload, problems): what each pod mounts or reads exists in its namespace."""
     present = {(o.kind, o.namespace, o.name) for o in objects}
     present |= {("Secret", ns, name) for ns, name in issued_secrets(objects)}
+    present |= {("ConfigMap", ns, name) for ns, name in bundled_configmaps(objects)}
     for workload, template in workloads(objects):
         claims = {c.get("metadata", {}).get("name") for c in _get(workload.body, "spec", "volumeClaimTemplates") or []}
         problems = []

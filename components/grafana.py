@@ -26,13 +26,13 @@ from components.common import (
     secret_object,
 )
 from model.settings import PostgresEndpoint
+from render.systems import tls
 from render.systems.oncall import ONCALL_PLUGIN_FILE, ONCALL_PLUGIN_ID
-from render.systems.topology import GRAFANA_RELEASE
+from render.systems.topology import GRAFANA_PORT, GRAFANA_RELEASE, GRAFANA_TLS_PORT
 from render.yamlio import dump
 
 # The grafana/grafana chart moved to the grafana-community repository in 2026-01.
 CHART = Chart("grafana", "https://grafana-community.github.io/helm-charts", "12.11.1")
-SERVICE_PORT = 80
 GRAFANA_UID = 472
 ADMIN_SECRET = "grafana-admin"
 DATABASE_SECRET = "grafana-database"
@@ -68,6 +68,11 @@ class GrafanaArgs:
     metrics_ca: tuple[dict, dict, str] | None = None
     """(volume, volumeMount, CA file) verifying VictoriaMetrics' certificate, where it serves TLS
     (render.systems.tls.client_ca)."""
+    serve_tls: bool = False
+    """Serve HTTPS with the certificate cert-manager writes to `grafana-tls` (render.systems.tls.grafana_certificate)."""
+    ca_bundle: tuple[dict, dict, str] | None = None
+    """(volume, volumeMount, file) of the trust bundle (render.systems.tls.client_trust_bundle): what Grafana and the OnCall app's
+    backend verify servers by, the public CAs and the platform's (the app calls Grafana itself at its Service)."""
 
 
 def dashboard_provider(folder: str = "Alerting") -> dict:
@@ -129,13 +134,17 @@ def datasources(args: GrafanaArgs) -> dict:
 
 def grafana_ini(args: GrafanaArgs) -> dict:
     ini: dict[str, Any] = {
-        "server": {"root_url": args.url},
+        "server": {"root_url": args.url, **(tls.grafana_server_tls() if args.serve_tls else {})},
         "analytics": {"check_for_updates": False, "reporting_enabled": False},
         # The OnCall app authenticates to Grafana with a service account Grafana manages for it.
         "feature_toggles": {"enable": "externalServiceAccounts"},
         "auth": {"managed_service_accounts_enabled": True},
         "users": {"allow_sign_up": False},
     }
+    if args.ca_bundle is not None:
+        # Since Grafana v12.4 a plugin's process gets none of Grafana's environment but what this names: the OnCall
+        # app's backend (Go) needs SSL_CERT_FILE to verify Grafana by the bundle.
+        ini["plugins"] = {"forward_host_env_vars": ONCALL_PLUGIN_ID}
     if args.user_header:
         # Users come from the proxy: created at their first visit, as Viewers of nothing but what their teams are granted.
         ini["auth.proxy"] = {
@@ -208,6 +217,15 @@ class Grafana(pulumi.ComponentResource):
                 )
             )
 
+        if args.serve_tls:
+            secret_mounts.append({"name": "tls", "secretName": tls.GRAFANA_TLS_SECRET, "mountPath": tls.GRAFANA_TLS_DIR, "readOnly": True})
+        port = GRAFANA_TLS_PORT if args.serve_tls else GRAFANA_PORT
+        config_mounts = [{"name": "oncall-plugin", "configMap": PLUGIN_CONFIGMAP, "mountPath": "/etc/grafana/provisioning/plugins", "readOnly": True}]
+        if args.ca_bundle is not None:
+            volume, mount, _ = args.ca_bundle
+            config_mounts.append({"name": volume["name"], "configMap": volume["configMap"]["name"], "items": volume["configMap"]["items"],
+                                  "mountPath": mount["mountPath"], "readOnly": True})
+
         # SQLite is one pod's file: more than one replica needs the shared database.
         ha = args.high_availability and args.database is not None
         persistence: dict[str, Any] = {"enabled": args.database is None, "type": "pvc", "size": args.storage_size}
@@ -220,14 +238,7 @@ class Grafana(pulumi.ComponentResource):
             "grafana.ini": grafana_ini(args),
             "datasources": datasources(args),
             "plugins": [ONCALL_PLUGIN_ID],
-            "extraConfigmapMounts": [
-                {
-                    "name": "oncall-plugin",
-                    "configMap": PLUGIN_CONFIGMAP,
-                    "mountPath": "/etc/grafana/provisioning/plugins",
-                    "readOnly": True,
-                }
-            ],
+            "extraConfigmapMounts": config_mounts,
             "extraSecretMounts": secret_mounts,
             **({"dashboardProviders": dashboard_provider(), "dashboardsConfigMaps": {DASHBOARD_PROVIDER: DASHBOARDS_CONFIGMAP}}
                if args.dashboards else {}),
@@ -239,11 +250,22 @@ class Grafana(pulumi.ComponentResource):
             "securityContext": restricted_pod(GRAFANA_UID),
             "containerSecurityContext": RESTRICTED_CONTAINER,
             "resources": resources("100m", "256Mi", cpu_limit="1", memory_limit="1Gi"),
+            "service": {"port": port},
         }
+        if args.ca_bundle is not None:
+            # Go's crypto/x509 on Linux reads its roots from SSL_CERT_FILE instead of the system file: Grafana's own
+            # outgoing calls and the OnCall app's then trust the public CAs and the platform's.
+            values["env"] = {"SSL_CERT_FILE": args.ca_bundle[2]}
+        if args.serve_tls:
+            # The kubelet probes over HTTPS without verifying the certificate; Helm merges the scheme into the chart's
+            # probes (path /api/health on port `grafana`, the liveness probe's delays). The chart's sidecars, whose
+            # reload URL is plain http://localhost:3000, stay off: dashboards and datasources are provisioned files.
+            values["readinessProbe"] = {"httpGet": {"scheme": "HTTPS"}}
+            values["livenessProbe"] = {"httpGet": {"scheme": "HTTPS"}}
         self.release = release(
             f"{name}-release", GRAFANA_RELEASE, CHART, args.namespace, values, args.extra_values,
             child(self, *depends),
         )
         if args.exposure:
-            ingress(f"{name}-ingress", args.exposure, GRAFANA_RELEASE, SERVICE_PORT, args.namespace, child(self, self.release))
+            ingress(f"{name}-ingress", args.exposure, GRAFANA_RELEASE, port, args.namespace, child(self, self.release))
         self.register_outputs({"status": self.release.status})

@@ -86,6 +86,9 @@ class OnCallArgs:
     """Escape hatch: raw chart values merged over ours."""
     scrape_depends_on: tuple[pulumi.Resource, ...] = ()
     """What serves the VMServiceScrape kind (the VictoriaMetrics operator's CRDs): VMAgent scrapes OnCall's exporter."""
+    ca_bundle: tuple[dict, dict, str] | None = None
+    """(volume, volumeMount, file) of the trust bundle (render.systems.tls.client_trust_bundle): the public CAs and the
+    platform's, for `requests` to verify Grafana by where Grafana serves TLS."""
 
 
 def exporter_scrape_spec() -> dict:
@@ -97,13 +100,16 @@ def exporter_scrape_spec() -> dict:
     }
 
 
-def _volumes(postgres: PostgresConnection) -> dict[str, list]:
-    """A writable /tmp, and the database's CA where the connection verifies the server."""
+def _volumes(postgres: PostgresConnection, ca_bundle: tuple[dict, dict, str] | None = None) -> dict[str, list]:
+    """A writable /tmp, the database's CA where the connection verifies the server, and the trust bundle."""
     volumes: list[dict] = [{"name": "tmp", "emptyDir": {}}]
     mounts: list[dict] = [{"name": "tmp", "mountPath": "/tmp"}]
     if postgres.ca_certificate is not None:
         volumes.append({"name": "postgres-ca", "secret": {"secretName": POSTGRES_SECRET, "items": [{"key": "ca.crt", "path": "ca.crt"}]}})
         mounts.append({"name": "postgres-ca", "mountPath": POSTGRES_CA_DIR, "readOnly": True})
+    if ca_bundle is not None:
+        volumes.append(ca_bundle[0])
+        mounts.append(ca_bundle[1])
     return {"extraVolumes": volumes, "extraVolumeMounts": mounts}
 
 
@@ -127,14 +133,14 @@ def chart_values(args: OnCallArgs) -> dict[str, Any]:
     }
     if args.redis.password is not None:
         external_redis.update({"existingSecret": REDIS_SECRET, "passwordKey": "password"})
-    return {
+    values: dict[str, Any] = {
         "base_url": args.host,
         "base_url_protocol": "https",
         "image": {"tag": IMAGE_TAG},
         "engine": {
             "replicaCount": replicas(ha),
             "resources": resources("250m", "512Mi", cpu_limit="1", memory_limit="1Gi"),
-            **_volumes(args.postgres),
+            **_volumes(args.postgres, args.ca_bundle),
         },
         # The chart runs celery beat inside every celery worker (CELERY_WORKER_BEAT_ENABLED): a second replica would
         # run every periodic task, escalation checks included, twice. One worker with the scheduler it is.
@@ -142,12 +148,12 @@ def chart_values(args: OnCallArgs) -> dict[str, Any]:
             "replicaCount": 1,
             "worker_beat_enabled": "True",
             "resources": resources("250m", "512Mi", cpu_limit="1", memory_limit="1Gi"),
-            **_volumes(args.postgres),
+            **_volumes(args.postgres, args.ca_bundle),
         },
         "migrate": {
             "enabled": True,
             "resources": resources("100m", "256Mi", cpu_limit="500m", memory_limit="512Mi"),
-            **_volumes(args.postgres),
+            **_volumes(args.postgres, args.ca_bundle),
         },
         "oncall": {
             "secrets": {"existingSecret": SECRETS, "secretKey": "secret-key", "mirageSecretKey": "mirage-secret-key"},
@@ -182,6 +188,14 @@ def chart_values(args: OnCallArgs) -> dict[str, Any]:
         "securityContext": ONCALL_CONTAINER,
         "init": {"securityContext": ONCALL_CONTAINER, "resources": resources("50m", "128Mi", memory_limit="256Mi")},
     }
+    if args.ca_bundle is not None:
+        # OnCall calls Grafana with `requests` and no `verify` (engine/apps/grafana_plugin/helpers/client.py, v1.16.5),
+        # so requests takes REQUESTS_CA_BUNDLE (Session.merge_environment_settings). The bundle holds the public CAs
+        # too: every other `requests` call OnCall makes (outgoing webhooks, Jira, Zendesk) still verifies as before.
+        # The chart sets `env` on every container, the wait-for-db init container too, which mounts no volume but
+        # only runs `manage.py migrate --check` and makes no HTTP request.
+        values["env"] = {"REQUESTS_CA_BUNDLE": args.ca_bundle[2]}
+    return values
 
 
 class OnCall(pulumi.ComponentResource):

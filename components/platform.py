@@ -107,7 +107,7 @@ class Platform(pulumi.ComponentResource):
                 CertManagerArgs(
                     namespace=cm_ns,
                     objects=(*tls.certificates(settings.metrics.mode), *((tls.thanos_certificate(),) if settings.thanos.enabled else ())),
-                    high_availability=ha,
+                    trust_objects=(tls.trust_bundle(),), high_availability=ha,
                 ),
                 opts=pulumi.ResourceOptions(
                     parent=self,
@@ -186,12 +186,16 @@ class Platform(pulumi.ComponentResource):
                 high_availability=ha,
                 storage_size=settings.grafana.storage_size,
                 storage_class=settings.storage_class,
-                exposure=expose("grafana"),
+                exposure=expose("grafana", backend_tls=settings.tls.enabled),
                 dashboards=artifacts.dashboards,
                 user_header=settings.access.user_header,
                 metrics_ca=metrics_ca,
+                serve_tls=settings.tls.enabled,
+                ca_bundle=tls.client_trust_bundle() if settings.tls.enabled else None,
             ),
-            opts=after_ns,
+            opts=pulumi.ResourceOptions.merge(
+                after_ns, pulumi.ResourceOptions(depends_on=self.cert_manager.objects if self.cert_manager else [])
+            ),
         )
         self.grafana_access = None
         if settings.grafana.teams.manage:
@@ -211,14 +215,17 @@ class Platform(pulumi.ComponentResource):
             OnCallArgs(
                 namespace=monitoring,
                 host=f"oncall.{settings.domain}",
-                grafana_url=settings.oncall.grafana_url or grafana_internal_url(),
+                grafana_url=settings.oncall.grafana_url or grafana_internal_url(settings),
                 postgres=postgres,
                 redis=redis,
                 high_availability=ha,
                 exposure=expose("oncall"),
                 scrape_depends_on=(self.victoriametrics.operator,),
+                ca_bundle=tls.client_trust_bundle() if settings.tls.enabled else None,
             ),
-            opts=after_ns,
+            opts=pulumi.ResourceOptions.merge(
+                after_ns, pulumi.ResourceOptions(depends_on=self.cert_manager.objects if self.cert_manager else [])
+            ),
         )
         # The teams' rotations and escalation chains; their integrations' URLs become Alertmanager receiver secrets.
         links: dict[str, pulumi.Output[str]] = {}

@@ -20,7 +20,7 @@ from render.systems import access, botkube, dashboards, falco, karma, metrics, o
 from render.systems.access import GrafanaTeam
 from render.rules.enrichment import Enrichment
 from render.systems.incidents import TeamIncidents, incident_plans
-from render.systems.topology import oncall_engine_url
+from render.systems.topology import grafana_internal_url, oncall_engine_url
 from render.yamlio import dump
 
 
@@ -185,7 +185,10 @@ def render(org: Organisation, settings: Settings) -> Artifacts:
         otel_collector=otel.collector_config(settings),
         escalation_plans=oncall.escalation_plans(org) if manage_oncall else (),
         incidents=incident_plans(org) if manage_oncall else (),
-        grafana_oncall_plugin=oncall.grafana_plugin_provisioning(oncall_engine_url()),
+        # With TLS the app calls Grafana, and has the engine call it, at the Service Grafana's certificate names.
+        grafana_oncall_plugin=oncall.grafana_plugin_provisioning(
+            oncall_engine_url(), grafana_internal_url(settings) if settings.tls.enabled else None
+        ),
         grafana_teams=teams,
         grafana_folder_permissions={t.name: tuple(access.folder_permissions(org, t.name)) for t in teams},
         sloth_default_period=str(org.slo_defaults.sloth_period),

@@ -84,8 +84,8 @@ def test_every_system_is_a_component_with_its_charts_pinned_as_vendored(system, 
 def test_the_tables_cover_every_release(built):
     inventory, _, settings = built
     expected = {name for charts in SYSTEMS.values() for name in charts}
-    # cert-manager runs only where the stack encrypts in transit (tls.enabled, prod).
-    assert set(releases(inventory)) == expected | ({"cert-manager"} if settings.tls.enabled else set())
+    # cert-manager and its trust-manager run only where the stack encrypts in transit (tls.enabled, prod).
+    assert set(releases(inventory)) == expected | ({"cert-manager", "trust-manager"} if settings.tls.enabled else set())
 
 
 def test_cert_manager_is_a_component_pinned_as_vendored_where_tls_is_on(built):
@@ -93,10 +93,12 @@ def test_cert_manager_is_a_component_pinned_as_vendored_where_tls_is_on(built):
     components = inventory.of_type("alerting:index:CertManager")
     assert len(components) == (1 if settings.tls.enabled else 0)
     if components:
-        (pinned,) = [r.inputs for r in inventory.children(components[0].urn) if r.type == RELEASE]
-        locked = lock()["cert-manager"]
-        assert (pinned["chart"], pinned["repositoryOpts"]["repo"], pinned["version"]) == ("cert-manager", locked.repository, locked.version)
-        assert pinned["namespace"] == "cert-manager" and pinned["values"]["crds"]["enabled"] is True
+        children = {r.inputs["name"]: r.inputs for r in inventory.children(components[0].urn) if r.type == RELEASE}
+        assert set(children) == {"cert-manager", "trust-manager"}
+        for name, pinned in children.items():
+            locked = lock()[name]
+            assert (pinned["chart"], pinned["repositoryOpts"]["repo"], pinned["version"]) == (name, locked.repository, locked.version)
+            assert pinned["namespace"] == "cert-manager" and pinned["values"]["crds"]["enabled"] is True
 
 
 def test_no_bitnami_image_or_chart_is_used(built):
@@ -324,7 +326,7 @@ def test_every_release_is_hardened_or_its_chart_says_why_not(built):
 
 
 HARDENED_RELEASES = ["alertmanager", "karma", "grafana", "oncall", "thanos", "vm-operator", "pyrra", "sloth",
-                     "falcosidekick", "botkube", "otel-collector", "node-exporter", "goldpinger", "cert-manager"]
+                     "falcosidekick", "botkube", "otel-collector", "node-exporter", "goldpinger", "cert-manager", "trust-manager"]
 
 
 @pytest.mark.parametrize("name", HARDENED_RELEASES)
@@ -332,7 +334,7 @@ def test_containers_run_non_root_without_privilege_escalation_on_a_read_only_roo
     inventory, _, settings = built
     release = releases(inventory).get(name)
     if release is None:
-        assert name == "cert-manager" and not settings.tls.enabled
+        assert name in ("cert-manager", "trust-manager") and not settings.tls.enabled
         return
     paths = hardened(release)
     assert paths

@@ -105,7 +105,7 @@ def test_an_exporter_without_a_scrape_object_is_unscraped(mutable_build):
 
 
 def test_prod_alertmanager_gossips_over_mutual_tls_and_serves_https_as_helm_renders_it(prod_build):
-    passed = [f.subject for f in release_checks.tls_settings(prod_build) if f.ok]
+    passed = [f.subject for f in release_checks.tls_settings(prod_build) if f.ok and "alertmanager" in f.subject]
     assert passed == ["StatefulSet monitoring/alertmanager alertmanager: --cluster.tls-config",
                       "StatefulSet monitoring/alertmanager alertmanager: --web.config.file",
                       "StatefulSet monitoring/alertmanager alertmanager: API encrypted",
@@ -505,3 +505,144 @@ def test_a_router_replicating_over_capnproto_sends_in_plain_tcp_and_is_refused(m
         f"{THANOS_CLIENTS[1]}: replicates over Cap'n Proto (--receive.replication-protocol=capnproto), which Thanos dials "
         "in plain TCP"
     ]
+# --- Grafana serves HTTPS in prod; OnCall's engine verifies it with a bundle of the public CAs and the platform's ----
+
+
+GRAFANA = "Deployment monitoring/grafana grafana"
+ONCALL_GRAFANA = "grafana.monitoring.svc:443 (release monitoring/oncall values: externalGrafana.url)"
+ONCALL_APP_GRAFANA = "grafana.monitoring.svc:443 (manifests/configmap-monitoring-grafana-oncall-plugin.yaml: data.oncall.yaml)"
+ONCALL_CLIENTS = ["Deployment monitoring/oncall-celery oncall", "Deployment monitoring/oncall-engine oncall"]
+
+
+def test_prod_grafana_serves_https_and_oncall_verifies_it_as_helm_renders_them(prod_build, prod_rendered):
+    settings = [f.subject for f in release_checks.tls_settings(prod_build) if f.ok and "grafana" in f.subject]
+    assert settings == [f"{GRAFANA}: serves HTTPS", f"{GRAFANA}: probes and sidecars over HTTPS"]
+    # OnCall's engine (GRAFANA_API_URL) and the OnCall app's backend in Grafana's pods (the provisioned grafanaUrl, which
+    # it also hands the engine on every sync).
+    clients = [(f.subject, f.ok) for f in release_checks.tls_clients(prod_build) if "grafana" in f.subject]
+    assert sorted(clients) == [(ONCALL_APP_GRAFANA, True), (ONCALL_GRAFANA, True)]
+    # What Helm renders, read here without the check: grafana.ini's [server], the probes' scheme, the Service's port.
+    (config,) = [o for o in prod_rendered["grafana"].objects if o["kind"] == "ConfigMap" and "grafana.ini" in o.get("data", {})]
+    server = config["data"]["grafana.ini"].split("[server]\n", 1)[1].split("\n[", 1)[0].splitlines()
+    assert {"protocol = https", "cert_file = /etc/grafana-tls/tls.crt", "cert_key = /etc/grafana-tls/tls.key",
+            "min_tls_version = TLS1.2"} <= set(server)
+    (deployment,) = [o for o in prod_rendered["grafana"].objects if o["kind"] == "Deployment"]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/api/health", "port": "grafana", "scheme": "HTTPS"}
+    assert container["livenessProbe"]["httpGet"]["scheme"] == "HTTPS"
+    (service,) = [o for o in prod_rendered["grafana"].objects if o["kind"] == "Service"]
+    assert [p["port"] for p in service["spec"]["ports"]] == [443]
+
+
+def test_grafana_back_on_http_serves_in_plain_text(mutable_build):
+    edit_yaml(mutable_build / "releases.yaml",
+              lambda doc: release_values(doc, "grafana")["values"]["grafana.ini"]["server"].update(protocol="http"))
+    assert failures(release_checks.tls_settings(mutable_build)) == [
+        f"{GRAFANA}: serves HTTPS: [server] protocol is 'http': its API and UI are served in plain text"
+    ]
+
+
+def test_grafana_probed_over_http_or_serving_a_key_no_certificate_writes_is_refused(mutable_build):
+    edit_yaml(mutable_build / "releases.yaml", lambda doc: release_values(doc, "grafana")["values"].pop("readinessProbe"))
+    edit_yaml(mutable_build / "manifests" / "certificate-monitoring-grafana-tls.yaml",
+              lambda doc: doc["spec"].update(secretName="elsewhere"))
+    assert failures(release_checks.tls_settings(mutable_build)) == [
+        f"{GRAFANA}: serves HTTPS: [server] cert_file /etc/grafana-tls/tls.crt is in Secret 'grafana-tls', which no "
+        "cert-manager Certificate writes\n[server] cert_key /etc/grafana-tls/tls.key is in Secret 'grafana-tls', which "
+        "no cert-manager Certificate writes",
+        f"{GRAFANA}: probes and sidecars over HTTPS: its readinessProbe speaks HTTP to a server that serves HTTPS only",
+    ]
+
+
+def test_oncall_calling_grafana_over_http_or_by_a_name_its_certificate_lacks_is_refused(mutable_build):
+    edit_yaml(mutable_build / "releases.yaml", lambda doc: release_values(doc, "oncall")["values"]["externalGrafana"].update(
+        url="http://grafana.monitoring.svc:443"))
+    edit_yaml(mutable_build / "manifests" / "certificate-monitoring-grafana-tls.yaml",
+              lambda doc: doc["spec"].update(dnsNames=["grafana"]))
+    (failure,) = failures(f for f in release_checks.tls_clients(mutable_build) if "externalGrafana" in f.subject)
+    assert failure == (f"{ONCALL_GRAFANA}: speaks http to a server that serves HTTPS only\n"
+                       "Certificate grafana-tls is not valid for 'grafana.monitoring.svc', the name this client verifies")
+
+
+def test_oncall_without_the_bundle_is_refused(mutable_build):
+    edit_yaml(mutable_build / "releases.yaml", lambda doc: release_values(doc, "oncall")["values"].pop("env"))
+    (failure,) = failures(f for f in release_checks.tls_clients(mutable_build) if "grafana" in f.subject)
+    assert failure.startswith(ONCALL_GRAFANA)
+    problems = failure.split(": ", 2)[2].splitlines()
+    assert len(problems) == 3 and all(
+        p.endswith("no REQUESTS_CA_BUNDLE: requests verifies by certifi's bundle, which lacks the platform's CA") for p in problems
+    )
+    assert [p.split(":")[0] for p in problems[:2]] == ONCALL_CLIENTS and "oncall-engine-migrate" in problems[2]
+
+
+def test_oncall_handed_the_platform_ca_alone_would_lose_the_public_cas(mutable_build):
+    # The objection to REQUESTS_CA_BUNDLE: pointed at the platform's CA alone, it replaces every public CA requests
+    # trusted, and OnCall's calls to Slack, Jira and webhooks fail.
+    def ca_alone(doc):
+        values = release_values(doc, "oncall")["values"]
+        for part in ("engine", "celery", "migrate"):
+            values[part]["extraVolumes"][-1] = {"name": "platform-trust", "secret": {
+                "secretName": "grafana-tls", "items": [{"key": "ca.crt", "path": "ca-bundle.crt"}]}}
+
+    edit_yaml(mutable_build / "releases.yaml", ca_alone)
+    (failure,) = failures(f for f in release_checks.tls_clients(mutable_build) if "grafana" in f.subject)
+    assert failure.startswith(ONCALL_GRAFANA)
+    problems = failure.split(": ", 2)[2].splitlines()
+    assert len(problems) == 3 and all(p.endswith(
+        "REQUESTS_CA_BUNDLE /etc/platform-trust/ca-bundle.crt is in volume 'platform-trust', which no trust-manager Bundle "
+        "writes: it would replace the public CAs for every other call") for p in problems)
+
+
+def test_a_bundle_without_the_public_cas_or_the_platform_ca_is_refused(mutable_build):
+    def weaken(doc):
+        doc["spec"]["sources"] = [{"secret": {"name": "someone-elses-ca", "key": "ca.crt"}}]
+
+    edit_yaml(mutable_build / "manifests" / "bundle-cluster-platform-trust.yaml", weaken)
+    (failure,) = [f for f in release_checks.tls_clients(mutable_build) if "externalGrafana" in f.subject]
+    problems = failure.detail.splitlines()
+    assert sum(p.endswith("Bundle platform-trust lacks the public CAs (useDefaultCAs): every other call would fail")
+               for p in problems) == 3  # the engine, the worker and the migration job
+    assert sum(p.endswith("Bundle platform-trust lacks the ca.crt of Secret 'platform-ca', the CA of the server's certificate "
+                          "grafana-tls") for p in problems) == 3
+    (app,) = [f for f in release_checks.tls_clients(mutable_build) if f.subject == ONCALL_APP_GRAFANA]
+    assert app.detail.splitlines() == [
+        f"{GRAFANA}: Bundle platform-trust lacks the public CAs (useDefaultCAs): every other call would fail",
+        f"{GRAFANA}: Bundle platform-trust lacks the ca.crt of Secret 'platform-ca', the CA of the server's certificate grafana-tls",
+    ]
+
+
+def test_the_oncall_app_in_grafana_without_the_bundle_or_its_environment_is_refused(mutable_build):
+    def weaken(doc):
+        values = release_values(doc, "grafana")["values"]
+        values.pop("env")
+        values["grafana.ini"].pop("plugins")
+
+    edit_yaml(mutable_build / "releases.yaml", weaken)
+    assert failures(release_checks.tls_clients(mutable_build)) == [
+        f"{ONCALL_APP_GRAFANA}: {GRAFANA}: [plugins] forward_host_env_vars lacks grafana-oncall-app: its process never sees "
+        f"SSL_CERT_FILE\n{GRAFANA}: no SSL_CERT_FILE: Go verifies by the image's system CAs, which lack the platform's CA"
+    ]
+
+
+def test_a_bundle_that_does_not_reach_oncalls_namespace_leaves_its_pods_without_the_configmap(mutable_build):
+    edit_yaml(mutable_build / "manifests" / "bundle-cluster-platform-trust.yaml",
+              lambda doc: doc["spec"]["target"]["namespaceSelector"]["matchExpressions"][0].update(values=["falco"]))
+    bad = failures(release_checks.pod_references(mutable_build))
+    workloads = sorted(f.split(" (", 1)[0] for f in bad)
+    assert workloads[:3] == ["Deployment monitoring/grafana", "Deployment monitoring/oncall-celery", "Deployment monitoring/oncall-engine"]
+    assert len(workloads) == 4 and workloads[3].startswith("Job monitoring/oncall-engine-migrate-")  # named by the hour
+    assert all("uses ConfigMap 'platform-trust', which neither a release nor the program creates in monitoring" in f for f in bad)
+
+
+def test_trust_manager_runs_restricted_with_resources_as_helm_renders_it(prod_rendered):
+    pods = [o["spec"]["template"]["spec"] for o in prod_rendered["trust-manager"].objects if o["kind"] == "Deployment"]
+    assert pods
+    for pod in pods:
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        for container in [*pod.get("initContainers", []), *pod["containers"]]:
+            context = container["securityContext"]
+            assert context["allowPrivilegeEscalation"] is False and context["readOnlyRootFilesystem"] is True
+            assert context["capabilities"] == {"drop": ["ALL"]}
+            assert {"cpu", "memory"} <= set(container["resources"]["limits"])
+        # The default CA package is the release's, not the v0.0.0 the source tree says (components.cert_manager).
+        assert any(c["image"] == "quay.io/jetstack/trust-pkg-debian-trixie:20250419.1" for c in pod["initContainers"])

@@ -14,11 +14,17 @@ ONCALL_PLUGIN_ID = "grafana-oncall-app"
 ONCALL_PLUGIN_FILE = "oncall.yaml"
 
 
-def grafana_plugin_provisioning(engine_url: str) -> dict:
+def grafana_plugin_provisioning(engine_url: str, grafana_url: str | None = None) -> dict:
     """Grafana's provisioning of the OnCall app: enabled, pointed at the self-hosted engine, open-source licence.
 
-    stackId/orgId are the fixed values a self-hosted engine expects from an open-source Grafana.
+    stackId/orgId are the fixed values a self-hosted engine expects from an open-source Grafana. `grafana_url` is where
+    the app's backend calls Grafana's API and what it hands the engine on every sync, which the engine then calls
+    (`jsonData.grafanaUrl`, else Grafana's root_url: grafana-plugin/pkg/plugin/settings.go and
+    engine/apps/user_management/sync.py, OnCall v1.16.5).
     """
+    json_data = {"stackId": 5, "orgId": 100, "onCallApiUrl": engine_url, "license": "OpenSource"}
+    if grafana_url is not None:
+        json_data["grafanaUrl"] = grafana_url
     return {
         "apiVersion": 1,
         "apps": [
@@ -26,7 +32,7 @@ def grafana_plugin_provisioning(engine_url: str) -> dict:
                 "type": ONCALL_PLUGIN_ID,
                 "org_id": 1,
                 "disabled": False,
-                "jsonData": {"stackId": 5, "orgId": 100, "onCallApiUrl": engine_url, "license": "OpenSource"},
+                "jsonData": json_data,
             }
         ],
     }

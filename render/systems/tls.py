@@ -18,6 +18,7 @@ from render.systems.topology import (
     ALERTMANAGER_RELEASE,
     FALCO_NAMESPACE,
     FALCOSIDEKICK_RELEASE,
+    GRAFANA_RELEASE,
     MONITORING_NAMESPACE,
     THANOS_RELEASE,
     metrics_hosts,
@@ -46,6 +47,17 @@ ALERTMANAGER_TLS_DIR = "/etc/alertmanager-tls"
 ALERTMANAGER_TLS_CONFIGMAP = "alertmanager-tls-config"
 ALERTMANAGER_TLS_CONFIG_DIR = "/etc/alertmanager-tls-config"
 CLUSTER_TLS_FILE = "cluster-tls.yml"
+GRAFANA_TLS_SECRET = "grafana-tls"
+GRAFANA_TLS_DIR = "/etc/grafana-tls"
+GRAFANA_CERTS_WATCH_INTERVAL = "1h"
+"""How often Grafana rereads its certificate and key (`certs_watch_interval`): cert-manager renews a month before the
+end and the kubelet updates the mounted Secret, so a renewed certificate is served within the hour, without a restart."""
+TRUST_MANAGER_RELEASE = "trust-manager"
+TRUST_API_VERSION = "trust.cert-manager.io/v1alpha1"
+TRUST_BUNDLE = "platform-trust"
+"""trust-manager's Bundle, and the ConfigMap it writes into each namespace that needs it."""
+TRUST_BUNDLE_FILE = "ca-bundle.crt"
+TRUST_BUNDLE_DIR = "/etc/platform-trust"
 ALERTMANAGER_PEER_NAME = f"{ALERTMANAGER_RELEASE}-headless.{MONITORING_NAMESPACE}.svc"
 """The name every replica's certificate carries and every replica verifies its peers by: peers dial each other by
 pod IP (the chart's `--cluster.advertise-address=[$(POD_IP)]`), which no certificate names."""
@@ -120,11 +132,6 @@ def victoriametrics_certificate(mode: str) -> dict:
     return certificate(VM_TLS_SECRET, VM_TLS_SECRET, names)
 
 
-def certificates(metrics_mode: str = "cluster") -> tuple[dict, ...]:
-    """Every object the platform's TLS needs."""
-    return (*ca_objects(), alertmanager_certificate(), falcosidekick_certificate(), victoriametrics_certificate(metrics_mode))
-
-
 def victoriametrics_server_args(secret: str = VM_TLS_SECRET) -> dict[str, str]:
     """The `extraArgs` that make a VictoriaMetrics binary serve HTTPS only, with the certificate the operator mounts
     from the CR's `secrets` at /etc/vm/secrets/<Secret> (operator v0.74.0, api/operator/v1beta1/vmextra_types.go
@@ -145,6 +152,61 @@ def vm_tls_config(secret: str = VM_TLS_SECRET) -> dict:
     """A VM custom resource's `tlsConfig` (the operator's TLSConfig): verify the server by the `ca.crt` of a Secret,
     which the operator mounts into the client's pod."""
     return {"ca": {"secret": {"name": secret, "key": CA_FILE}}}
+
+
+def grafana_certificate() -> dict:
+    """Grafana's serving certificate: its clients (OnCall's engine) dial the Service by these names."""
+    service = f"{GRAFANA_RELEASE}.{MONITORING_NAMESPACE}.svc"
+    return certificate(GRAFANA_TLS_SECRET, GRAFANA_TLS_SECRET, [service, f"{service}.cluster.local"])
+
+
+def certificates(metrics_mode: str = "cluster") -> tuple[dict, ...]:
+    """Every object the platform's TLS needs."""
+    return (
+        *ca_objects(), alertmanager_certificate(), falcosidekick_certificate(), grafana_certificate(),
+        victoriametrics_certificate(metrics_mode),
+    )
+
+
+def trust_bundle(namespaces: tuple[str, ...] = (MONITORING_NAMESPACE,)) -> dict:
+    """A trust-manager Bundle: the public CAs of its default package (Debian's ca-certificates) and the platform's CA,
+    as one PEM file in a ConfigMap of each namespace named. For a client that must keep trusting the public CAs while
+    it verifies the platform's servers (OnCall's engine: one bundle for Grafana and for Slack, Jira, webhooks).
+    Its sources are read from trust-manager's trust namespace, cert-manager's, where the CA's Secret lives."""
+    return {
+        "apiVersion": TRUST_API_VERSION,
+        "kind": "Bundle",
+        "metadata": {"name": TRUST_BUNDLE, "labels": {"app.kubernetes.io/part-of": PROJECT}},
+        "spec": {
+            "sources": [{"useDefaultCAs": True}, {"secret": {"name": CA_SECRET, "key": CA_FILE}}],
+            "target": {
+                "configMap": {"key": TRUST_BUNDLE_FILE},
+                "namespaceSelector": {
+                    "matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In", "values": list(namespaces)}]
+                },
+            },
+        },
+    }
+
+
+def client_trust_bundle(name: str = "platform-trust") -> tuple[dict, dict, str]:
+    """(volume, volumeMount, bundle file) of the trust Bundle's ConfigMap: public CAs and the platform's CA in one file."""
+    volume = {"name": name, "configMap": {"name": TRUST_BUNDLE, "items": [{"key": TRUST_BUNDLE_FILE, "path": TRUST_BUNDLE_FILE}]}}
+    mount = {"name": name, "mountPath": TRUST_BUNDLE_DIR, "readOnly": True}
+    return volume, mount, posixpath.join(TRUST_BUNDLE_DIR, TRUST_BUNDLE_FILE)
+
+
+def grafana_server_tls(cert_dir: str = GRAFANA_TLS_DIR) -> dict:
+    """grafana.ini's `[server]` keys that serve HTTPS with the certificate in `cert_dir` (Grafana's
+    pkg/setting/setting.go, readServerSettings: `protocol = https` reads `cert_file` and `cert_key`; `min_tls_version`
+    takes TLS1.2 or TLS1.3; `certs_watch_interval` rereads both files when they change)."""
+    return {
+        "protocol": "https",
+        "cert_file": posixpath.join(cert_dir, "tls.crt"),
+        "cert_key": posixpath.join(cert_dir, "tls.key"),
+        "min_tls_version": "TLS1.2",
+        "certs_watch_interval": GRAFANA_CERTS_WATCH_INTERVAL,
+    }
 
 
 def client_ca(secret: str = ALERTMANAGER_TLS_SECRET, name: str = "platform-ca") -> tuple[dict, dict, str]:

@@ -133,8 +133,19 @@ FALCO_TALON_RELEASE = "falco-talon"
 FALCO_TALON_PORT = 2803
 
 
-def grafana_internal_url() -> str:
-    return f"http://{service_host(GRAFANA_RELEASE)}:80"
+GRAFANA_PORT = 80
+GRAFANA_TLS_PORT = 443
+"""The port of Grafana's Service where Grafana serves HTTPS (docs/encryption.md)."""
+
+
+def grafana_port(settings: Settings) -> int:
+    return GRAFANA_TLS_PORT if settings.tls.enabled else GRAFANA_PORT
+
+
+def grafana_internal_url(settings: Settings) -> str:
+    """Grafana's API inside the cluster: OnCall's engine calls it here."""
+    scheme = "https" if settings.tls.enabled else "http"
+    return f"{scheme}://{service_host(GRAFANA_RELEASE)}:{grafana_port(settings)}"
 
 
 def oncall_engine_url() -> str:

@@ -4,7 +4,7 @@ verifying the server by the `ca.crt` of the certificate's Secret), evaluates a r
 result back, over verified TLS.
 
 The certificate is made with openssl as the platform's cert-manager CA issuer makes it
-(test_alertmanager_tls.issue), for the names `render.tls.victoriametrics_certificate` asks for, and laid out as the
+(test_alertmanager_tls.issue), for the names `render.systems.tls.victoriametrics_certificate` asks for, and laid out as the
 operator mounts the Secret: /etc/vm/secrets/<Secret>/{tls.crt,tls.key,ca.crt}, moved under the test's directory.
 vmalert dials 127.0.0.1 and verifies the Service names clients dial in the cluster (`-*.tlsServerName`).
 Plain HTTP and a CA from another issuer are refused.

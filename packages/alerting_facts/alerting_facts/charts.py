@@ -212,6 +212,16 @@ PROFILES: dict[str, ChartProfile] = {
                       enabled="startupapicheck.enabled"),
         )
     ),
+    "trust-manager": ChartProfile(
+        (
+            # The controller's container takes `app.securityContext`; the default CA package's init container copies
+            # the public CAs into a shared volume and takes its own (trust-manager v0.24.0 templates/deployment.yaml).
+            Workload(
+                "trust-manager", (_p("resources"), _p("defaultPackage.resources")), _p("podSecurityContext"),
+                (_p("app.securityContext"), _p("defaultPackage.securityContext")),
+            ),
+        )
+    ),
 }
 
 
