@@ -80,6 +80,26 @@ def _config_file(objects: list[Obj], namespace: str, template: dict, container: 
         return None, f"{path} is not YAML"
 
 
+def _certificate_of_file(objects: list[Obj], issued: dict, namespace: str, template: dict, container: dict, path: str,
+                         what: str) -> tuple[Obj | None, str | None]:
+    """(the Certificate whose Secret holds the file at `path` the container reads, or why no Certificate does)."""
+    found = _mount(template, container, path)
+    secret = _get(found[1], "secret", "secretName") if found else None
+    if secret is None:
+        return None, f"{what} {path} is in no mounted Secret"
+    if (namespace, secret) not in issued:
+        return None, f"{what} {path} is in Secret {secret!r}, which no cert-manager Certificate writes"
+    return issued[(namespace, secret)], None
+
+
+def _issuer_missing(cert: Obj, namespace: str, objects: list[Obj]) -> str | None:
+    """Why the Certificate's issuer is not one the build creates; None when it is."""
+    issuer, kind = _get(cert.body, "spec", "issuerRef", "name"), _get(cert.body, "spec", "issuerRef", "kind") or "Issuer"
+    if any(o.kind == kind and o.name == issuer and (kind == "ClusterIssuer" or o.namespace == namespace) for o in objects):
+        return None
+    return f"Certificate {cert.name}: its {kind} {issuer!r} is not created"
+
+
 def _config_problems(objects: list[Obj], namespace: str, template: dict, container: dict, flag: str, config: dict) -> list[str]:
     problems: list[str] = []
     sections = ["tls_server_config", *(["tls_client_config"] if flag == "--cluster.tls-config" else [])]
@@ -94,20 +114,15 @@ def _config_problems(objects: list[Obj], namespace: str, template: dict, contain
             path = part.get(field)
             if not path:
                 continue
-            found = _mount(template, container, path)
-            secret = _get(found[1], "secret", "secretName") if found else None
-            if secret is None:
-                problems.append(f"{flag}: {section}.{field} {path} is in no mounted Secret")
-            elif (namespace, secret) not in issued:
-                problems.append(f"{flag}: {section}.{field} {path} is in Secret {secret!r}, which no cert-manager Certificate writes")
+            cert, problem = _certificate_of_file(objects, issued, namespace, template, container, path, f"{flag}: {section}.{field}")
+            if cert is None:
+                problems.append(problem)
             else:
-                certificates.append(issued[(namespace, secret)])
+                certificates.append(cert)
     for cert in {c.name: c for c in certificates}.values():
         spec = cert.body.get("spec") or {}
-        issuer = _get(spec, "issuerRef", "name")
-        kind = _get(spec, "issuerRef", "kind") or "Issuer"
-        if not any(o.kind == kind and o.name == issuer and (kind == "ClusterIssuer" or o.namespace == namespace) for o in objects):
-            problems.append(f"Certificate {cert.name}: its {kind} {issuer!r} is not created")
+        if problem := _issuer_missing(cert, namespace, objects):
+            problems.append(problem)
         server_name = _get(config, "tls_client_config", "server_name")
         if server_name and server_name not in (spec.get("dnsNames") or []):
             problems.append(f"Certificate {cert.name} is not valid for {server_name!r}, the name peers verify")
@@ -189,11 +204,8 @@ def _vm_tls(obj: Obj, spec: dict, objects: list[Obj]) -> tuple[Obj | None, list[
             problems.append(f"-{flag} {path} is in Secret {secret!r}, which no cert-manager Certificate writes")
         else:
             cert = issued[(obj.namespace, secret)]
-    if cert is not None:
-        kind = _get(cert.body, "spec", "issuerRef", "kind") or "Issuer"
-        issuer = _get(cert.body, "spec", "issuerRef", "name")
-        if not any(o.kind == kind and o.name == issuer and (kind == "ClusterIssuer" or o.namespace == obj.namespace) for o in objects):
-            problems.append(f"Certificate {cert.name}: its {kind} {issuer!r} is not created")
+    if cert is not None and (problem := _issuer_missing(cert, obj.namespace, objects)):
+        problems.append(problem)
     return (cert if not problems else None), problems
 
 
@@ -774,18 +786,14 @@ def _grafana_certificate(objects: list[Obj], namespace: str, template: dict, con
         if not path:
             problems.append(f"[server] {field} is not set")
             continue
-        found = _mount(template, container, path)
-        secret = _get(found[1], "secret", "secretName") if found else None
-        if secret is None:
-            problems.append(f"[server] {field} {path} is in no mounted Secret")
-        elif (namespace, secret) not in issued:
-            problems.append(f"[server] {field} {path} is in Secret {secret!r}, which no cert-manager Certificate writes")
+        cert, problem = _certificate_of_file(objects, issued, namespace, template, container, path, f"[server] {field}")
+        if cert is None:
+            problems.append(problem)
         else:
-            certificates.append(issued[(namespace, secret)])
+            certificates.append(cert)
     for cert in {c.name: c for c in certificates}.values():
-        issuer, kind = _get(cert.body, "spec", "issuerRef", "name"), _get(cert.body, "spec", "issuerRef", "kind") or "Issuer"
-        if not any(o.kind == kind and o.name == issuer and (kind == "ClusterIssuer" or o.namespace == namespace) for o in objects):
-            problems.append(f"Certificate {cert.name}: its {kind} {issuer!r} is not created")
+        if problem := _issuer_missing(cert, namespace, objects):
+            problems.append(problem)
     return (certificates[0] if certificates and not problems else None), problems
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from alerting_facts.charts import dig  # noqa: F401  shared with the chart profiles
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 Path = tuple[str, ...]
@@ -63,13 +64,6 @@ def known(value: Any) -> Any:
     return value
 
 
-def dig(node: Any, path: Path, default: Any = None) -> Any:
-    """The value at `path` below `node`, or `default` where any step is missing."""
-    for key in path:
-        if not isinstance(node, dict) or key not in node:
-            return default
-        node = node[key]
-    return node
 
 
 def dotted(path: Path) -> str:
