@@ -8,7 +8,6 @@ PrometheusRules Sloth and Pyrra write) and notifies every Alertmanager replica.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -86,9 +85,6 @@ def vmrule_name(file_name: str) -> str:
     return file_name.removesuffix(".yaml").removesuffix(".yml")
 
 
-_LINE_START = re.compile(r"^(?=.)", re.MULTILINE)
-
-
 def vmrule_document(file_name: str, rule_file: str, namespace: str) -> str:
     """The VMRule of one rule file, as YAML: the rule file's own text indented under `spec`.
 
@@ -96,7 +92,8 @@ def vmrule_document(file_name: str, rule_file: str, namespace: str) -> str:
     every non-empty line keeps literal blocks intact, their indentation being relative to the key above them.
     """
     header = dump({"apiVersion": VM_API, "kind": "VMRule", "metadata": {"name": vmrule_name(file_name), "namespace": namespace}})
-    return f"{header}spec:\n{_LINE_START.sub('  ', rule_file)}"
+    indented = "\n".join(["  " + line if line else line for line in rule_file.split("\n")])
+    return f"{header}spec:\n{indented}"
 
 
 def rule_files_by_team(rule_files: Mapping[str, str], teams: Mapping[str, str]) -> dict[str, list[str]]:
