@@ -42,8 +42,9 @@ _YAML11_SCALARS = (
     r"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[^\"\n]*)?"
     r")"
 )
-_YAML11_ONLY = re.compile(f'"{_YAML11_SCALARS}"')
-"""One such string in a document's JSON text."""
+_YAML11_ONLY = re.compile(f'"(?=[yYnNoO<=+\\-0-9])(?:{_YAML11_SCALARS})"')
+"""One such string in a document's JSON text. The lookahead holds the first character any of them can start with: it
+turns away every other quote at once (searching thousands of rule files was a second of a large render without it)."""
 _YAML11_SCALAR = re.compile(_YAML11_SCALARS)
 
 

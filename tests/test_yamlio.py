@@ -13,7 +13,8 @@ from render import yamlio
 # Strings YAML readers disagree about, and strings that need quoting or a literal block for any reader.
 TRICKY = [
     "yes", "No", "ON", "off", "y", "N", "true", "False", "null", "~", "", "=", "<<", "10:30", "09:00", "1_000",
-    "0b101", "0o17", "0x1F", "017", "1e3", ".inf", "-.INF", ".nan", "2026-01-01", "2026-1-1 10:00:00", "+1", "-",
+    "0b101", "-0b1", "+1_0", "-10:30", "0o17", "0x1F", "017", "1e3", ".inf", "-.INF", ".nan", "2026-01-01",
+    "2026-1-1 10:00:00", "+1", "-",
     "1.0", "a: b", "a #b", "#c", "- x", "? x", "*x", "&x", "!x", "%x", "@x", "`x", "{{ .Labels.x }}", "[a]", "{a: b}",
     "it's", 'say "hi"', "back\\slash", "tab\there", " lead", "trail ", "multi\nline", "multi\nline\n", "two\n\n",
     "  indented\nfirst", "ünïcode €", "x" * 300, "sum(rate(x[5m]))\n/\nsum(rate(y[5m]))\n",
