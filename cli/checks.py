@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -172,6 +173,75 @@ def is_custom_group(group: str) -> bool:
     return "." in group and not group.endswith(".k8s.io")
 
 
+_crd_validators: dict[int, tuple[dict, jsonschema.protocols.Validator]] = {}
+
+
+def _crd_validator(schema: dict) -> jsonschema.protocols.Validator:
+    """One validator per CRD schema object: `crd_schemas` builds each schema once, objects are checked by the hundred.
+
+    Keyed by identity, with the schema held so its id cannot be reused by another while it is cached."""
+    kept = _crd_validators.get(id(schema))
+    if kept is not None and kept[0] is schema:
+        return kept[1]
+    if len(_crd_validators) > 4096:  # a long-lived process (the tests) builds schemas anew for every build
+        _crd_validators.clear()
+    validator = jsonschema.Draft7Validator(schema)
+    _crd_validators[id(schema)] = (schema, validator)
+    return validator
+
+
+@cache
+def _schema_dir(desired_version: str) -> tuple[str, str]:
+    """(schema version, strict schema directory) kubernetes-validate picks for a Kubernetes version, as its
+    `validate` picks them."""
+    from kubernetes_validate import utils
+
+    if utils.major_minor(desired_version) > utils.latest_version():
+        raise utils.VersionNotSupportedError(version=utils.major_minor(desired_version))
+    version = [v for v in utils.all_versions() if utils.major_minor(v) <= utils.major_minor(desired_version)][-1]
+    return version, f"v{version}-local-strict"
+
+
+@cache
+def _builtin_validator(schema_dir: str, schema_file: str, desired_version: str) -> jsonschema.protocols.Validator:
+    """The validator kubernetes-validate builds for one kind's schema file, built once instead of per object (its
+    `validate` reads and parses the schema and the 1.5 MB `_definitions.json` on every call)."""
+    from kubernetes_validate import utils
+    from referencing import Registry, Resource
+
+    schema = utils.schema_contents(f"kubernetes-json-schema/{schema_dir}/{schema_file}", desired_version)
+    registry = Resource.from_contents(_definitions(schema_dir, desired_version)) @ (Resource.from_contents(schema) @ Registry())
+    return jsonschema.validators.Draft202012Validator(schema, registry=registry)
+
+
+@cache
+def _definitions(schema_dir: str, desired_version: str) -> dict:
+    from kubernetes_validate import utils
+
+    return utils.schema_contents(f"kubernetes-json-schema/{schema_dir}/_definitions.json", desired_version)
+
+
+def _validate_builtin(data: dict, desired_version: str) -> None:
+    """`kubernetes_validate.validate(data, desired_version, strict=True)`, same schemas, same errors, with the
+    schemas parsed and the validators built once per kind and version."""
+    from kubernetes_validate import utils
+
+    desired_version = desired_version.removeprefix("v")
+    version, schema_dir = _schema_dir(desired_version)
+    # rbac.authorization.k8s.io/v1 -> rbac-v1, as kubernetes-validate names its files
+    api_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", data["apiVersion"])
+    try:
+        validator = _builtin_validator(schema_dir, f"{data['kind'].lower()}-{api_version}.json", desired_version)
+    except FileNotFoundError:
+        raise utils.SchemaNotFoundError(
+            version=utils.major_minor(desired_version), kind=data["kind"], api_version=data["apiVersion"]
+        ) from None
+    try:
+        validator.validate(data)
+    except jsonschema.ValidationError as exc:
+        raise utils.ValidationError(exc, version=utils.major_minor(version)) from None
+
+
 def validate_object(obj: dict, schemas: Schemas | None = None, kube_version: str = KUBERNETES_VERSION) -> list[str]:
     """Problems of one Kubernetes object: built-in kinds by the Kubernetes OpenAPI schema, CRs by their CRD.
 
@@ -185,14 +255,14 @@ def validate_object(obj: dict, schemas: Schemas | None = None, kube_version: str
         schema = (vendored_schemas() if schemas is None else schemas).get((group, version, kind))
         if schema is None:
             return problems + [f"no CRD the platform installs serves {api_version} {kind}"]
-        validator = jsonschema.Draft7Validator(schema)
+        validator = _crd_validator(schema)
         body = {k: v for k, v in obj.items() if k != "metadata"}
         for err in sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path)):
             where = ".".join(str(p) for p in err.absolute_path) or "(object)"
             problems.append(f"{where}: {err.message}")
         return problems
     try:
-        kubernetes_validate.validate(obj, kube_version, strict=True)
+        _validate_builtin(obj, kube_version)
     except kubernetes_validate.ValidationError as exc:
         where = ".".join(str(p) for p in exc.caused_by.absolute_path) if getattr(exc, "caused_by", None) else ""
         problems.append(f"{where or '(object)'}: {str(exc).splitlines()[0]}")

@@ -1,0 +1,100 @@
+"""What the checks keep between objects and runs serves exactly what recomputing would, and never an answer for
+other input: kubernetes-validate's own `validate` is the oracle for the cached schema validators."""
+
+from __future__ import annotations
+
+import copy
+
+import kubernetes_validate
+import pytest
+
+from cli import checks
+
+DEPLOYMENT = {
+    "apiVersion": "apps/v1",
+    "kind": "Deployment",
+    "metadata": {"name": "web", "labels": {"app": "web"}},
+    "spec": {
+        "selector": {"matchLabels": {"app": "web"}},
+        "template": {
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "web", "image": "nginx:1.27", "ports": [{"containerPort": 80}]}]},
+        },
+    },
+}
+POLICY = {
+    "apiVersion": "admissionregistration.k8s.io/v1",
+    "kind": "ValidatingAdmissionPolicy",
+    "metadata": {"name": "replicas"},
+    "spec": {"validations": [{"expression": "object.spec.replicas <= 5"}]},
+}
+
+
+def _mutated() -> list[dict]:
+    unknown_field = copy.deepcopy(DEPLOYMENT)
+    unknown_field["spec"]["replica"] = 3
+    wrong_type = copy.deepcopy(DEPLOYMENT)
+    wrong_type["metadata"]["labels"] = {"app": 5}
+    bad_port = copy.deepcopy(DEPLOYMENT)
+    bad_port["spec"]["template"]["spec"]["containers"][0]["ports"] = [{"containerPort": "eighty"}]
+    no_containers = copy.deepcopy(DEPLOYMENT)
+    del no_containers["spec"]["template"]["spec"]["containers"]
+    return [unknown_field, wrong_type, bad_port, no_containers]
+
+
+def _library(obj: dict, version: str) -> list[str]:
+    """validate_object's message, computed by kubernetes-validate's own `validate` (schemas read per call)."""
+    try:
+        kubernetes_validate.validate(obj, version, strict=True)
+    except kubernetes_validate.ValidationError as exc:
+        return [f"(object): {str(exc).splitlines()[0]}"]
+    except kubernetes_validate.SchemaNotFoundError:
+        return [f"no Kubernetes {version} schema for {obj['apiVersion']} {obj['kind']}"]
+    return []
+
+
+@pytest.mark.parametrize("version", ["1.33", "1.30", "1.28"])
+def test_built_in_objects_get_the_verdict_kubernetes_validate_gives_them_however_often_they_are_checked(version):
+    objects = [DEPLOYMENT, POLICY, *_mutated(), {"apiVersion": "v1", "kind": "Gadget", "metadata": {"name": "g"}}]
+    expected = [_library(obj, version) for obj in objects]
+    assert sum(1 for e in expected if e) >= 5  # the mutations are errors, or this proves nothing
+    for _ in range(2):  # the second round is served by the cached validators
+        assert [checks.validate_object(obj, {}, version) for obj in objects] == expected
+
+
+def test_a_kind_one_kubernetes_version_serves_and_an_older_one_lacks_is_judged_by_each_versions_schemas():
+    # ValidatingAdmissionPolicy went GA (admissionregistration.k8s.io/v1) in Kubernetes 1.30.
+    assert checks.validate_object(POLICY, {}, "1.33") == []
+    assert checks.validate_object(POLICY, {}, "1.29") == [
+        "no Kubernetes 1.29 schema for admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy"
+    ]
+    assert checks.validate_object(POLICY, {}, "1.30") == []
+
+
+def _crd_schema(required: list[str]) -> dict:
+    return checks.crd_schemas([{
+        "spec": {
+            "group": "example.com",
+            "names": {"kind": "Widget"},
+            "versions": [{"name": "v1", "schema": {"openAPIV3Schema": {
+                "type": "object",
+                "properties": {
+                    "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
+                    "spec": {"type": "object", "required": required, "properties": {"size": {"type": "integer"}}},
+                },
+            }}}],
+        },
+    }])
+
+
+def test_a_custom_resource_is_judged_by_the_crd_schema_it_is_given_not_one_checked_before():
+    widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"colour": "red"}}
+    lenient, strict = _crd_schema([]), _crd_schema(["size"])
+    first = checks.validate_object(widget, lenient)
+    assert first == ["spec: Additional properties are not allowed ('colour' was unexpected)"]
+    assert checks.validate_object(widget, lenient) == first
+    assert checks.validate_object(widget, strict) == [
+        "spec: 'size' is a required property",
+        "spec: Additional properties are not allowed ('colour' was unexpected)",
+    ]
+
