@@ -98,3 +98,91 @@ def test_a_custom_resource_is_judged_by_the_crd_schema_it_is_given_not_one_check
         "spec: Additional properties are not allowed ('colour' was unexpected)",
     ]
 
+
+HELM_OUTPUT = """---
+# Source: web/templates/service.yaml
+apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  annotations: {ratio: 0.5, enabled: true, count: 3, empty: null, text: "é"}
+spec:
+  ports: [{port: 80, targetPort: http}]
+---
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec: {group: example.com, names: {kind: Widget}, versions: []}
+"""
+
+
+def _expected(text: str) -> list[dict]:
+    """What Helm printed, read by PyYAML's pure-Python safe loader (not the libyaml one the checks use)."""
+    import yaml
+
+    return [doc for doc in yaml.safe_load_all(text) if doc]
+
+
+@pytest.fixture
+def helm_cache(tmp_path, monkeypatch):
+    from cli import charts
+
+    monkeypatch.setattr(charts, "CHARTS_DIR", tmp_path / "charts")
+    return tmp_path / "build" / ".cache" / "helm"
+
+
+def test_helms_output_read_back_from_the_kept_json_is_what_parsing_its_yaml_gives(helm_cache, monkeypatch):
+    from cli import helm
+
+    assert helm._parsed(HELM_OUTPUT) == _expected(HELM_OUTPUT)
+    assert len(list(helm_cache.glob("*.parsed.json"))) == 1
+
+    def no_parse(text):
+        raise AssertionError("parsed the YAML again")
+
+    monkeypatch.setattr(helm, "load_all", no_parse)
+    assert helm._parsed(HELM_OUTPUT) == _expected(HELM_OUTPUT)
+
+
+def test_a_kept_parse_that_is_corrupt_or_of_other_text_is_not_trusted(helm_cache):
+    import json
+
+    from cli import helm
+
+    helm._parsed(HELM_OUTPUT)
+    (kept,) = helm_cache.glob("*.parsed.json")
+    kept.write_text(kept.read_text()[:40])  # cut short, as a full disk would leave it
+    assert helm._parsed(HELM_OUTPUT) == _expected(HELM_OUTPUT)
+    kept.write_text(json.dumps({"yaml": "0" * 64, "documents": [{"kind": "Stale"}]}))
+    assert helm._parsed(HELM_OUTPUT) == _expected(HELM_OUTPUT)
+    other = HELM_OUTPUT.replace("port: 80", "port: 8080")
+    assert helm._parsed(other) == _expected(other) != _expected(HELM_OUTPUT)
+
+
+def test_documents_json_cannot_hold_exactly_are_parsed_every_time_and_not_kept(helm_cache):
+    import datetime
+
+    from cli import helm
+
+    text = "kind: ConfigMap\nmetadata: {name: dated}\ndata: {since: 2026-01-01, 1: one}\n"
+    assert helm._parsed(text) == _expected(text)
+    assert helm._parsed(text)[0]["data"] == {"since": datetime.date(2026, 1, 1), 1: "one"}
+    assert not list(helm_cache.glob("*.parsed.json"))
+
+
+def test_releases_are_read_again_when_releases_yaml_changes(tmp_path):
+    from cli import helm
+
+    def write(version: str) -> None:
+        (tmp_path / "releases.yaml").write_text(
+            f"kubernetesVersion: '{version}'\n"
+            "releases:\n- {name: web, namespace: apps, chart: web, version: 1.0.0, values: {replicas: 2}}\n"
+        )
+
+    write("1.33")
+    first = helm.releases(tmp_path)
+    assert first == helm.releases(tmp_path)
+    assert first == ("1.33", [helm.Release("web", "apps", "web", "", "1.0.0", {"replicas": 2})])
+    write("1.34")
+    assert helm.releases(tmp_path)[0] == "1.34"
