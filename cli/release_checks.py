@@ -7,8 +7,6 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import yaml
-
 from cli import charts, tls, values_lint, wiring
 from cli.checks import Finding, check, crd_schemas, validate_object
 from cli.helm import Rendered, releases, render_all
@@ -97,7 +95,7 @@ def engine_template(obj: dict) -> dict | None:
     labels = (obj.get("metadata") or {}).get("labels") or {}
     if obj.get("kind") != "ConfigMap" or labels.get(TEMPLATE_LABEL) != "true":
         return None
-    engine = yaml.safe_load((obj.get("data") or {}).get("engine.yaml") or "") or {}
+    engine = yamlio.load((obj.get("data") or {}).get("engine.yaml") or "") or {}
     meta = dict(engine.get("metadata") or {})
     if "generateName" in meta and "name" not in meta:
         meta["name"] = meta["generateName"] + "x7k2p"  # the API server appends five random characters
