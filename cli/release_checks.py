@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from cli import charts, tls, values_lint, wiring
-from cli.checks import Finding, check, crd_schemas, validate_object
+from cli.checks import Finding, Schemas, check, crd_schemas, validate_object
 from cli.helm import Rendered, releases, render_all
 from render import yamlio
 
@@ -42,8 +42,20 @@ def _kube_version(build_dir: Path) -> str:
     return releases(build_dir)[0]
 
 
-def _schemas(build_dir: Path):
-    return crd_schemas([crd for r in rendered(build_dir) for crd in r.crds])
+_crd_schemas: dict[tuple[str, float], tuple[list[Rendered], Schemas]] = {}
+_schemas_lock = threading.Lock()
+
+
+def _schemas(build_dir: Path) -> Schemas:
+    """The strict schemas of the CRDs the build's releases install, once per rendering: two checks validate against
+    them, and the validators built for them are kept by schema."""
+    releases_ = rendered(build_dir)
+    key = _key(build_dir)
+    with _schemas_lock:
+        kept = _crd_schemas.get(key)
+        if kept is None or kept[0] is not releases_:
+            kept = _crd_schemas[key] = (releases_, crd_schemas([crd for r in releases_ for crd in r.crds]))
+    return kept[1]
 
 
 @check

@@ -186,3 +186,24 @@ def test_releases_are_read_again_when_releases_yaml_changes(tmp_path):
     assert first == ("1.33", [helm.Release("web", "apps", "web", "", "1.0.0", {"replicas": 2})])
     write("1.34")
     assert helm.releases(tmp_path)[0] == "1.34"
+
+
+def test_crd_schemas_are_built_once_per_rendering_and_anew_for_another(tmp_path, monkeypatch):
+    from cli import release_checks
+    from cli.helm import Release, Rendered
+
+    def rendering(kind: str) -> list[Rendered]:
+        crd = {"kind": "CustomResourceDefinition", "spec": {
+            "group": "example.com", "names": {"kind": kind},
+            "versions": [{"name": "v1", "schema": {"openAPIV3Schema": {"type": "object"}}}],
+        }}
+        return [Rendered(Release("web", "apps", "web", "", "1.0.0", {}), crds=(crd,))]
+
+    current = rendering("Widget")
+    monkeypatch.setattr(release_checks, "rendered", lambda build_dir: current)
+    monkeypatch.setattr(release_checks, "_key", lambda build_dir: (str(build_dir), 1.0))
+    first = release_checks._schemas(tmp_path)
+    assert first == {("example.com", "v1", "Widget"): {"type": "object"}}
+    assert release_checks._schemas(tmp_path) is first
+    current = rendering("Gadget")  # rendered again (the rendering cache's own key decides when)
+    assert set(release_checks._schemas(tmp_path)) == {("example.com", "v1", "Gadget")}
