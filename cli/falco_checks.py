@@ -15,6 +15,7 @@ import jsonschema
 
 from cli import falco_rules, release_checks
 from cli.checks import Finding, check
+from cli.helm import releases_document
 from render import yamlio
 
 CATALOG_RULES = Path("falco") / "alerting-platform_rules.yaml"
@@ -37,7 +38,7 @@ def schema_problems(document: object, schema: str) -> list[str]:
 
 
 def _release(build_dir: Path, chart: str) -> dict | None:
-    releases = yamlio.load((build_dir / "releases.yaml").read_text())["releases"]
+    releases = releases_document(build_dir)["releases"]
     return next((r for r in releases if r["chart"] == chart), None)
 
 

@@ -68,7 +68,7 @@ class Rendered:
 
 def releases(build_dir: Path) -> tuple[str, list[Release]]:
     """The stack's Kubernetes version and its releases, from `releases.yaml`."""
-    document = _releases_document((build_dir / "releases.yaml").read_text())
+    document = releases_document(build_dir)
     found = [
         Release(r["name"], r["namespace"], r["chart"], r.get("repository") or "", str(r.get("version") or ""), r["values"])
         for r in document["releases"]
@@ -76,9 +76,13 @@ def releases(build_dir: Path) -> tuple[str, list[Release]]:
     return str(document["kubernetesVersion"]), found
 
 
+def releases_document(build_dir: Path) -> dict:
+    """`releases.yaml` as written, parsed once per content: several checks read it. Shared: read it, never change it."""
+    return _releases_document((build_dir / "releases.yaml").read_text())
+
+
 @lru_cache(maxsize=4)
 def _releases_document(text: str) -> dict:
-    """Several checks read the same `releases.yaml`: parsed once per content."""
     return yamlio.load(text)
 
 
