@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -269,6 +270,65 @@ def validate_object(obj: dict, schemas: Schemas | None = None, kube_version: str
     except kubernetes_validate.SchemaNotFoundError:
         problems.append(f"no Kubernetes {kube_version} schema for {api_version} {kind}")
     return problems
+
+
+_schemas_digests: dict[int, tuple[Schemas, str]] = {}
+
+
+def _schemas_digest(schemas: Schemas) -> str:
+    """The digest of a set of CRD schemas, once per set (by identity, held as `_crd_validator` holds its schemas)."""
+    import hashlib
+
+    kept = _schemas_digests.get(id(schemas))
+    if kept is not None and kept[0] is schemas:
+        return kept[1]
+    if len(_schemas_digests) > 64:
+        _schemas_digests.clear()
+    digest = hashlib.sha256(repr(sorted(schemas.items())).encode()).hexdigest()
+    _schemas_digests[id(schemas)] = (schemas, digest)
+    return digest
+
+
+@cache
+def _validation_code() -> str:
+    """What a schema verdict depends on besides the object, the CRDs and the Kubernetes version: the code that words
+    it and the libraries (with kubernetes-validate's schema files) that reach it."""
+    import hashlib
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for dist in ("kubernetes-validate", "jsonschema", "referencing"):
+        digest.update(f"\0{dist} {version(dist)}".encode())
+    return digest.hexdigest()
+
+
+def validate_objects_kept(objects: list[dict], schemas: Schemas, kube_version: str) -> list[list[str]]:
+    """`validate_object` of each object, the verdicts kept under build/.cache by the digest of all they depend on: a
+    release that renders the same objects as last time is not validated again. `repr` is the key, not JSON: it tells
+    1 from "1" and keeps the order of keys, which the wording of some errors follows."""
+    import hashlib
+    import json
+
+    from cli import charts
+
+    key = hashlib.sha256(repr((_validation_code(), kube_version, _schemas_digest(schemas), objects)).encode()).hexdigest()
+    kept = charts.CHARTS_DIR.parent / "build" / ".cache" / "schema-verdicts" / f"{key}.json"
+    try:
+        stored = json.loads(kept.read_text())
+        if (
+            isinstance(stored, list)
+            and len(stored) == len(objects)
+            and all(isinstance(v, list) and all(isinstance(p, str) for p in v) for v in stored)
+        ):
+            return stored
+    except (OSError, ValueError):
+        pass
+    verdicts = [validate_object(obj, schemas, kube_version) for obj in objects]
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    tmp = kept.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(json.dumps(verdicts))
+    tmp.replace(kept)
+    return verdicts
 
 
 @check

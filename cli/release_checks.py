@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from cli import charts, tls, values_lint, wiring
-from cli.checks import Finding, Schemas, check, crd_schemas, validate_object
+from cli.checks import Finding, Schemas, check, crd_schemas, validate_object, validate_objects_kept
 from cli.helm import Rendered, releases, render_all
 from render import yamlio
 
@@ -75,10 +75,11 @@ def rendered_objects(build_dir: Path) -> Iterator[Finding]:
     for r in rendered(build_dir):
         if not r.ok:
             continue
+        objects = [*r.crds, *r.objects]
         problems = [
             f"{o.get('kind')} {(o.get('metadata') or {}).get('name')}: {p}"
-            for o in [*r.crds, *r.objects]
-            for p in validate_object(o, schemas, version)
+            for o, verdict in zip(objects, validate_objects_kept(objects, schemas, version), strict=True)
+            for p in verdict
         ]
         yield Finding("kubernetes schema", f"{r.release.subject}: {len(r.crds) + len(r.objects)} objects", not problems, "\n".join(problems))
 

@@ -207,3 +207,45 @@ def test_crd_schemas_are_built_once_per_rendering_and_anew_for_another(tmp_path,
     assert release_checks._schemas(tmp_path) is first
     current = rendering("Gadget")  # rendered again (the rendering cache's own key decides when)
     assert set(release_checks._schemas(tmp_path)) == {("example.com", "v1", "Gadget")}
+
+
+@pytest.fixture
+def verdict_cache(tmp_path, monkeypatch):
+    from cli import charts
+
+    monkeypatch.setattr(charts, "CHARTS_DIR", tmp_path / "charts")
+    return tmp_path / "build" / ".cache" / "schema-verdicts"
+
+
+def test_kept_schema_verdicts_are_the_verdicts_and_are_served_without_validating_again(verdict_cache, monkeypatch):
+    objects = [DEPLOYMENT, *_mutated(), POLICY]
+    schemas = _crd_schema(["size"])
+    widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {}}
+    expected = [_library(obj, "1.33") for obj in objects] + [["spec: 'size' is a required property"]]
+    assert checks.validate_objects_kept([*objects, widget], schemas, "1.33") == expected
+    assert len(list(verdict_cache.glob("*.json"))) == 1
+
+    def no_validation(*args):
+        raise AssertionError("validated again")
+
+    monkeypatch.setattr(checks, "validate_object", no_validation)
+    assert checks.validate_objects_kept([*objects, widget], schemas, "1.33") == expected
+
+
+def test_a_kept_verdict_is_not_served_for_other_objects_versions_or_crds_nor_when_corrupt(verdict_cache):
+    widget = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}, "spec": {"size": "1"}}
+    lenient, strict = _crd_schema([]), _crd_schema(["size"])
+    assert checks.validate_objects_kept([POLICY, widget], lenient, "1.33") == [[], ["spec.size: '1' is not of type 'integer'"]]
+    assert checks.validate_objects_kept([POLICY, widget], lenient, "1.29") == [
+        ["no Kubernetes 1.29 schema for admissionregistration.k8s.io/v1 ValidatingAdmissionPolicy"],
+        ["spec.size: '1' is not of type 'integer'"],
+    ]
+    widget_without_size = {**widget, "spec": {}}
+    assert checks.validate_objects_kept([widget_without_size], lenient, "1.33") == [[]]
+    assert checks.validate_objects_kept([widget_without_size], strict, "1.33") == [["spec: 'size' is a required property"]]
+    sized = {**widget, "spec": {"size": 1}}
+    assert checks.validate_objects_kept([sized], lenient, "1.33") == [[]]
+    for kept in verdict_cache.glob("*.json"):  # cut short, or of another shape than one verdict per object
+        kept.write_text("[[" if kept.read_text() == "[[]]" else '[["spec: not this one"]]')
+    assert checks.validate_objects_kept([POLICY, widget], lenient, "1.33") == [[], ["spec.size: '1' is not of type 'integer'"]]
+    assert checks.validate_objects_kept([sized], lenient, "1.33") == [[]]
