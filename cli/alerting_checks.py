@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import yaml
-
 from cli.checks import Finding, check
+from render import yamlio
 from routing import lint
 
 
@@ -15,6 +14,6 @@ from routing import lint
 def shadowed_routes(build_dir: Path) -> Iterator[Finding]:
     """Fails on every route that can never match (routing.lint)."""
     config = build_dir / "alertmanager" / "alertmanager.yaml"
-    problems = lint.problems(yaml.safe_load(config.read_text()))
+    problems = lint.problems(yamlio.load(config.read_text()))
     subject = str(config.relative_to(build_dir))
     yield Finding("shadowed routes", subject, not problems, "\n".join(str(p) for p in problems))

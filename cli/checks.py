@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -172,6 +174,75 @@ def is_custom_group(group: str) -> bool:
     return "." in group and not group.endswith(".k8s.io")
 
 
+_crd_validators: dict[int, tuple[dict, jsonschema.protocols.Validator]] = {}
+
+
+def _crd_validator(schema: dict) -> jsonschema.protocols.Validator:
+    """One validator per CRD schema object: `crd_schemas` builds each schema once, objects are checked by the hundred.
+
+    Keyed by identity, with the schema held so its id cannot be reused by another while it is cached."""
+    kept = _crd_validators.get(id(schema))
+    if kept is not None and kept[0] is schema:
+        return kept[1]
+    if len(_crd_validators) > 4096:  # a long-lived process (the tests) builds schemas anew for every build
+        _crd_validators.clear()
+    validator = jsonschema.Draft7Validator(schema)
+    _crd_validators[id(schema)] = (schema, validator)
+    return validator
+
+
+@cache
+def _schema_dir(desired_version: str) -> tuple[str, str]:
+    """(schema version, strict schema directory) kubernetes-validate picks for a Kubernetes version, as its
+    `validate` picks them."""
+    from kubernetes_validate import utils
+
+    if utils.major_minor(desired_version) > utils.latest_version():
+        raise utils.VersionNotSupportedError(version=utils.major_minor(desired_version))
+    version = [v for v in utils.all_versions() if utils.major_minor(v) <= utils.major_minor(desired_version)][-1]
+    return version, f"v{version}-local-strict"
+
+
+@cache
+def _builtin_validator(schema_dir: str, schema_file: str, desired_version: str) -> jsonschema.protocols.Validator:
+    """The validator kubernetes-validate builds for one kind's schema file, built once instead of per object (its
+    `validate` reads and parses the schema and the 1.5 MB `_definitions.json` on every call)."""
+    from kubernetes_validate import utils
+    from referencing import Registry, Resource
+
+    schema = utils.schema_contents(f"kubernetes-json-schema/{schema_dir}/{schema_file}", desired_version)
+    registry = Resource.from_contents(_definitions(schema_dir, desired_version)) @ (Resource.from_contents(schema) @ Registry())
+    return jsonschema.validators.Draft202012Validator(schema, registry=registry)
+
+
+@cache
+def _definitions(schema_dir: str, desired_version: str) -> dict:
+    from kubernetes_validate import utils
+
+    return utils.schema_contents(f"kubernetes-json-schema/{schema_dir}/_definitions.json", desired_version)
+
+
+def _validate_builtin(data: dict, desired_version: str) -> None:
+    """`kubernetes_validate.validate(data, desired_version, strict=True)`, same schemas, same errors, with the
+    schemas parsed and the validators built once per kind and version."""
+    from kubernetes_validate import utils
+
+    desired_version = desired_version.removeprefix("v")
+    version, schema_dir = _schema_dir(desired_version)
+    # rbac.authorization.k8s.io/v1 -> rbac-v1, as kubernetes-validate names its files
+    api_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", data["apiVersion"])
+    try:
+        validator = _builtin_validator(schema_dir, f"{data['kind'].lower()}-{api_version}.json", desired_version)
+    except FileNotFoundError:
+        raise utils.SchemaNotFoundError(
+            version=utils.major_minor(desired_version), kind=data["kind"], api_version=data["apiVersion"]
+        ) from None
+    try:
+        validator.validate(data)
+    except jsonschema.ValidationError as exc:
+        raise utils.ValidationError(exc, version=utils.major_minor(version)) from None
+
+
 def validate_object(obj: dict, schemas: Schemas | None = None, kube_version: str = KUBERNETES_VERSION) -> list[str]:
     """Problems of one Kubernetes object: built-in kinds by the Kubernetes OpenAPI schema, CRs by their CRD.
 
@@ -185,20 +256,79 @@ def validate_object(obj: dict, schemas: Schemas | None = None, kube_version: str
         schema = (vendored_schemas() if schemas is None else schemas).get((group, version, kind))
         if schema is None:
             return problems + [f"no CRD the platform installs serves {api_version} {kind}"]
-        validator = jsonschema.Draft7Validator(schema)
+        validator = _crd_validator(schema)
         body = {k: v for k, v in obj.items() if k != "metadata"}
         for err in sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path)):
             where = ".".join(str(p) for p in err.absolute_path) or "(object)"
             problems.append(f"{where}: {err.message}")
         return problems
     try:
-        kubernetes_validate.validate(obj, kube_version, strict=True)
+        _validate_builtin(obj, kube_version)
     except kubernetes_validate.ValidationError as exc:
         where = ".".join(str(p) for p in exc.caused_by.absolute_path) if getattr(exc, "caused_by", None) else ""
         problems.append(f"{where or '(object)'}: {str(exc).splitlines()[0]}")
     except kubernetes_validate.SchemaNotFoundError:
         problems.append(f"no Kubernetes {kube_version} schema for {api_version} {kind}")
     return problems
+
+
+_schemas_digests: dict[int, tuple[Schemas, str]] = {}
+
+
+def _schemas_digest(schemas: Schemas) -> str:
+    """The digest of a set of CRD schemas, once per set (by identity, held as `_crd_validator` holds its schemas)."""
+    import hashlib
+
+    kept = _schemas_digests.get(id(schemas))
+    if kept is not None and kept[0] is schemas:
+        return kept[1]
+    if len(_schemas_digests) > 64:
+        _schemas_digests.clear()
+    digest = hashlib.sha256(repr(sorted(schemas.items())).encode()).hexdigest()
+    _schemas_digests[id(schemas)] = (schemas, digest)
+    return digest
+
+
+@cache
+def _validation_code() -> str:
+    """What a schema verdict depends on besides the object, the CRDs and the Kubernetes version: the code that words
+    it and the libraries (with kubernetes-validate's schema files) that reach it."""
+    import hashlib
+    from importlib.metadata import version
+
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for dist in ("kubernetes-validate", "jsonschema", "referencing"):
+        digest.update(f"\0{dist} {version(dist)}".encode())
+    return digest.hexdigest()
+
+
+def validate_objects_kept(objects: list[dict], schemas: Schemas, kube_version: str) -> list[list[str]]:
+    """`validate_object` of each object, the verdicts kept under build/.cache by the digest of all they depend on: a
+    release that renders the same objects as last time is not validated again. `repr` is the key, not JSON: it tells
+    1 from "1" and keeps the order of keys, which the wording of some errors follows."""
+    import hashlib
+    import json
+
+    from cli import charts
+
+    key = hashlib.sha256(repr((_validation_code(), kube_version, _schemas_digest(schemas), objects)).encode()).hexdigest()
+    kept = charts.CHARTS_DIR.parent / "build" / ".cache" / "schema-verdicts" / f"{key}.json"
+    try:
+        stored = json.loads(kept.read_text())
+        if (
+            isinstance(stored, list)
+            and len(stored) == len(objects)
+            and all(isinstance(v, list) and all(isinstance(p, str) for p in v) for v in stored)
+        ):
+            return stored
+    except (OSError, ValueError):
+        pass
+    verdicts = [validate_object(obj, schemas, kube_version) for obj in objects]
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    tmp = kept.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(json.dumps(verdicts))
+    tmp.replace(kept)
+    return verdicts
 
 
 @check

@@ -12,10 +12,10 @@ from functools import cache
 from pathlib import Path
 
 import jsonschema
-import yaml
 
 from cli import falco_rules, release_checks
 from cli.checks import Finding, check
+from cli.helm import releases_document
 from render import yamlio
 
 CATALOG_RULES = Path("falco") / "alerting-platform_rules.yaml"
@@ -38,7 +38,7 @@ def schema_problems(document: object, schema: str) -> list[str]:
 
 
 def _release(build_dir: Path, chart: str) -> dict | None:
-    releases = yamlio.load((build_dir / "releases.yaml").read_text())["releases"]
+    releases = releases_document(build_dir)["releases"]
     return next((r for r in releases if r["chart"] == chart), None)
 
 
@@ -96,7 +96,7 @@ def falco_config_schema(build_dir: Path) -> Iterator[Finding]:
     """The falco.yaml Helm renders, against the configuration schema of the Falco version the chart runs."""
     for obj in _rendered_objects(build_dir, "falco"):
         if obj.get("kind") == "ConfigMap" and "falco.yaml" in (obj.get("data") or {}):
-            config = yaml.safe_load(obj["data"]["falco.yaml"])
+            config = yamlio.load(obj["data"]["falco.yaml"])
             problems = schema_problems(config, "falco_config.schema.json")
             yield Finding("falco config schema", f"ConfigMap {obj['metadata']['name']}: falco.yaml", not problems, "\n".join(problems))
 
@@ -136,10 +136,10 @@ def talon_rules(build_dir: Path) -> Iterator[Finding]:
     for obj in _rendered_objects(build_dir, "falco-talon"):
         data = obj.get("data") or obj.get("stringData") or {}
         if obj.get("kind") == "ConfigMap" and "rules.yaml" in data:
-            problems = talon_problems(yaml.safe_load(data["rules.yaml"]) or [], enabled)
+            problems = talon_problems(yamlio.load(data["rules.yaml"]) or [], enabled)
             yield Finding("talon rules schema", f"ConfigMap {obj['metadata']['name']}: rules.yaml", not problems, "\n".join(problems))
         if obj.get("kind") == "Secret" and "config.yaml" in data:
-            problems = schema_problems(yaml.safe_load(data["config.yaml"]), "talon_config.schema.json")
+            problems = schema_problems(yamlio.load(data["config.yaml"]), "talon_config.schema.json")
             yield Finding("talon config schema", f"Secret {obj['metadata']['name']}: config.yaml", not problems, "\n".join(problems))
 
 
@@ -204,7 +204,7 @@ def falcosidekick_outputs(build_dir: Path) -> Iterator[Finding]:
     if not path.exists():
         return
     outputs = yamlio.load(path.read_text()) or {}
-    problems = sidekick_problems(outputs, yaml.safe_load(SIDEKICK_VALUES.read_text())["config"])
+    problems = sidekick_problems(outputs, yamlio.load(SIDEKICK_VALUES.read_text())["config"])
     yield Finding("falcosidekick outputs", str(SIDEKICK_OUTPUTS), not problems, "\n".join(problems))
     for obj in _rendered_objects(build_dir, "falcosidekick"):
         if obj.get("kind") != "Secret" or "ALERTMANAGER_HOSTPORT" not in (obj.get("data") or {}):

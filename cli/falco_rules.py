@@ -21,9 +21,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from cli import tools
+from render import yamlio
 
 DATA = Path(__file__).parent / "data" / "falco"
 RULE_SET_FILES = ("falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml")
@@ -74,7 +73,7 @@ class Definitions:
 @cache
 def upstream_items() -> tuple[tuple[str, tuple[dict, ...]], ...]:
     """(file, items) of each vendored rule set, in load order."""
-    return tuple((name, tuple(yaml.safe_load((DATA / name).read_text()))) for name in RULE_SET_FILES)
+    return tuple((name, tuple(yamlio.load((DATA / name).read_text()))) for name in RULE_SET_FILES)
 
 
 def upstream_definitions() -> Definitions:

@@ -14,12 +14,13 @@ import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import yaml
 
 from cli import charts, tools
+from render import yamlio
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml: the CRD charts render megabytes
@@ -67,12 +68,22 @@ class Rendered:
 
 def releases(build_dir: Path) -> tuple[str, list[Release]]:
     """The stack's Kubernetes version and its releases, from `releases.yaml`."""
-    document = yaml.safe_load((build_dir / "releases.yaml").read_text())
+    document = releases_document(build_dir)
     found = [
         Release(r["name"], r["namespace"], r["chart"], r.get("repository") or "", str(r.get("version") or ""), r["values"])
         for r in document["releases"]
     ]
     return str(document["kubernetesVersion"]), found
+
+
+def releases_document(build_dir: Path) -> dict:
+    """`releases.yaml` as written, parsed once per content: several checks read it. Shared: read it, never change it."""
+    return _releases_document((build_dir / "releases.yaml").read_text())
+
+
+@lru_cache(maxsize=4)
+def _releases_document(text: str) -> dict:
+    return yamlio.load(text)
 
 
 def _uses_api_versions(chart_dir: Path) -> bool:
@@ -137,9 +148,34 @@ def _template(
     return (result.stdout, "") if result.ok else ("", result.output)
 
 
+def _parsed(text: str) -> list[dict]:
+    """`load_all(text)`, kept as JSON under build/.cache by the digest of the text: reading megabytes of Helm's YAML
+    is most of what a plan that renders no release anew spends on it. A kept file that does not parse or names other
+    text is not trusted; documents JSON cannot hold exactly (dates, non-string keys) are not kept."""
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    kept = charts.CHARTS_DIR.parent / "build" / ".cache" / "helm" / f"{digest}.parsed.json"
+    try:
+        stored = json.loads(kept.read_text())
+        if stored["yaml"] == digest and isinstance(stored["documents"], list):
+            return stored["documents"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    docs = load_all(text)
+    try:
+        as_json = json.dumps({"yaml": digest, "documents": docs})
+    except (TypeError, ValueError):
+        return docs
+    if json.loads(as_json)["documents"] == docs:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        tmp = kept.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_text(as_json)
+        tmp.replace(kept)
+    return docs
+
+
 def _split(release: Release, text: str) -> Rendered:
     try:
-        docs = load_all(text)
+        docs = _parsed(text)
     except yaml.YAMLError as exc:
         return Rendered(release, error=f"helm printed YAML that does not parse: {exc}")
     crds = tuple(d for d in docs if d.get("kind") == "CustomResourceDefinition")

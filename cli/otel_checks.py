@@ -61,7 +61,7 @@ def otel_collector_config(build_dir: Path) -> Iterator[Finding]:
             continue
         for obj in release.objects:
             if obj.get("kind") == "ConfigMap" and "relay" in (obj.get("data") or {}):
-                shipped = yaml.safe_load(obj["data"]["relay"])
+                shipped = yamlio.load(obj["data"]["relay"])
                 yield Finding(
                     "otel collector ships its config", f"ConfigMap {obj['metadata']['name']}: relay", shipped == config,
                     "" if shipped == config else f"the chart renders another configuration than {COLLECTOR_CONFIG}:\n{yaml.safe_dump(shipped)}",

@@ -7,10 +7,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-import yaml
-
 from cli import charts, tls, values_lint, wiring
-from cli.checks import Finding, check, crd_schemas, validate_object
+from cli.checks import Finding, Schemas, check, crd_schemas, validate_object, validate_objects_kept
 from cli.helm import Rendered, releases, render_all
 from render import yamlio
 
@@ -44,8 +42,20 @@ def _kube_version(build_dir: Path) -> str:
     return releases(build_dir)[0]
 
 
-def _schemas(build_dir: Path):
-    return crd_schemas([crd for r in rendered(build_dir) for crd in r.crds])
+_crd_schemas: dict[tuple[str, float], tuple[list[Rendered], Schemas]] = {}
+_schemas_lock = threading.Lock()
+
+
+def _schemas(build_dir: Path) -> Schemas:
+    """The strict schemas of the CRDs the build's releases install, once per rendering: two checks validate against
+    them, and the validators built for them are kept by schema."""
+    releases_ = rendered(build_dir)
+    key = _key(build_dir)
+    with _schemas_lock:
+        kept = _crd_schemas.get(key)
+        if kept is None or kept[0] is not releases_:
+            kept = _crd_schemas[key] = (releases_, crd_schemas([crd for r in releases_ for crd in r.crds]))
+    return kept[1]
 
 
 @check
@@ -65,10 +75,11 @@ def rendered_objects(build_dir: Path) -> Iterator[Finding]:
     for r in rendered(build_dir):
         if not r.ok:
             continue
+        objects = [*r.crds, *r.objects]
         problems = [
             f"{o.get('kind')} {(o.get('metadata') or {}).get('name')}: {p}"
-            for o in [*r.crds, *r.objects]
-            for p in validate_object(o, schemas, version)
+            for o, verdict in zip(objects, validate_objects_kept(objects, schemas, version), strict=True)
+            for p in verdict
         ]
         yield Finding("kubernetes schema", f"{r.release.subject}: {len(r.crds) + len(r.objects)} objects", not problems, "\n".join(problems))
 
@@ -97,7 +108,7 @@ def engine_template(obj: dict) -> dict | None:
     labels = (obj.get("metadata") or {}).get("labels") or {}
     if obj.get("kind") != "ConfigMap" or labels.get(TEMPLATE_LABEL) != "true":
         return None
-    engine = yaml.safe_load((obj.get("data") or {}).get("engine.yaml") or "") or {}
+    engine = yamlio.load((obj.get("data") or {}).get("engine.yaml") or "") or {}
     meta = dict(engine.get("metadata") or {})
     if "generateName" in meta and "name" not in meta:
         meta["name"] = meta["generateName"] + "x7k2p"  # the API server appends five random characters

@@ -30,6 +30,8 @@ from cli.wiring import (
 )
 from pathlib import Path
 
+from render import yamlio
+
 # Flags naming a TLS config file: the file's format is the exporter-toolkit web config (`tls_server_config`) or
 # Alertmanager's cluster TLS config (`tls_server_config` and `tls_client_config`, cluster/tls_config.go).
 TLS_FLAGS = ("--cluster.tls-config", "--web.config.file")
@@ -75,7 +77,7 @@ def _config_file(objects: list[Obj], namespace: str, template: dict, container: 
     if text is None:
         return None, f"{path}: volume {mount.get('name')!r} has no file {key!r}"
     try:
-        return yaml.safe_load(text), ""
+        return yamlio.load(text), ""
     except yaml.YAMLError:
         return None, f"{path} is not YAML"
 
@@ -343,7 +345,7 @@ def _client_ca(url: WiredUrl, objects: list[Obj]) -> tuple[str, object] | None:
 
 def _embedded_engine(text: object) -> dict | None:
     try:
-        engine = yaml.safe_load(text) if isinstance(text, str) else None
+        engine = yamlio.load(text) if isinstance(text, str) else None
     except yaml.YAMLError:
         return None
     return engine if isinstance(engine, dict) and engine.get("kind") == "ChaosEngine" else None
@@ -568,7 +570,7 @@ def _hashring_endpoints(objects: list[Obj], namespace: str, template: dict, cont
     if text is None:
         hashrings, _ = _config_file(objects, namespace, template, container, path)
     else:
-        hashrings = yaml.safe_load(text)
+        hashrings = yamlio.load(text)
     endpoints = [e for ring in hashrings or [] if isinstance(ring, dict) for e in ring.get("endpoints") or []]
     return [("--receive.hashrings-file", e.get("address", "") if isinstance(e, dict) else str(e)) for e in endpoints]
 
@@ -922,7 +924,7 @@ def _plugin_clients(url: WiredUrl, objects: list[Obj]) -> tuple[list[tuple[Obj, 
     the plugin's process would not see SSL_CERT_FILE (Grafana v12.4 on hands a plugin only the host variables of
     `[plugins] forward_host_env_vars`)."""
     name = _get(url.document, "metadata", "name")
-    plugins = {a.get("type") for a in (yaml.safe_load(_data(url.document, url.path)) or {}).get("apps") or []}
+    plugins = {a.get("type") for a in (yamlio.load(_data(url.document, url.path)) or {}).get("apps") or []}
     clients, problems = [], []
     for workload, template in workloads(objects):
         mounted = {v.get("name") for v in _get(template, "spec", "volumes") or [] if _get(v, "configMap", "name") == name}

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from cli.helm import Rendered
+from cli.helm import Rendered, releases_document
 from render import yamlio
 
 CLUSTER_SCOPED = {
@@ -289,7 +289,7 @@ class WiredUrl:
 def wired(build_dir: Path) -> Iterator[WiredUrl]:
     """Every in-cluster address in the program's values, objects and configs."""
     sources: list[tuple[str, object]] = []
-    for rel in yamlio.load((build_dir / "releases.yaml").read_text())["releases"]:
+    for rel in releases_document(build_dir)["releases"]:
         sources.append((f"release {rel['namespace']}/{rel['name']} values", rel["values"]))
     for file in sorted((build_dir / "manifests").glob("*.yaml")):
         for body in yamlio.load_all(file.read_text()):

@@ -91,7 +91,9 @@ def _memoise_object_validation() -> None:
         return
     validate = checks.validate_object
 
-    def memoised(obj: dict) -> list[str]:
+    def memoised(obj: dict, *args: object) -> list[str]:
+        if args:  # against a build's own CRDs and Kubernetes version (cli.checks.validate_objects_kept keeps those)
+            return validate(obj, *args)
         key = json.dumps(obj, sort_keys=True, default=str)
         if key not in _schema_verdicts:
             _schema_verdicts[key] = validate(obj)
