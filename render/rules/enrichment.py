@@ -192,18 +192,28 @@ class Enrichment:
 
         A rule's enrichment comes from its static labels only: an alert whose `service` label comes from the series
         it reads (a meta-alert on `ALERTS`) carries no service's context, and its test must not expect one."""
-        raised: dict[str, list[tuple[dict[str, str], dict[str, str]]]] = {}
+        # The rules raising each alert, by the service their static labels name (None: any service, or one the
+        # series supply), each with its place among all of them: an organisation raises one alert name from
+        # thousands of rules, and each expected alert is matched against its own service's few.
+        raised: dict[tuple[str, str | None], list[tuple[int, dict[str, str], dict[str, str]]]] = {}
+        position = 0
         for doc in rule_files.values():
             for g in doc["groups"]:
                 for r in g["rules"]:
                     if "alert" in r:
                         labels = r.get("labels", {})
                         extra = self.annotations({**labels, "alertname": r["alert"]})
-                        raised.setdefault(r["alert"], []).append((labels, extra))
+                        service = labels.get(SERVICE)
+                        key = service if service is not None and "{{" not in service else None
+                        raised.setdefault((r["alert"], key), []).append((position, labels, extra))
+                        position += 1
 
         def enrichment_of(alertname: str, labels: Mapping[str, str]) -> dict[str, str]:
-            # The rule whose static labels the alert carries; of several, the most specific one.
-            rules = [(static, extra) for static, extra in raised.get(alertname, []) if all(
+            # The rule whose static labels the alert carries; of several, the most specific one (the first of those).
+            candidates = raised.get((alertname, None), [])
+            if labels.get(SERVICE) is not None:
+                candidates = sorted(candidates + raised.get((alertname, labels[SERVICE]), []), key=lambda rule: rule[0])
+            rules = [(static, extra) for _, static, extra in candidates if all(
                 "{{" in v or labels.get(k) == v for k, v in static.items())]
             if not rules:
                 return self.annotations({**labels, "alertname": alertname})
