@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
@@ -320,4 +321,8 @@ def schema(output: Annotated[Path, typer.Option("--output", "-o")] = PROJECT_DIR
 
 
 if __name__ == "__main__":
+    # Each command is one batch that ends when its work does. A large render holds millions of objects that live
+    # until then (the catalog's models, every rule, the SDK's outputs); the cycle collector walked them again and
+    # again, a sixth of the render's time, and freed nothing (the peak memory is the same without it).
+    gc.disable()
     sys.exit(app())
