@@ -252,10 +252,14 @@ class Simulation:
         if v < 0:
             return None
         out = []
+        known: dict[str, float | None] = {}  # a counter in both sums (errors among the events) is rated once
         for counters in (self.shape.errors, self.shape.events):
             total = 0.0
             for c in counters:
-                rate = self.rate_of(self.traffic, c.kind, v, w)
+                if c.kind in known:
+                    rate = known[c.kind]
+                else:
+                    rate = known[c.kind] = self.rate_of(self.traffic, c.kind, v, w)
                 if rate is None:
                     return None
                 total += c.sign * rate
@@ -283,13 +287,18 @@ class Simulation:
 
     def _grid(self, k: int):
         """Prefix sums of the interval rates recorded up to evaluation k."""
+        if len(self._base) > k:
+            return
+        counts_events = self.r.counts_events
+        interval = self.r.interval.milliseconds if counts_events else None
+        base_window = None if counts_events else slo_rules.base_window(self.r).milliseconds
         while len(self._base) <= k:
             s = len(self._base) * self.step
-            base = self.rates(s, self.r.interval.milliseconds) if self.r.counts_events else None
+            base = self.rates(s, interval) if counts_events else None
             self._base.append(base)
             e, n, c = self._sums[-1]
             self._sums.append((e + base[0], n + base[1], c + 1) if base else (e, n, c))
-            raw = self.raw_ratio(s, slo_rules.base_window(self.r).milliseconds) if not self.r.counts_events else None
+            raw = self.raw_ratio(s, base_window) if not counts_events else None
             self._raw_base.append(raw)
             total, count = self._raw_sums[-1]
             self._raw_sums.append((total + raw, count + 1) if raw is not None else (total, count))
