@@ -7,6 +7,8 @@ each release with the real `helm template` offline, and a review sees every chan
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -17,6 +19,21 @@ from stacks import PROJECT_DIR
 
 CHARTS_DIR = PROJECT_DIR / "charts"
 LOCK_FILE = CHARTS_DIR / "charts.lock.yaml"
+
+
+def kept_path(*parts: str) -> Path:
+    """Where a check keeps a result between runs: build/.cache/<parts> beside the vendored charts, named by the digest
+    of all the result depends on (`make clean` drops them)."""
+    return CHARTS_DIR.parent / "build" / ".cache" / Path(*parts)
+
+
+def keep(path: Path, text: str) -> None:
+    """Write a kept result whole or not at all (a file beside it, renamed over it): two checks, or two plans, may keep
+    the same one at once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
 
 
 @dataclass(frozen=True)

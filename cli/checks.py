@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import kubernetes_validate
 import yaml
 
-from cli import tools
+from cli import charts, tools
 from render import yamlio
 
 KUBERNETES_VERSION = "1.33"
@@ -174,21 +176,26 @@ def is_custom_group(group: str) -> bool:
     return "." in group and not group.endswith(".k8s.io")
 
 
+def _by_identity(store: dict[int, tuple[Any, Any]], obj: Any, make: Callable[[Any], Any], limit: int) -> Any:
+    """`make(obj)`, kept in `store` by the object's identity, the object held so its id cannot be reused by another
+    while it is kept. Past `limit` entries the store starts again: a long-lived process (the tests) builds schemas
+    anew for every build."""
+    kept = store.get(id(obj))
+    if kept is not None and kept[0] is obj:
+        return kept[1]
+    if len(store) > limit:
+        store.clear()
+    value = make(obj)
+    store[id(obj)] = (obj, value)
+    return value
+
+
 _crd_validators: dict[int, tuple[dict, jsonschema.protocols.Validator]] = {}
 
 
 def _crd_validator(schema: dict) -> jsonschema.protocols.Validator:
-    """One validator per CRD schema object: `crd_schemas` builds each schema once, objects are checked by the hundred.
-
-    Keyed by identity, with the schema held so its id cannot be reused by another while it is cached."""
-    kept = _crd_validators.get(id(schema))
-    if kept is not None and kept[0] is schema:
-        return kept[1]
-    if len(_crd_validators) > 4096:  # a long-lived process (the tests) builds schemas anew for every build
-        _crd_validators.clear()
-    validator = jsonschema.Draft7Validator(schema)
-    _crd_validators[id(schema)] = (schema, validator)
-    return validator
+    """One validator per CRD schema object: `crd_schemas` builds each schema once, objects are checked by the hundred."""
+    return _by_identity(_crd_validators, schema, jsonschema.Draft7Validator, 4096)
 
 
 @cache
@@ -276,24 +283,16 @@ _schemas_digests: dict[int, tuple[Schemas, str]] = {}
 
 
 def _schemas_digest(schemas: Schemas) -> str:
-    """The digest of a set of CRD schemas, once per set (by identity, held as `_crd_validator` holds its schemas)."""
-    import hashlib
-
-    kept = _schemas_digests.get(id(schemas))
-    if kept is not None and kept[0] is schemas:
-        return kept[1]
-    if len(_schemas_digests) > 64:
-        _schemas_digests.clear()
-    digest = hashlib.sha256(repr(sorted(schemas.items())).encode()).hexdigest()
-    _schemas_digests[id(schemas)] = (schemas, digest)
-    return digest
+    """The digest of a set of CRD schemas, once per set."""
+    return _by_identity(
+        _schemas_digests, schemas, lambda s: hashlib.sha256(repr(sorted(s.items())).encode()).hexdigest(), 64
+    )
 
 
 @cache
 def _validation_code() -> str:
     """What a schema verdict depends on besides the object, the CRDs and the Kubernetes version: the code that words
     it and the libraries (with kubernetes-validate's schema files) that reach it."""
-    import hashlib
     from importlib.metadata import version
 
     digest = hashlib.sha256(Path(__file__).read_bytes())
@@ -306,13 +305,8 @@ def validate_objects_kept(objects: list[dict], schemas: Schemas, kube_version: s
     """`validate_object` of each object, the verdicts kept under build/.cache by the digest of all they depend on: a
     release that renders the same objects as last time is not validated again. `repr` is the key, not JSON: it tells
     1 from "1" and keeps the order of keys, which the wording of some errors follows."""
-    import hashlib
-    import json
-
-    from cli import charts
-
     key = hashlib.sha256(repr((_validation_code(), kube_version, _schemas_digest(schemas), objects)).encode()).hexdigest()
-    kept = charts.CHARTS_DIR.parent / "build" / ".cache" / "schema-verdicts" / f"{key}.json"
+    kept = charts.kept_path("schema-verdicts", f"{key}.json")
     try:
         stored = json.loads(kept.read_text())
         if (
@@ -324,10 +318,7 @@ def validate_objects_kept(objects: list[dict], schemas: Schemas, kube_version: s
     except (OSError, ValueError):
         pass
     verdicts = [validate_object(obj, schemas, kube_version) for obj in objects]
-    kept.parent.mkdir(parents=True, exist_ok=True)
-    tmp = kept.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_text(json.dumps(verdicts))
-    tmp.replace(kept)
+    charts.keep(kept, json.dumps(verdicts))
     return verdicts
 
 
@@ -368,9 +359,6 @@ def _run_rule_test(tool: str, args: tuple[str, ...], file: Path) -> tools.Result
     """Run one behaviour-test file. The same bytes (tool binary, test and rule files) get the same verdict: once per
     process, and once per build tree on disk (`<build>/.verdicts/`), so a plan that changed one SLO re-runs only the
     tests that read its rules."""
-    import hashlib
-    import json
-
     data = file.read_bytes()
     doc = yamlio.load(data)
     digest = hashlib.sha256(data)

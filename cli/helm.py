@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import tempfile
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -107,17 +106,14 @@ def template(
         [exe.st_size, exe.st_mtime_ns, _tree_digest(chart_dir), name, namespace, values, kube_version, list(api_versions)],
         sort_keys=True,
     ).encode()).hexdigest()
-    kept = charts.CHARTS_DIR.parent / "build" / ".cache" / "helm" / f"{key}.yaml"
+    kept = charts.kept_path("helm", f"{key}.yaml")
     try:
         return kept.read_text(), ""
     except OSError:
         pass
     text, error = _template(name, namespace, chart_dir, values, kube_version, api_versions)
     if not error:
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        tmp = kept.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(text)
-        tmp.replace(kept)  # whole or not at all, when two checks render the same release at once
+        charts.keep(kept, text)
     return text, error
 
 
@@ -153,7 +149,7 @@ def _parsed(text: str) -> list[dict]:
     is most of what a plan that renders no release anew spends on it. A kept file that does not parse or names other
     text is not trusted; documents JSON cannot hold exactly (dates, non-string keys) are not kept."""
     digest = hashlib.sha256(text.encode()).hexdigest()
-    kept = charts.CHARTS_DIR.parent / "build" / ".cache" / "helm" / f"{digest}.parsed.json"
+    kept = charts.kept_path("helm", f"{digest}.parsed.json")
     try:
         stored = json.loads(kept.read_text())
         if stored["yaml"] == digest and isinstance(stored["documents"], list):
@@ -166,10 +162,7 @@ def _parsed(text: str) -> list[dict]:
     except (TypeError, ValueError):
         return docs
     if json.loads(as_json)["documents"] == docs:
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        tmp = kept.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(as_json)
-        tmp.replace(kept)
+        charts.keep(kept, as_json)
     return docs
 
 
@@ -245,7 +238,7 @@ def vendored_crds() -> tuple[dict, ...]:
     values = {"victoria-metrics-operator": OPERATOR_CRD_VALUES, "cert-manager": CERT_MANAGER_CRD_VALUES}
     digests = {n: c.entry.get("digest") for n, c in sorted(locked.items())}
     key = hashlib.sha256(json.dumps([digests, values], sort_keys=True).encode()).hexdigest()
-    cache_file = charts.CHARTS_DIR.parent / "build" / ".cache" / f"crds-{key[:16]}.json"
+    cache_file = charts.kept_path(f"crds-{key[:16]}.json")
     if cache_file.exists():
         return tuple(json.loads(cache_file.read_text()))
 
@@ -263,8 +256,5 @@ def vendored_crds() -> tuple[dict, ...]:
 
     with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
         crds = [crd for part in pool.map(crds_of, [n for n in sorted(locked) if installs_crds(n)]) for crd in part]
-    cache_file.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(crds))
-    tmp.replace(cache_file)
+    charts.keep(cache_file, json.dumps(crds))
     return tuple(crds)
