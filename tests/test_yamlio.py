@@ -27,6 +27,23 @@ def test_a_tricky_string_reads_back_as_itself_as_a_value_and_as_a_key(value):
     assert yaml.safe_load(yamlio.dump(document)) == document
 
 
+# Every place block YAML can hold a plain scalar, each with a string only a YAML 1.1 reader misreads.
+PLACES = [
+    "on",
+    ["yes", ["no", ["10:30"]]],
+    {"off": "y"},
+    [{"2026-01-01": "1_000"}, {"k": ["0b1", {"=": "<<"}]}],
+    {"a": {"b": {"c": "2026-1-1 10:00:00"}}},
+    {"expr": "sum(x)\non\n10:30\n", "then": "N"},
+    {"expr": "sum(x)\non\n", "then": "plain"},
+]
+
+
+@pytest.mark.parametrize("document", PLACES, ids=[repr(d)[:40] for d in PLACES])
+def test_a_string_only_yaml_1_1_misreads_reads_back_as_itself_wherever_it_stands(document):
+    assert yaml.safe_load(yamlio.dump(document)) == document
+
+
 def test_random_documents_read_back_as_written():
     rng = random.Random(20261201)
     alphabet = string.ascii_letters + string.digits + " :#-_.'\"\\\n\t{}[]*&!|>%@`,=<~+"
